@@ -1,0 +1,46 @@
+# Tollgate developer commands. `make run` and `make test` are the whole quick start.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run test lint migrations-check schema worker beat bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve http://127.0.0.1:8000 on SQLite with eager tasks and the demo users.
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST)
+
+## Run the whole suite (SQLite and eager tasks unless DATABASE_URL / CELERY_BROKER_URL say otherwise).
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+schema: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yml
+
+## A Celery worker and beat for a PostgreSQL + Redis setup (see README).
+worker: install
+	$(BIN)/celery -A governance worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A governance beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,20 @@
+"""The Tollgate admin site: branded, and every registered admin obeys the role layer."""
+
+from django.contrib import admin
+
+from governance.permissions import TollgateAdminMixin
+
+
+class TollgateAdminSite(admin.AdminSite):
+    """Admin site that mixes the object-level permission layer into every ModelAdmin."""
+
+    site_header = "Tollgate administration"
+    site_title = "Tollgate"
+    index_title = "Records"
+
+    def register(self, model_or_iterable, admin_class=None, **options) -> None:
+        # Done here, once, so no app's admin.py can forget it (vendors cannot even import it).
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, TollgateAdminMixin):
+            admin_class = type(admin_class.__name__, (TollgateAdminMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)

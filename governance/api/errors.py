@@ -1,0 +1,66 @@
+"""One error shape for the whole API: {"message": str, "details": {field: [str, ...]}}.
+
+Domain errors (Django ValidationErrors raised by services and model validation) become
+HTTP 400 in that shape, never a 500; DRF's own errors are reshaped to match.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _django_error_details(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": exc.messages}
+
+
+def _first_message(details: Any) -> str | None:
+    if isinstance(details, dict):
+        for value in details.values():
+            found = _first_message(value)
+            if found:
+                return found
+    elif isinstance(details, list):
+        for value in details:
+            found = _first_message(value)
+            if found:
+                return found
+    elif details:
+        return str(details)
+    return None
+
+
+def error_body(message: str, details: Any = None) -> dict[str, Any]:
+    """Build the API's error body."""
+    return {"message": message, "details": details or {}}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF exception handler producing the single error shape."""
+    if isinstance(exc, DjangoValidationError):
+        details = _django_error_details(exc)
+        message = _first_message(details) or "The request was refused."
+        return Response(error_body(message, details), status=status.HTTP_400_BAD_REQUEST)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        details = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
+        message = _first_message(details) or "Invalid input."
+        response.data = error_body(message, details)
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        response.data = error_body(str(detail) or "Request failed.")
+    return response

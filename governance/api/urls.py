@@ -1,0 +1,20 @@
+"""API v1 routes."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from governance.api import views
+
+router = SimpleRouter()
+router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),
+    path("me/", views.MeView.as_view(), name="api-me"),
+    path("heartbeats/", views.HeartbeatListView.as_view(), name="api-heartbeats"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("vendors.api.urls")),
+    *router.urls,
+]

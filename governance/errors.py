@@ -1,0 +1,15 @@
+"""Domain errors of the governance app.
+
+A domain error is a Django ValidationError (a message plus per-field details): forms and the
+admin show it, and the API's one error handler turns it into HTTP 400, never a 500.
+"""
+
+from django.core.exceptions import ValidationError
+
+
+class DomainError(ValidationError):
+    """A governance rule refused the requested change."""
+
+
+class TransitionError(DomainError):
+    """A status change that the model's transition table does not allow."""

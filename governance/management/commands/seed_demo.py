@@ -1,0 +1,53 @@
+"""seed_demo: one demo user per role (idempotent); later issues add demo data here."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from governance.audit import acting_as
+from governance.choices import Role
+
+
+class Command(BaseCommand):
+    """Create the demo users security, legal, ai_pm, finance, platform and auditor."""
+
+    help = "Create one demo user per role (named after the role). Safe to run repeatedly."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--password",
+            help="Password for new demo users (default: TOLLGATE_DEMO_PASSWORD, else generated).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        password = options["password"] or settings.TOLLGATE_DEMO_PASSWORD
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+
+        created = []
+        with acting_as(None):
+            for role in Role:
+                user, was_created = User.objects.get_or_create(
+                    username=role.value,
+                    defaults={"first_name": role.label, "email": f"{role.value}@example.com"},
+                )
+                if was_created or options["password"]:
+                    user.set_password(password)
+                user.is_staff = True  # the admin is where security, legal and finance work
+                user.save()
+                user.groups.add(Group.objects.get(name=role.value))
+                if was_created:
+                    created.append(role.value)
+
+        if created:
+            self.stdout.write(f"Created demo users: {', '.join(created)}")
+            if generated:
+                # Printed once: a rerun finds the users and leaves their password alone.
+                self.stdout.write(self.style.WARNING(f"Demo password (shown once): {password}"))
+        else:
+            self.stdout.write("Demo users already exist; passwords unchanged.")

@@ -1,0 +1,5 @@
+"""Governance models."""
+
+from governance.models.ops import WorkerHeartbeat
+
+__all__ = ["WorkerHeartbeat"]

@@ -1,0 +1,29 @@
+"""Reads for the governance app."""
+
+from auditlog.models import LogEntry
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from governance.choices import Role
+
+
+def user_roles(*, user: User) -> list[str]:
+    """The role names the user holds, in the canonical order."""
+    names = set(user.groups.values_list("name", flat=True))
+    return [role.value for role in Role if role.value in names]
+
+
+def user_profile(*, user: User) -> dict:
+    """Identity, roles and effective permissions of a user."""
+    return {
+        "username": user.get_username(),
+        "full_name": user.get_full_name(),
+        "roles": user_roles(user=user),
+        "is_superuser": user.is_superuser,
+        "permissions": sorted(user.get_all_permissions()),
+    }
+
+
+def audit_entries() -> QuerySet[LogEntry]:
+    """The audit trail, newest first, with what its list needs joined in."""
+    return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")

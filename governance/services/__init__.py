@@ -1,0 +1,1 @@
+"""Writes for the governance app: keyword-only functions named <entity>_<verb>."""

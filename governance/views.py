@@ -1,0 +1,100 @@
+"""Pages (server-rendered); each is thin and reads through selectors."""
+
+import csv
+import json
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from governance import selectors
+from governance.choices import Role
+
+# What each role does next, in the words of the design card; links only to what exists.
+ROLE_GUIDE: dict[str, dict] = {
+    Role.SECURITY: {
+        "summary": "Review vendors against the AI-coding procurement checklist, judge evidence "
+        "and exceptions, and sign assessments, shortlists and agentic pilots.",
+        "links": [("Vendors", "admin:vendors_vendor_changelist")],
+    },
+    Role.LEGAL: {
+        "summary": "Review contract items (data residency, training opt-out, IP assignment) "
+        "and sign assessments and shortlists.",
+        "links": [("Vendors", "admin:vendors_vendor_changelist")],
+    },
+    Role.AI_PM: {
+        "summary": "Register pilots with measured baselines and pre-committed kill criteria, "
+        "record measurements and request sign-off packets.",
+        "links": [("Vendor registry (API)", "vendor-list")],
+    },
+    Role.FINANCE: {
+        "summary": "Sign pilot charters, keep the spend ledger and the ROI model, and record "
+        "quarterly expand / hold / contract / kill decisions.",
+        "links": [("Vendor registry (API)", "vendor-list")],
+    },
+    Role.PLATFORM: {
+        "summary": "Keep the model catalog and pricing current, and run the telemetry that "
+        "posts measurements with an API token.",
+        "links": [
+            ("Vendors", "admin:vendors_vendor_changelist"),
+            ("Worker heartbeats", "admin:governance_workerheartbeat_changelist"),
+            ("API documentation", "api-docs"),
+        ],
+    },
+    Role.AUDITOR: {
+        "summary": "Read everything and change nothing: follow the audit trail and verify "
+        "sign-off packets.",
+        "links": [
+            ("Audit trail", "admin:auditlog_logentry_changelist"),
+            ("Export the audit trail (CSV)", "audit-export"),
+        ],
+    },
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Tell each signed-in user what their roles let them do next."""
+    roles = selectors.user_roles(user=request.user)
+    cards = [
+        {
+            "role": Role(role).label,
+            "summary": ROLE_GUIDE[role]["summary"],
+            "links": [(label, reverse(name)) for label, name in ROLE_GUIDE[role]["links"]],
+        }
+        for role in roles
+    ]
+    return render(request, "governance/home.html", {"cards": cards, "roles": roles})
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@permission_required("auditlog.view_logentry", raise_exception=True)
+def audit_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Stream the whole audit trail as CSV (read-only evidence for auditors)."""
+    writer = csv.writer(_Echo())
+    header = ["timestamp", "action", "model", "object_pk", "object_repr", "actor", "changes"]
+
+    def rows():
+        yield writer.writerow(header)
+        for entry in selectors.audit_entries().iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    entry.timestamp.isoformat(),
+                    entry.get_action_display(),
+                    f"{entry.content_type.app_label}.{entry.content_type.model}",
+                    entry.object_pk,
+                    entry.object_repr,
+                    entry.actor.get_username() if entry.actor_id else "",
+                    json.dumps(entry.changes_dict, sort_keys=True),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="tollgate-audit.csv"'
+    return response

@@ -1,0 +1,118 @@
+"""Shared fixtures: one persona per role, API clients, and service guards for CI."""
+
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from governance.celery import app as celery_app
+from governance.choices import Role
+from tests.factories import UserFactory
+
+ROLES = [role.value for role in Role]
+
+
+def _service_missing(reason: str) -> None:
+    """Skip on a laptop; fail under CI, where every service must be there."""
+    if settings.TOLLGATE_REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _require_postgres_under_ci(django_db_setup, django_db_blocker):
+    """Under CI the suite must run on PostgreSQL, never silently on SQLite."""
+    if settings.TOLLGATE_REQUIRE_SERVICES and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        pytest.exit("TOLLGATE_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL", 3)
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_unless_worker(request):
+    """Tasks run in-process except in tests that prove a real worker runs them."""
+    eager = request.node.get_closest_marker("celery_worker") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager or not settings.CELERY_BROKER_URL
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_worker_available(transactional_db):
+    """A real worker on the configured broker, or skip (laptop) / fail (CI)."""
+    broker = settings.CELERY_BROKER_URL
+    if not broker:
+        _service_missing("CELERY_BROKER_URL is not set; tasks run eagerly")
+    url = urlparse(broker)
+    try:
+        socket.create_connection((url.hostname, url.port or 6379), timeout=2).close()
+    except OSError as exc:
+        _service_missing(f"broker {url.hostname}:{url.port} unreachable: {exc}")
+    if not celery_app.control.ping(timeout=5):
+        _service_missing("no Celery worker answered a ping on the broker")
+    return celery_app
+
+
+@pytest.fixture
+def persona(db):
+    """Make (or fetch) the user named after a role, e.g. persona("security")."""
+
+    def make(role: str):
+        return UserFactory(username=role, role=role)
+
+    return make
+
+
+@pytest.fixture
+def security(persona):
+    return persona(Role.SECURITY)
+
+
+@pytest.fixture
+def legal(persona):
+    return persona(Role.LEGAL)
+
+
+@pytest.fixture
+def ai_pm(persona):
+    return persona(Role.AI_PM)
+
+
+@pytest.fixture
+def finance(persona):
+    return persona(Role.FINANCE)
+
+
+@pytest.fixture
+def platform(persona):
+    return persona(Role.PLATFORM)
+
+
+@pytest.fixture
+def auditor(persona):
+    return persona(Role.AUDITOR)
+
+
+@pytest.fixture
+def nobody(db):
+    """A signed-in user with no role at all."""
+    return UserFactory(username="nobody", is_staff=False)
+
+
+@pytest.fixture
+def api():
+    """An API client; api_as(user) authenticates it."""
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make

@@ -1,0 +1,76 @@
+"""Anonymous requests: pages redirect to login, the API answers 401/403, on every route."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# Routes meant for anonymous users.
+PUBLIC = {
+    "/accounts/login/",
+    "/accounts/password_reset/",
+    "/accounts/password_reset/done/",
+    "/accounts/reset/done/",
+    "/accounts/reset/x/x/",
+    "/api/v1/auth/token/",
+    "/admin/login/",
+}
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def _concrete(route: str) -> str:
+    """Turn a route or regex into a URL with sample arguments."""
+    route = re.sub(r"<(?:\w+:)?(\w+)>", "1", route)
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", "1", route)
+    route = route.replace("^", "").replace("$", "").replace("\\.", ".").replace("\\Z", "")
+    route = re.sub(r"\.\(\?P.*", "", route)
+    return "/" + route.lstrip("/")
+
+
+def all_urls() -> list[str]:
+    urls = {_concrete(route) for route in _walk(get_resolver().url_patterns)}
+    return sorted(u for u in urls if "(" not in u and "[" not in u)
+
+
+def private_urls() -> list[str]:
+    return [u for u in all_urls() if u not in PUBLIC and not u.startswith("/accounts/reset/")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", private_urls())
+def test_anonymous_users_are_kept_out(client, url):
+    response = client.get(url)
+    if url.startswith("/api/"):
+        assert response.status_code in (401, 403), url
+    else:
+        assert response.status_code == 302, url
+        assert "/login/" in response["Location"], url
+
+
+def test_the_route_list_is_not_empty():
+    urls = all_urls()
+    assert "/" in urls
+    assert "/api/v1/vendors/" in urls
+    assert "/admin/vendors/vendor/" in urls
+
+
+@pytest.mark.django_db
+def test_the_login_page_is_open(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert b"Sign in to Tollgate" in response.content
+
+
+@pytest.mark.django_db
+def test_anonymous_api_writes_are_refused(api):
+    response = api.post("/api/v1/vendors/", {"name": "X"}, format="json")
+    assert response.status_code in (401, 403)
+    assert response.json()["message"]

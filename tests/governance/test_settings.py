@@ -1,0 +1,78 @@
+"""Production settings refuse to start half-configured."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_production_settings(**env: str) -> subprocess.CompletedProcess:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    }
+    environment.update(env, DJANGO_SETTINGS_MODULE="governance.settings_production")
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_it_refuses_to_start_without_secret_key():
+    result = _load_production_settings(ALLOWED_HOSTS="tollgate.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_refuses_an_empty_secret_key():
+    result = _load_production_settings(SECRET_KEY="  ", ALLOWED_HOSTS="tollgate.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_refuses_to_start_without_allowed_hosts():
+    result = _load_production_settings(SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_it_starts_with_both_and_turns_debug_off():
+    environment = {"SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "tollgate.example.com"}
+    result = _load_production_settings(**environment)
+    assert result.returncode == 0, result.stderr
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DEBUG, settings.ALLOWED_HOSTS, settings.SESSION_COOKIE_SECURE)",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            **environment,
+            "DJANGO_SETTINGS_MODULE": "governance.settings_production",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.stdout.strip() == "False ['tollgate.example.com'] True"
+
+
+def test_uploads_are_never_routed_as_public_files(settings):
+    from django.urls import Resolver404, resolve
+
+    assert settings.MEDIA_URL is None
+    try:
+        resolve("/media/evidence/secret.pdf")
+    except Resolver404:
+        return
+    raise AssertionError("/media/ must not resolve to a view")

@@ -1,0 +1,1 @@
+"""The procurement registry: vendors, offerings, model catalog, checklist and assessments."""
