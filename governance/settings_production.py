@@ -33,3 +33,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# HSTS preload is a near-irreversible commitment for the whole domain; operators opt in with
+# SECURE_HSTS_PRELOAD=true, so the deploy check should not nag about the default.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]

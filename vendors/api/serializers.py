@@ -9,6 +9,10 @@ from vendors.models import Vendor
 class VendorSerializer(serializers.ModelSerializer):
     """A vendor as the API shows and accepts it."""
 
+    data_regions = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, allow_empty=True
+    )
+
     class Meta:
         model = Vendor
         fields = [

@@ -1,5 +1,6 @@
 """Vendors, their offerings and their model catalog."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -45,3 +46,12 @@ class Vendor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # blank=True lets an empty list through field validation, and None with it; the
+        # column is NOT NULL, so the shape is checked here rather than failing in the database.
+        regions = self.data_regions
+        if not isinstance(regions, list) or not all(
+            isinstance(r, str) and r.strip() for r in regions
+        ):
+            raise ValidationError({"data_regions": 'Give a list of region names, e.g. ["eu"].'})

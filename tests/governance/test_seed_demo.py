@@ -1,0 +1,45 @@
+"""seed_demo: one user per role, idempotent, password handled safely."""
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from governance.choices import Role
+
+
+@pytest.mark.django_db
+def test_it_creates_one_user_per_role_with_the_given_password(capsys):
+    call_command("seed_demo", password="demo-pass-1")
+    for role in Role:
+        user = authenticate(username=role.value, password="demo-pass-1")
+        assert user is not None
+        assert list(user.groups.values_list("name", flat=True)) == [role.value]
+    assert "demo-pass-1" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_it_is_idempotent(capsys):
+    call_command("seed_demo", password="demo-pass-1")
+    call_command("seed_demo")
+    assert User.objects.filter(username__in=Role.values).count() == len(Role)
+    assert "already exist" in capsys.readouterr().out
+    assert authenticate(username="finance", password="demo-pass-1") is not None
+
+
+@pytest.mark.django_db
+def test_it_generates_and_prints_a_password_once(capsys, settings):
+    settings.TOLLGATE_DEMO_PASSWORD = ""
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    password = out.split("Demo password (shown once): ")[1].split()[0]
+    assert authenticate(username="auditor", password=password) is not None
+    call_command("seed_demo")
+    assert "Demo password" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_it_takes_the_password_from_the_environment_setting(settings):
+    settings.TOLLGATE_DEMO_PASSWORD = "from-env-pass"
+    call_command("seed_demo")
+    assert authenticate(username="legal", password="from-env-pass") is not None
