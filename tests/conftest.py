@@ -31,6 +31,12 @@ def _require_postgres_under_ci(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs ~0.2 s a user; tests only need passwords to round-trip."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks_unless_worker(request):
     """Tasks run in-process except in tests that prove a real worker runs them."""
     eager = request.node.get_closest_marker("celery_worker") is None
