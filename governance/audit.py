@@ -4,11 +4,12 @@ Models of the domain apps are tracked automatically (AUDITLOG_INCLUDE_ALL_MODELS
 module only makes sure every entry names the acting user, whatever the entry point.
 """
 
-from contextlib import AbstractContextManager
-
-from auditlog.context import set_actor
 from auditlog.middleware import AuditlogMiddleware
 from django.utils.functional import SimpleLazyObject
+
+from vendors.audit import acting_as, audited
+
+__all__ = ["ActorMiddleware", "acting_as", "audited"]
 
 
 class ActorMiddleware(AuditlogMiddleware):
@@ -25,8 +26,3 @@ class ActorMiddleware(AuditlogMiddleware):
             return user if user is not None and user.is_authenticated else None
 
         return SimpleLazyObject(resolve)
-
-
-def acting_as(user) -> AbstractContextManager:
-    """Attribute audit entries written inside the block to `user` (tasks, commands, shells)."""
-    return set_actor(user)

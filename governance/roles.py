@@ -19,23 +19,58 @@ FULL = ("view", "add", "change", "delete")
 # Apps whose every model the auditor may read.
 AUDITED_APPS = ("vendors", "governance", "auditlog")
 
+# What everyone with a role may read in the registry.
+REGISTRY_READ = {
+    "vendors.vendor": VIEW,
+    "vendors.offering": VIEW,
+    "vendors.modelversion": VIEW,
+    "vendors.checklistitem": VIEW,
+    "vendors.vendortransition": VIEW,
+}
+# Reviewers (security, legal) read whole assessments, evidence files included.
+REVIEW_READ = {
+    "vendors.assessment": VIEW,
+    "vendors.assessmenttransition": VIEW,
+    "vendors.response": VIEW,
+    "vendors.responsetransition": VIEW,
+    "vendors.evidence": VIEW,
+    "vendors.riskexception": VIEW,
+    "vendors.exceptiontransition": VIEW,
+    "governance.signoff": VIEW,
+    "auditlog.logentry": VIEW,
+}
+# Pilot owners and finance see where a review stands, but not the evidence files.
+REVIEW_STATUS_READ = {
+    "vendors.assessment": VIEW,
+    "vendors.response": VIEW,
+    "vendors.riskexception": VIEW,
+    "governance.signoff": VIEW,
+}
+REVIEWER = {
+    **REGISTRY_READ,
+    **REVIEW_READ,
+    "vendors.vendor": EDIT,
+    "vendors.offering": EDIT,
+    "vendors.assessment": (*EDIT, "approve"),
+    "vendors.response": ("view", "change"),
+    "vendors.evidence": ("view", "add"),
+    "governance.signoff": ("view", "add"),
+}
+
 ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
     Role.SECURITY: {
-        "vendors.vendor": EDIT,
-        "auditlog.logentry": VIEW,
+        **REVIEWER,
+        # Risk acceptances are security's call.
+        "vendors.riskexception": EDIT,
     },
-    Role.LEGAL: {
-        "vendors.vendor": EDIT,
-        "auditlog.logentry": VIEW,
-    },
-    Role.AI_PM: {
-        "vendors.vendor": VIEW,
-    },
-    Role.FINANCE: {
-        "vendors.vendor": VIEW,
-    },
+    Role.LEGAL: REVIEWER,
+    Role.AI_PM: {**REGISTRY_READ, **REVIEW_STATUS_READ},
+    Role.FINANCE: {**REGISTRY_READ, **REVIEW_STATUS_READ},
     Role.PLATFORM: {
+        **REGISTRY_READ,
         "vendors.vendor": EDIT,
+        "vendors.offering": EDIT,
+        "vendors.modelversion": EDIT,
         "governance.workerheartbeat": ("view", "add"),
     },
     Role.AUDITOR: {},  # filled below: view on everything in AUDITED_APPS

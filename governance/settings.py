@@ -8,6 +8,7 @@ without SECRET_KEY and ALLOWED_HOSTS.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -143,6 +144,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": 300.0},
+    # Daily: lapsed verdicts and exceptions need review; 30/7-day reminders to owners.
+    "vendors-rereview": {
+        "task": "vendors.tasks.rereview_sweep",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------
@@ -197,6 +203,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 TOLLGATE_DEMO_PASSWORD = env.str("TOLLGATE_DEMO_PASSWORD", default="")
 # Under CI a missing PostgreSQL, broker or worker must fail the run, never skip tests.
 TOLLGATE_REQUIRE_SERVICES = env.bool("TOLLGATE_REQUIRE_SERVICES", default=False)
+# Largest evidence file accepted (bytes).
+TOLLGATE_EVIDENCE_MAX_BYTES = env.int("TOLLGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Each test stores uploads in its own directory, so 'nothing stored' is checkable."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks_unless_worker(request):
     """Tasks run in-process except in tests that prove a real worker runs them."""
     eager = request.node.get_closest_marker("celery_worker") is None

@@ -34,3 +34,96 @@ class VendorStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     SUSPENDED = "suspended", "Suspended"
     RETIRED = "retired", "Retired"
+
+
+class Currency(models.TextChoices):
+    """ISO 4217 currencies accepted for prices and spend."""
+
+    USD = "USD", "US dollar"
+    EUR = "EUR", "Euro"
+    GBP = "GBP", "Pound sterling"
+    CHF = "CHF", "Swiss franc"
+    JPY = "JPY", "Japanese yen"
+    CAD = "CAD", "Canadian dollar"
+    AUD = "AUD", "Australian dollar"
+    INR = "INR", "Indian rupee"
+
+
+class OfferingKind(models.TextChoices):
+    """What kind of product an offering is."""
+
+    IDE_ASSISTANT = "ide_assistant", "IDE assistant"
+    CODING_AGENT = "coding_agent", "Coding agent"
+    CHAT = "chat", "Chat assistant"
+    MODEL_API = "model_api", "Model API"
+    SELF_HOSTED_MODEL = "self_hosted_model", "Self-hosted model"
+
+
+class RoutingTier(models.TextChoices):
+    """Model routing tier: cheap for trivial work, mid for standard, frontier for heavy."""
+
+    FAST = "fast", "Fast"
+    STANDARD = "standard", "Standard"
+    HEAVY = "heavy", "Heavy"
+
+
+class ModelStatus(models.TextChoices):
+    """Where a model version stands internally."""
+
+    CANDIDATE = "candidate", "Candidate"
+    APPROVED = "approved", "Approved"
+    DEPRECATED = "deprecated", "Deprecated"
+
+
+class ChecklistCategory(models.TextChoices):
+    """Checklist item categories."""
+
+    DATA = "data", "Data protection"
+    CONTRACT = "contract", "Contract and IP"
+    OBSERVABILITY = "observability", "Audit and tracing"
+    SECURITY = "security", "Application security"
+    OPERATIONS = "operations", "Model operations"
+
+
+class AppliesTo(models.TextChoices):
+    """Which assessments a checklist item applies to."""
+
+    ALL = "all", "All vendors"
+    AGENTIC = "agentic", "Agentic offerings"
+    ON_PREM = "on_prem", "On-prem open weights"
+    CLOUD = "cloud", "Cloud-hosted (API or private cloud)"
+
+
+class OwnerRole(models.TextChoices):
+    """Roles that own checklist items (a subset of Role)."""
+
+    SECURITY = Role.SECURITY.value, Role.SECURITY.label
+    LEGAL = Role.LEGAL.value, Role.LEGAL.label
+
+
+class AssessmentStatus(models.TextChoices):
+    """An assessment's lifecycle."""
+
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ResponseStatus(models.TextChoices):
+    """The verdict on one checklist item within an assessment."""
+
+    OPEN = "open", "Open"
+    SATISFIED = "satisfied", "Satisfied"
+    NOT_SATISFIED = "not_satisfied", "Not satisfied"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    EXCEPTED = "excepted", "Excepted"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+class ExceptionStatus(models.TextChoices):
+    """A risk acceptance's lifecycle."""
+
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"

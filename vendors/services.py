@@ -1,37 +1,584 @@
-"""Writes to the vendor registry: keyword-only, validated, audited through the model."""
+"""Writes to the vendor registry: keyword-only, validated, permission-checked, audited.
 
+Every entry point (admin, pages, API, tasks) calls these, so the rules below are enforced
+once. Approval itself needs sign-offs and lives in governance (assessment_approve), which
+calls assessment_mark_approved here.
+"""
+
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 
-from vendors.models import Vendor
+from vendors import selectors
+from vendors.audit import audited
+from vendors.choices import (
+    AssessmentStatus,
+    ExceptionStatus,
+    ResponseStatus,
+    VendorStatus,
+)
+from vendors.errors import VendorRuleError
+from vendors.filetypes import check_evidence_file
+from vendors.models import (
+    Assessment,
+    AssessmentTransition,
+    ChecklistItem,
+    Evidence,
+    ExceptionTransition,
+    ExpiryReminder,
+    ModelVersion,
+    Offering,
+    Response,
+    ResponseTransition,
+    RiskException,
+    Vendor,
+    VendorTransition,
+)
+from vendors.workflow import transition
+
+A = AssessmentStatus
+R = ResponseStatus
+E = ExceptionStatus
+V = VendorStatus
 
 VENDOR_EDITABLE_FIELDS = ("name", "slug", "hosting_model", "data_regions", "website", "notes")
+REMINDER_DAYS = (30, 7)
+
+
+def _require(user: Any, perm: str, obj: Any = None) -> None:
+    """Refuse unless the user holds the permission (object rules included)."""
+    if user is None or not user.has_perm(perm, obj):
+        raise PermissionDenied(f"You do not have permission to do this ({perm}).")
+
+
+def _save(obj):
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+# --- vendors ------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def vendor_create(*, name: str, slug: str, hosting_model: str, **fields: Any) -> Vendor:
     """Register a vendor after full validation."""
-    vendor = Vendor(name=name, slug=slug, hosting_model=hosting_model, **fields)
-    vendor.full_clean()
-    vendor.save()
-    return vendor
+    return _save(Vendor(name=name, slug=slug, hosting_model=hosting_model, **fields))
 
 
 @transaction.atomic
 def vendor_update(*, vendor: Vendor, **fields: Any) -> Vendor:
-    """Change a vendor's descriptive fields (status moves through its own entry point)."""
+    """Change a vendor's descriptive fields (status moves through vendor_set_status)."""
     unknown = set(fields) - set(VENDOR_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"vendor_update cannot set {sorted(unknown)}")
     for name, value in fields.items():
         setattr(vendor, name, value)
-    vendor.full_clean()
-    vendor.save()
-    return vendor
+    return _save(vendor)
 
 
 @transaction.atomic
 def vendor_delete(*, vendor: Vendor) -> None:
     """Delete a vendor record."""
     vendor.delete()
+
+
+@audited
+@transaction.atomic
+def vendor_set_status(
+    *, vendor: Vendor, to: str, actor: Any, reason: str = "", approved_until: date | None = None
+) -> Vendor:
+    """The one entry point for a vendor's procurement status."""
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    return transition(
+        vendor,
+        to=to,
+        actor=actor,
+        reason=reason,
+        history=VendorTransition,
+        subject_field="vendor",
+        extra_updates={"approved_until": approved_until if to == V.APPROVED else None},
+    )
+
+
+# --- offerings and model versions -----------------------------------------------------------
+
+
+@transaction.atomic
+def offering_create(*, vendor: Vendor, name: str, kind: str, **fields: Any) -> Offering:
+    """Add a product to a vendor."""
+    return _save(Offering(vendor=vendor, name=name, kind=kind, **fields))
+
+
+@transaction.atomic
+def offering_update(*, offering: Offering, **fields: Any) -> Offering:
+    """Change an offering."""
+    for name, value in fields.items():
+        setattr(offering, name, value)
+    return _save(offering)
+
+
+@transaction.atomic
+def model_version_create(*, vendor: Vendor, family: str, version: str, **fields: Any):
+    """Add a model version to the catalog."""
+    return _save(ModelVersion(vendor=vendor, family=family, version=version, **fields))
+
+
+@transaction.atomic
+def model_version_update(*, model_version: ModelVersion, **fields: Any) -> ModelVersion:
+    """Change a model version (prices, dates, status, rollback)."""
+    for name, value in fields.items():
+        setattr(model_version, name, value)
+    return _save(model_version)
+
+
+# --- checklist ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def checklist_item_create(**fields: Any) -> ChecklistItem:
+    """Add an item to the checklist template."""
+    return _save(ChecklistItem(**fields))
+
+
+@transaction.atomic
+def checklist_item_retire(*, item: ChecklistItem) -> ChecklistItem:
+    """Retire an item: it stops applying to assessments opened from now on."""
+    item.active = False
+    return _save(item)
+
+
+# --- assessments --------------------------------------------------------------------------
+
+
+@audited
+@transaction.atomic
+def assessment_open(
+    *, vendor: Vendor, actor: Any, offering: Offering | None = None, notes: str = ""
+) -> Assessment:
+    """Open a review round: one open response per applicable active checklist item."""
+    _require(actor, "vendors.add_assessment")
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    if offering is not None and offering.vendor_id != vendor.pk:
+        raise VendorRuleError({"offering": f"{offering} is not an offering of {vendor}."})
+    if vendor.status == V.RETIRED:
+        raise VendorRuleError({"vendor": f"{vendor} is retired and cannot be assessed."})
+    assessment = _save(Assessment(vendor=vendor, offering=offering, notes=notes, opened_by=actor))
+    items = selectors.applicable_items(vendor=vendor, offering=offering)
+    Response.objects.bulk_create(Response(assessment=assessment, item=item) for item in items)
+    if vendor.status in (V.PROSPECT, V.SUSPENDED):
+        vendor_set_status(
+            vendor=vendor, to=V.UNDER_REVIEW, actor=actor, reason=f"{assessment} opened"
+        )
+    return assessment
+
+
+def _assessment_transition(assessment: Assessment, *, to: str, actor: Any, reason: str, **extra):
+    return transition(
+        assessment,
+        to=to,
+        actor=actor,
+        reason=reason,
+        history=AssessmentTransition,
+        subject_field="assessment",
+        extra_updates=extra,
+    )
+
+
+def _lock_assessment(assessment: Assessment) -> Assessment:
+    # Approval, revocation and verdicts on one assessment serialise on this row, so a verdict
+    # cannot slip in between the digest check and the approval.
+    return Assessment.objects.select_for_update().select_related("vendor").get(pk=assessment.pk)
+
+
+@audited
+@transaction.atomic
+def assessment_mark_approved(*, assessment: Assessment, digest: str, actor: Any) -> Assessment:
+    """Record an approval decided by governance.assessment_approve (sign-offs already checked)."""
+    assessment = _lock_assessment(assessment)
+    if selectors.assessment_digest(assessment) != digest:
+        raise VendorRuleError("The assessment changed after it was signed; sign it again.")
+    until = selectors.assessment_earliest_expiry(assessment)
+    _assessment_transition(
+        assessment,
+        to=A.APPROVED,
+        actor=actor,
+        reason=f"approved until {until}",
+        approved_at=timezone.now(),
+        approved_until=until,
+        approved_digest=digest,
+    )
+    vendor = assessment.vendor
+    if vendor.status != V.APPROVED:
+        vendor_set_status(
+            vendor=vendor,
+            to=V.APPROVED,
+            actor=actor,
+            reason=f"{assessment} approved",
+            approved_until=until,
+        )
+    else:
+        Vendor.objects.filter(pk=vendor.pk).update(approved_until=until)
+    return assessment
+
+
+@audited
+@transaction.atomic
+def assessment_reject(*, assessment: Assessment, actor: Any, reason: str) -> Assessment:
+    """Close a review round as rejected."""
+    _require(actor, "vendors.approve_assessment", assessment)
+    if not reason.strip():
+        raise VendorRuleError({"reason": "Say why the assessment is rejected."})
+    assessment = _lock_assessment(assessment)
+    return _assessment_transition(assessment, to=A.REJECTED, actor=actor, reason=reason)
+
+
+def _revoke_if_signed_content_changed(assessment: Assessment, *, actor: Any, reason: str) -> bool:
+    """Revoke an approval whose signed digest no longer matches the content."""
+    assessment = _lock_assessment(assessment)
+    if assessment.status != A.APPROVED:
+        return False
+    if selectors.assessment_digest(assessment) == assessment.approved_digest:
+        return False
+    _assessment_transition(
+        assessment,
+        to=A.IN_REVIEW,
+        actor=actor,
+        reason=f"approval revoked: {reason}",
+        approved_at=None,
+        approved_until=None,
+        approved_digest="",
+    )
+    vendor = assessment.vendor
+    still_approved = vendor.assessments.filter(status=A.APPROVED).exclude(pk=assessment.pk)
+    if vendor.status == V.APPROVED and not still_approved.exists():
+        vendor_set_status(
+            vendor=vendor, to=V.UNDER_REVIEW, actor=actor, reason=f"{assessment}: {reason}"
+        )
+    return True
+
+
+def _check_open_for_review(assessment: Assessment) -> None:
+    if assessment.status not in (A.IN_REVIEW, A.APPROVED):
+        raise VendorRuleError(
+            f"{assessment} is {assessment.get_status_display().lower()}; open a new assessment."
+        )
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+def _response_transition(
+    response: Response, *, to: str, actor: Any, reason: str, updates: dict | None = None
+):
+    return transition(
+        response,
+        to=to,
+        actor=actor,
+        reason=reason,
+        history=ResponseTransition,
+        subject_field="response",
+        extra_updates=updates,
+    )
+
+
+@audited
+@transaction.atomic
+def response_set_verdict(
+    *,
+    response: Response,
+    status: str,
+    actor: Any,
+    reason: str = "",
+    comment: str = "",
+    expires_on: date | None = None,
+) -> Response:
+    """Set the verdict on one checklist item; only the item's owner role (or an admin) may."""
+    _require(actor, "vendors.change_response", response)
+    assessment = _lock_assessment(response.assessment)
+    _check_open_for_review(assessment)
+    response = Response.objects.select_for_update().select_related("item").get(pk=response.pk)
+    item = response.item
+    today = timezone.localdate()
+    if status not in Response.VERDICTS:
+        raise VendorRuleError(
+            {
+                "status": "A verdict is satisfied, not satisfied or not applicable; exceptions "
+                "and re-review have their own steps."
+            }
+        )
+    if status == R.NOT_APPLICABLE and not reason.strip():
+        raise VendorRuleError({"reason": f"Say why {item.title} does not apply."})
+    if status == R.SATISFIED and item.evidence_required and not response.evidence.exists():
+        raise VendorRuleError(
+            {"status": f"{item.title} needs at least one evidence file before it is satisfied."}
+        )
+    latest = today + timedelta(days=item.rereview_days)
+    if expires_on is None:
+        expires_on = latest
+    elif not today < expires_on <= latest:
+        raise VendorRuleError(
+            {
+                "expires_on": f"The verdict must expire after today and at the latest on "
+                f"{latest.isoformat()} ({item.rereview_days}-day re-review interval)."
+            }
+        )
+    _response_transition(
+        response,
+        to=status,
+        actor=actor,
+        reason=reason or comment,
+        updates={
+            "reason": reason.strip() if status == R.NOT_APPLICABLE else "",
+            "comment": comment,
+            "verdict_by": actor,
+            "verdict_at": timezone.now(),
+            "expires_on": expires_on,
+        },
+    )
+    _revoke_if_signed_content_changed(
+        assessment, actor=actor, reason=f"verdict on {item.code} changed"
+    )
+    return response
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+@audited
+@transaction.atomic
+def evidence_add(
+    *, response: Response, uploaded_file: Any, actor: Any, description: str = ""
+) -> Evidence:
+    """Attach a file to a response after checking its type by content, its size and hash."""
+    _require(actor, "vendors.add_evidence")
+    _require(actor, "vendors.change_response", response)
+    assessment = _lock_assessment(response.assessment)
+    _check_open_for_review(assessment)
+    kind, size, sha256 = check_evidence_file(
+        name=uploaded_file.name,
+        fileobj=uploaded_file,
+        max_bytes=settings.TOLLGATE_EVIDENCE_MAX_BYTES,
+    )
+    evidence = Evidence(
+        response=response,
+        original_name=uploaded_file.name.rsplit("/", 1)[-1][:255],
+        kind=kind,
+        size=size,
+        sha256=sha256,
+        description=description,
+        uploaded_by=actor,
+    )
+    evidence.full_clean(exclude=["file"])
+    # Written to storage only now that every check passed; removed again if the row is not.
+    evidence.file.save(uploaded_file.name, uploaded_file, save=False)
+    try:
+        evidence.save()
+    except Exception:
+        evidence.file.delete(save=False)
+        raise
+    _revoke_if_signed_content_changed(
+        assessment, actor=actor, reason=f"evidence added to {response.item.code}"
+    )
+    return evidence
+
+
+# --- exceptions ---------------------------------------------------------------------------
+
+
+def _exception_transition(exception: RiskException, *, to: str, actor: Any, reason: str):
+    return transition(
+        exception,
+        to=to,
+        actor=actor,
+        reason=reason,
+        history=ExceptionTransition,
+        subject_field="exception",
+    )
+
+
+@audited
+@transaction.atomic
+def exception_grant(
+    *,
+    response: Response,
+    justification: str,
+    compensating_controls: str,
+    expires_on: date,
+    actor: Any,
+) -> RiskException:
+    """Accept the risk of a not-satisfied item until a date at most 180 days ahead."""
+    _require(actor, "vendors.add_riskexception", response)
+    assessment = _lock_assessment(response.assessment)
+    _check_open_for_review(assessment)
+    response = Response.objects.select_for_update().select_related("item").get(pk=response.pk)
+    if response.status != R.NOT_SATISFIED:
+        raise VendorRuleError(
+            {
+                "response": f"Only a not-satisfied item can be excepted; {response.item.title} is "
+                f"{response.get_status_display().lower()}."
+            }
+        )
+    if not justification.strip():
+        raise VendorRuleError({"justification": "Say why this risk is accepted."})
+    if not compensating_controls.strip():
+        raise VendorRuleError(
+            {"compensating_controls": "Name the controls that compensate for the gap."}
+        )
+    today = timezone.localdate()
+    latest = today + timedelta(days=RiskException.MAX_DAYS)
+    if not today < expires_on <= latest:
+        raise VendorRuleError(
+            {
+                "expires_on": f"An exception must expire after today and at the latest on "
+                f"{latest.isoformat()} ({RiskException.MAX_DAYS} days)."
+            }
+        )
+    exception = _save(
+        RiskException(
+            response=response,
+            justification=justification.strip(),
+            compensating_controls=compensating_controls.strip(),
+            approver=actor,
+            expires_on=expires_on,
+        )
+    )
+    _response_transition(
+        response, to=R.EXCEPTED, actor=actor, reason=f"exception until {expires_on}"
+    )
+    _revoke_if_signed_content_changed(
+        assessment, actor=actor, reason=f"exception granted on {response.item.code}"
+    )
+    return exception
+
+
+@audited
+@transaction.atomic
+def exception_revoke(*, exception: RiskException, actor: Any, reason: str) -> RiskException:
+    """Withdraw a risk acceptance; the item is not satisfied again."""
+    _require(actor, "vendors.change_riskexception", exception)
+    if not reason.strip():
+        raise VendorRuleError({"reason": "Say why the exception is revoked."})
+    exception = RiskException.objects.select_for_update().get(pk=exception.pk)
+    _exception_transition(exception, to=E.REVOKED, actor=actor, reason=reason)
+    response = exception.response
+    if response.status == R.EXCEPTED:
+        _response_transition(response, to=R.NOT_SATISFIED, actor=actor, reason=reason)
+    _revoke_if_signed_content_changed(
+        response.assessment, actor=actor, reason=f"exception on {response.item.code} revoked"
+    )
+    return exception
+
+
+# --- re-review ----------------------------------------------------------------------------
+
+
+def _notify_owners(response: Response, due_on: date, days_before: int) -> None:
+    """E-mail the item's owner role about a verdict or exception about to lapse."""
+    users = (
+        get_user_model()
+        .objects.filter(groups__name=response.item.owner_role, is_active=True)
+        .exclude(email="")
+    )
+    assessment = response.assessment
+    send_mail(
+        subject=f"[Tollgate] {response.item.title} for {assessment.vendor} lapses on {due_on}",
+        message=(
+            f'The {response.get_status_display().lower()} verdict on "{response.item.title}" '
+            f"in {assessment} lapses in {days_before} days, on {due_on.isoformat()}. Review it "
+            "before then, or it will need review and the vendor's approval will lapse."
+        ),
+        from_email=None,
+        recipient_list=sorted({u.email for u in users}),
+        fail_silently=False,
+    )
+
+
+@transaction.atomic
+def rereview_sweep(*, today: date | None = None) -> dict[str, int]:
+    """Flip lapsed verdicts and exceptions to needs review and send 30/7-day reminders.
+
+    Idempotent: run daily by Celery beat, and safe to run again the same day.
+    """
+    today = today or timezone.localdate()
+    counts = {"exceptions_expired": 0, "responses_flagged": 0, "reminders_sent": 0}
+    touched: dict[int, Assessment] = {}
+
+    for exception in (
+        RiskException.objects.select_for_update()
+        .filter(status=E.ACTIVE, expires_on__lt=today)
+        .select_related("response__assessment", "response__item")
+    ):
+        _exception_transition(exception, to=E.EXPIRED, actor=None, reason="expired")
+        response = exception.response
+        if response.status == R.EXCEPTED:
+            _response_transition(
+                response, to=R.NEEDS_REVIEW, actor=None, reason="exception expired"
+            )
+            counts["responses_flagged"] += 1
+        counts["exceptions_expired"] += 1
+        touched[response.assessment_id] = response.assessment
+
+    live = [A.IN_REVIEW, A.APPROVED]
+    lapsed = (
+        Response.objects.select_for_update()
+        .filter(
+            status__in=[R.SATISFIED, R.NOT_SATISFIED, R.NOT_APPLICABLE],
+            expires_on__lt=today,
+            assessment__status__in=live,
+        )
+        .select_related("assessment", "item")
+    )
+    for response in lapsed:
+        _response_transition(
+            response,
+            to=R.NEEDS_REVIEW,
+            actor=None,
+            reason=f"verdict lapsed on {response.expires_on}",
+        )
+        counts["responses_flagged"] += 1
+        touched[response.assessment_id] = response.assessment
+
+    for assessment in touched.values():
+        _revoke_if_signed_content_changed(assessment, actor=None, reason="re-review due")
+
+    counts["reminders_sent"] = _send_reminders(today=today, live_statuses=live)
+    return counts
+
+
+def _send_reminders(*, today: date, live_statuses: list[str]) -> int:
+    sent = 0
+    horizon = today + timedelta(days=max(REMINDER_DAYS))
+    due = []
+    for response in Response.objects.filter(
+        assessment__status__in=live_statuses,
+        status__in=[R.SATISFIED, R.NOT_APPLICABLE, R.NOT_SATISFIED],
+        expires_on__gte=today,
+        expires_on__lte=horizon,
+    ).select_related("assessment__vendor", "item"):
+        due.append((response, response.expires_on))
+    for exception in RiskException.objects.filter(
+        status=E.ACTIVE, expires_on__gte=today, expires_on__lte=horizon
+    ).select_related("response__assessment__vendor", "response__item"):
+        due.append((exception.response, exception.expires_on))
+
+    for response, due_on in due:
+        remaining = (due_on - today).days
+        # The smallest threshold already reached; a missed 30-day run is caught up later,
+        # but once the 7-day reminder is due the 30-day one is no longer worth sending.
+        reached = [d for d in sorted(REMINDER_DAYS) if remaining <= d]
+        if not reached:
+            continue
+        _, created = ExpiryReminder.objects.get_or_create(
+            response=response, due_on=due_on, days_before=reached[0]
+        )
+        if created:
+            _notify_owners(response, due_on, remaining)
+            sent += 1
+    return sent

@@ -1,5 +1,6 @@
 """Governance models."""
 
 from governance.models.ops import WorkerHeartbeat
+from governance.models.signoffs import SignOff
 
-__all__ = ["WorkerHeartbeat"]
+__all__ = ["SignOff", "WorkerHeartbeat"]

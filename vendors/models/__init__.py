@@ -1,5 +1,30 @@
 """Vendor registry models."""
 
-from vendors.models.registry import Vendor
+from vendors.models.assessments import (
+    Assessment,
+    AssessmentTransition,
+    Evidence,
+    ExceptionTransition,
+    ExpiryReminder,
+    Response,
+    ResponseTransition,
+    RiskException,
+)
+from vendors.models.checklist import ChecklistItem
+from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
 
-__all__ = ["Vendor"]
+__all__ = [
+    "Assessment",
+    "AssessmentTransition",
+    "ChecklistItem",
+    "Evidence",
+    "ExceptionTransition",
+    "ExpiryReminder",
+    "ModelVersion",
+    "Offering",
+    "Response",
+    "ResponseTransition",
+    "RiskException",
+    "Vendor",
+    "VendorTransition",
+]

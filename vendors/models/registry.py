@@ -4,11 +4,30 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
-from vendors.choices import HostingModel, VendorStatus
+from vendors.choices import (
+    Currency,
+    HostingModel,
+    ModelStatus,
+    OfferingKind,
+    RoutingTier,
+    VendorStatus,
+)
+from vendors.workflow import TransitionRecord
+
+PRICE = {"max_digits": 14, "decimal_places": 4}
+V = VendorStatus
 
 
 class Vendor(models.Model):
     """A company whose AI coding tools the enterprise reviews, pilots or uses."""
+
+    TRANSITIONS = {
+        V.PROSPECT: {V.UNDER_REVIEW, V.RETIRED},
+        V.UNDER_REVIEW: {V.APPROVED, V.SUSPENDED, V.RETIRED},
+        V.APPROVED: {V.UNDER_REVIEW, V.SUSPENDED, V.RETIRED},
+        V.SUSPENDED: {V.UNDER_REVIEW, V.RETIRED},
+        V.RETIRED: set(),
+    }
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, help_text="Stable id the gateway uses.")
@@ -18,6 +37,12 @@ class Vendor(models.Model):
     )
     status = models.CharField(
         max_length=20, choices=VendorStatus.choices, default=VendorStatus.PROSPECT
+    )
+    approved_until = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set by assessment approval: the earliest expiry among its verdicts.",
     )
     website = models.URLField(blank=True)
     notes = models.TextField(blank=True)
@@ -55,3 +80,131 @@ class Vendor(models.Model):
             isinstance(r, str) and r.strip() for r in regions
         ):
             raise ValidationError({"data_regions": 'Give a list of region names, e.g. ["eu"].'})
+
+
+class VendorTransition(TransitionRecord):
+    """History of a vendor's procurement status."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="history")
+
+
+class Offering(models.Model):
+    """A product of a vendor, e.g. an IDE assistant or a coding agent."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="offerings")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=OfferingKind.choices)
+    agentic = models.BooleanField(
+        default=False, help_text="Can call tools or run commands: stricter review applies."
+    )
+    seat_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Per seat per month."
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["vendor__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "name"],
+                name="offering_unique_per_vendor",
+                violation_error_message="This vendor already has an offering with this name.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seat_price__isnull=True) | models.Q(seat_price__gte=0),
+                name="offering_seat_price_not_negative",
+                violation_error_message="The seat price cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor.name} {self.name}"
+
+
+class ModelVersion(models.Model):
+    """A pinned model version with its prices, dates and rollback target."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="model_versions")
+    family = models.CharField(max_length=100, help_text="e.g. claude-sonnet, llama")
+    version = models.CharField(max_length=100, help_text="e.g. 4.5, 3.3-70b")
+    tier = models.CharField(max_length=16, choices=RoutingTier.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    price_input_per_mtok = models.DecimalField(**PRICE, verbose_name="input / 1M tokens")
+    price_cached_input_per_mtok = models.DecimalField(
+        **PRICE, verbose_name="cached input / 1M tokens"
+    )
+    price_output_per_mtok = models.DecimalField(**PRICE, verbose_name="output / 1M tokens")
+    released_on = models.DateField()
+    approved_on = models.DateField(null=True, blank=True)
+    deprecated_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ModelStatus.choices, default=ModelStatus.CANDIDATE
+    )
+    rollback_target = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Another version of the same family to fall back to.",
+    )
+    rollback_plan = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["vendor__name", "family", "-released_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "family", "version"],
+                name="model_version_unique",
+                violation_error_message="This vendor already lists this family and version.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_input_per_mtok__gte=0)
+                & models.Q(price_cached_input_per_mtok__gte=0)
+                & models.Q(price_output_per_mtok__gte=0),
+                name="model_version_prices_not_negative",
+                violation_error_message="Token prices cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_on__isnull=True)
+                | models.Q(approved_on__gte=models.F("released_on")),
+                name="model_version_approved_after_release",
+                violation_error_message="A version cannot be approved before it was released.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deprecated_on__isnull=True)
+                | models.Q(deprecated_on__gte=models.F("released_on")),
+                name="model_version_deprecated_after_release",
+                violation_error_message="A version cannot be deprecated before it was released.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(rollback_target=models.F("id")),
+                name="model_version_rollback_not_self",
+                violation_error_message="A version cannot be its own rollback target.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family}:{self.version}"
+
+    @property
+    def days_to_adopt(self) -> int | None:
+        """Days from vendor release to internal approval: the time-to-model-update metric."""
+        if self.approved_on is None:
+            return None
+        return (self.approved_on - self.released_on).days
+
+    def clean(self) -> None:
+        target = self.rollback_target
+        if target is not None and (
+            target.vendor_id != self.vendor_id or target.family != self.family
+        ):
+            raise ValidationError(
+                {"rollback_target": "The rollback target must be a version of the same family."}
+            )
+        if target is not None and self.pk is not None and target.pk == self.pk:
+            raise ValidationError(
+                {"rollback_target": "A version cannot be its own rollback target."}
+            )

@@ -1,0 +1,96 @@
+"""Sign-offs and the approvals that depend on them."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Model
+
+from governance.audit import audited
+from governance.choices import Decision, SubjectKind
+from governance.errors import DomainError
+from governance.models import SignOff
+from governance.signoffs import SUBJECTS, required_roles
+from vendors import selectors as vendor_selectors
+from vendors import services as vendor_services
+from vendors.canonical import digest
+from vendors.models import Assessment
+
+
+def _require(user: Any, perm: str, obj: Any = None) -> None:
+    if user is None or not user.has_perm(perm, obj):
+        raise PermissionDenied(f"You do not have permission to do this ({perm}).")
+
+
+def subject_digest(*, kind: str, subject: Model) -> str:
+    """SHA-256 of the subject's canonical content, as a signer would sign it now."""
+    return digest(SUBJECTS[kind].canonical(subject))
+
+
+@audited
+@transaction.atomic
+def signoff_record(
+    *, kind: str, subject: Model, role: str, decision: str, actor: Any, comment: str = ""
+) -> SignOff:
+    """Sign the subject's current content in one of the signer's roles."""
+    _require(actor, "governance.add_signoff")
+    spec = SUBJECTS[kind]
+    # Lock the subject so its content cannot change between reading and signing it.
+    subject = spec.model.objects.select_for_update().get(pk=subject.pk)
+    roles = required_roles(kind, subject)
+    if role not in roles:
+        raise DomainError({"role": f"A {kind} is signed by {', '.join(roles)}, not {role}."})
+    if not actor.groups.filter(name=role).exists():
+        raise PermissionDenied(f"Only members of {role} sign as {role}.")
+    if not spec.signable(subject):
+        raise DomainError(f"{subject} is not open for sign-off.")
+    signoff = SignOff(
+        subject_kind=kind,
+        subject_id=subject.pk,
+        role=role,
+        user=actor,
+        decision=decision,
+        comment=comment.strip(),
+        digest=subject_digest(kind=kind, subject=subject),
+    )
+    signoff.full_clean()
+    signoff.save()
+    return signoff
+
+
+def signoff_problems(*, kind: str, subject: Model, current_digest: str) -> list[str]:
+    """What is missing among the required sign-offs, in plain words (empty when complete)."""
+    problems = []
+    for role in required_roles(kind, subject):
+        latest = (
+            SignOff.objects.filter(subject_kind=kind, subject_id=subject.pk, role=role)
+            .select_related("user")
+            .first()
+        )
+        if latest is None:
+            problems.append(f"needs an approve sign-off from {role}")
+        elif latest.decision == Decision.REJECT:
+            problems.append(f"{role} rejected it ({latest.user}: {latest.comment})")
+        elif latest.digest != current_digest:
+            problems.append(f"{role}'s sign-off covers an earlier version; {role} must sign again")
+    return problems
+
+
+@audited
+@transaction.atomic
+def assessment_approve(*, assessment: Assessment, actor: Any) -> Assessment:
+    """Approve an assessment: no blocking gap, and current sign-offs from every required role."""
+    _require(actor, "vendors.approve_assessment", assessment)
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    problems = [str(gap) for gap in vendor_selectors.assessment_gaps(assessment)]
+    current = subject_digest(kind=SubjectKind.ASSESSMENT, subject=assessment)
+    problems += signoff_problems(
+        kind=SubjectKind.ASSESSMENT, subject=assessment, current_digest=current
+    )
+    if problems:
+        raise DomainError(
+            {"approval": [f"Approval blocked: {p}." for p in problems]}, code="approval_blocked"
+        )
+    return vendor_services.assessment_mark_approved(
+        assessment=assessment, digest=current, actor=actor
+    )

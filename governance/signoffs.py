@@ -1,0 +1,50 @@
+"""Which roles must sign which kind of subject: the one table, and how each subject is read.
+
+Later subjects (shortlist versions, pilot charters, quarterly reviews) add a row here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Model
+
+from governance.choices import Role, SubjectKind
+from vendors.choices import AssessmentStatus
+from vendors.models import Assessment
+from vendors.selectors import assessment_canonical
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A role whose approve sign-off is required, optionally only when `when(subject)` holds."""
+
+    role: str
+    when: Callable[[Model], bool] | None = None
+
+    def applies(self, subject: Model) -> bool:
+        return self.when is None or self.when(subject)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """How to load, read and judge a kind of signed subject."""
+
+    model: type[Model]
+    canonical: Callable[[Model], dict]
+    signable: Callable[[Model], bool]
+    requirements: tuple[Requirement, ...]
+
+
+SUBJECTS: dict[str, Subject] = {
+    SubjectKind.ASSESSMENT: Subject(
+        model=Assessment,
+        canonical=assessment_canonical,
+        signable=lambda a: a.status == AssessmentStatus.IN_REVIEW,
+        requirements=(Requirement(Role.SECURITY), Requirement(Role.LEGAL)),
+    ),
+}
+
+
+def required_roles(kind: str, subject: Model) -> list[str]:
+    """Roles whose approval this subject needs."""
+    return [r.role for r in SUBJECTS[kind].requirements if r.applies(subject)]

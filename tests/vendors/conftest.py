@@ -1,0 +1,77 @@
+"""Fixtures for vendor review tests: an opened assessment and a way to complete it."""
+
+import pytest
+
+from governance.choices import SubjectKind
+from governance.services.signoffs import signoff_record
+from tests.factories import OfferingFactory, VendorFactory, make_pdf
+from vendors import services
+from vendors.models import Response
+
+
+@pytest.fixture
+def vendor(db):
+    return VendorFactory(name="Acme AI", slug="acme")
+
+
+@pytest.fixture
+def assessment(vendor, security):
+    return services.assessment_open(vendor=vendor, actor=security)
+
+
+@pytest.fixture
+def judge(security, legal):
+    """judge(response, status, **kw): the item's owner sets the verdict (evidence if needed)."""
+
+    def run(response: Response, status: str = "satisfied", **kwargs):
+        owner = security if response.item.owner_role == "security" else legal
+        needs_file = status == "satisfied" and response.item.evidence_required
+        if needs_file and not response.evidence.exists():
+            services.evidence_add(
+                response=response,
+                uploaded_file=make_pdf(f"{response.item.code}.pdf", response.item.code.encode()),
+                actor=owner,
+            )
+        return services.response_set_verdict(
+            response=response, status=status, actor=owner, **kwargs
+        )
+
+    return run
+
+
+@pytest.fixture
+def complete(judge):
+    """Satisfy every response of an assessment."""
+
+    def run(assessment):
+        for response in assessment.responses.select_related("item"):
+            judge(response)
+        return assessment
+
+    return run
+
+
+@pytest.fixture
+def sign(security, legal):
+    """Approve sign-offs from security and legal on the assessment's current content."""
+
+    def run(assessment, roles=("security", "legal"), decision="approve", comment=""):
+        people = {"security": security, "legal": legal}
+        return [
+            signoff_record(
+                kind=SubjectKind.ASSESSMENT,
+                subject=assessment,
+                role=role,
+                decision=decision,
+                actor=people[role],
+                comment=comment,
+            )
+            for role in roles
+        ]
+
+    return run
+
+
+@pytest.fixture
+def agentic_offering(vendor):
+    return OfferingFactory(vendor=vendor, name="Agent", kind="coding_agent", agentic=True)

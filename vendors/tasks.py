@@ -1,0 +1,11 @@
+"""Celery tasks of the vendor registry: thin wrappers around services."""
+
+from celery import shared_task
+
+from vendors import services
+
+
+@shared_task(acks_late=True)
+def rereview_sweep() -> dict[str, int]:
+    """Daily: flag lapsed verdicts and exceptions for review; remind owners 30 and 7 days ahead."""
+    return services.rereview_sweep()
