@@ -2,9 +2,12 @@
 
 from auditlog.models import LogEntry
 from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 
-from governance.models import WorkerHeartbeat
+from governance.models import SignOff, WorkerHeartbeat
+from governance.services.signoffs import signoff_record
+from governance.signoffs import SUBJECTS
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -93,3 +96,36 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
     def get_actor(self, entry: LogEntry) -> str | None:
         return entry.actor.get_username() if entry.actor_id else None
+
+
+class SignOffSerializer(serializers.ModelSerializer):
+    """A sign-off; POST signs the subject's current content in one of the caller's roles."""
+
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = SignOff
+        fields = [
+            "id",
+            "subject_kind",
+            "subject_id",
+            "role",
+            "user",
+            "decision",
+            "comment",
+            "digest",
+            "signed_at",
+        ]
+        read_only_fields = ["user", "digest", "signed_at"]
+
+    def create(self, validated_data: dict) -> SignOff:
+        kind = validated_data["subject_kind"]
+        subject = get_object_or_404(SUBJECTS[kind].model, pk=validated_data["subject_id"])
+        return signoff_record(
+            kind=kind,
+            subject=subject,
+            role=validated_data["role"],
+            decision=validated_data["decision"],
+            comment=validated_data.get("comment", ""),
+            actor=self.context["request"].user,
+        )

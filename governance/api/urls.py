@@ -8,6 +8,7 @@ from governance.api import views
 
 router = SimpleRouter()
 router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
+router.register("signoffs", views.SignOffViewSet, basename="signoff")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),
@@ -15,6 +16,11 @@ urlpatterns = [
     path("heartbeats/", views.HeartbeatListView.as_view(), name="api-heartbeats"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "assessments/<int:pk>/approve/",
+        views.AssessmentApproveView.as_view(),
+        name="assessment-approve",
+    ),
     path("", include("vendors.api.urls")),
     *router.urls,
 ]

@@ -3,7 +3,7 @@
 import django_filters
 from auditlog.models import LogEntry
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -11,8 +11,11 @@ from rest_framework.views import APIView
 
 from governance import selectors
 from governance.api import serializers as s
-from governance.models import WorkerHeartbeat
+from governance.models import SignOff, WorkerHeartbeat
 from governance.services.ops import heartbeat_request
+from governance.services.signoffs import assessment_approve
+from vendors.api.serializers import AssessmentSerializer
+from vendors.models import Assessment
 
 
 class TokenObtainView(APIView):
@@ -79,3 +82,30 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AuditEntrySerializer
     filterset_class = AuditEntryFilter
     ordering_fields = ["timestamp"]
+
+
+class SignOffViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sign-offs: immutable once written; a new decision is a new sign-off."""
+
+    queryset = SignOff.objects.select_related("user")
+    serializer_class = s.SignOffSerializer
+    filterset_fields = ["subject_kind", "subject_id", "role", "decision"]
+    ordering_fields = ["signed_at"]
+
+
+class AssessmentApproveView(generics.GenericAPIView):
+    """Approve an assessment: no blocking gap and current security and legal sign-offs."""
+
+    queryset = Assessment.objects.all()
+    serializer_class = AssessmentSerializer
+    required_perms = {"POST": "vendors.approve_assessment"}
+
+    @extend_schema(request=None, responses={200: AssessmentSerializer, 400: s.ErrorSerializer})
+    def post(self, request, pk: int):
+        assessment = assessment_approve(assessment=self.get_object(), actor=request.user)
+        return Response(AssessmentSerializer(assessment).data)

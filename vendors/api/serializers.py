@@ -1,9 +1,19 @@
-"""Vendor API serializers; writes go through vendors.services."""
+"""Vendor API serializers: they shape data; writes go through vendors.services."""
 
 from rest_framework import serializers
 
 from vendors import services
-from vendors.models import Vendor
+from vendors.choices import ResponseStatus
+from vendors.models import (
+    Assessment,
+    ChecklistItem,
+    Evidence,
+    ModelVersion,
+    Offering,
+    Response,
+    RiskException,
+    Vendor,
+)
 
 
 class VendorSerializer(serializers.ModelSerializer):
@@ -12,6 +22,7 @@ class VendorSerializer(serializers.ModelSerializer):
     data_regions = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, allow_empty=True
     )
+    median_days_to_adopt = serializers.SerializerMethodField()
 
     class Meta:
         model = Vendor
@@ -22,15 +33,247 @@ class VendorSerializer(serializers.ModelSerializer):
             "hosting_model",
             "data_regions",
             "status",
+            "approved_until",
+            "median_days_to_adopt",
             "website",
             "notes",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["status", "created_at", "updated_at"]
+        read_only_fields = ["status", "approved_until", "created_at", "updated_at"]
+
+    def get_median_days_to_adopt(self, vendor: Vendor) -> float | None:
+        """Median days from a model release to its internal approval (time to model update)."""
+        return self.context.get("median_days_to_adopt", {}).get(vendor.pk)
 
     def create(self, validated_data: dict) -> Vendor:
         return services.vendor_create(**validated_data)
 
     def update(self, instance: Vendor, validated_data: dict) -> Vendor:
         return services.vendor_update(vendor=instance, **validated_data)
+
+
+class OfferingSerializer(serializers.ModelSerializer):
+    """A vendor's product."""
+
+    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
+
+    class Meta:
+        model = Offering
+        fields = [
+            "id",
+            "vendor",
+            "name",
+            "kind",
+            "agentic",
+            "seat_price",
+            "currency",
+            "description",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def create(self, validated_data: dict) -> Offering:
+        return services.offering_create(**validated_data)
+
+    def update(self, instance: Offering, validated_data: dict) -> Offering:
+        return services.offering_update(offering=instance, **validated_data)
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    """A pinned model version with prices and its rollback target."""
+
+    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
+    days_to_adopt = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "vendor",
+            "family",
+            "version",
+            "tier",
+            "currency",
+            "price_input_per_mtok",
+            "price_cached_input_per_mtok",
+            "price_output_per_mtok",
+            "released_on",
+            "approved_on",
+            "deprecated_on",
+            "status",
+            "days_to_adopt",
+            "rollback_target",
+            "rollback_plan",
+        ]
+
+    def create(self, validated_data: dict) -> ModelVersion:
+        return services.model_version_create(**validated_data)
+
+    def update(self, instance: ModelVersion, validated_data: dict) -> ModelVersion:
+        return services.model_version_update(model_version=instance, **validated_data)
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    """A checklist template item."""
+
+    class Meta:
+        model = ChecklistItem
+        fields = [
+            "id",
+            "code",
+            "title",
+            "category",
+            "guidance",
+            "owner_role",
+            "mandatory",
+            "evidence_required",
+            "rereview_days",
+            "applies_to",
+            "active",
+            "position",
+        ]
+
+    def create(self, validated_data: dict) -> ChecklistItem:
+        return services.checklist_item_create(**validated_data)
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    """An evidence file's record (the file itself is served by the download endpoint)."""
+
+    file = serializers.FileField(write_only=True)
+    response = serializers.PrimaryKeyRelatedField(queryset=Response.objects.all())
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "response",
+            "file",
+            "original_name",
+            "kind",
+            "size",
+            "sha256",
+            "description",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+        read_only_fields = ["original_name", "kind", "size", "sha256", "uploaded_by"]
+
+    def create(self, validated_data: dict) -> Evidence:
+        return services.evidence_add(
+            response=validated_data["response"],
+            uploaded_file=validated_data["file"],
+            description=validated_data.get("description", ""),
+            actor=self.context["request"].user,
+        )
+
+
+class ExceptionSerializer(serializers.ModelSerializer):
+    """A risk acceptance on a not-satisfied item."""
+
+    response = serializers.PrimaryKeyRelatedField(queryset=Response.objects.all())
+
+    class Meta:
+        model = RiskException
+        fields = [
+            "id",
+            "response",
+            "justification",
+            "compensating_controls",
+            "approver",
+            "approved_at",
+            "expires_on",
+            "status",
+        ]
+        read_only_fields = ["approver", "approved_at", "status"]
+
+    def create(self, validated_data: dict) -> RiskException:
+        return services.exception_grant(**validated_data, actor=self.context["request"].user)
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    """A verdict on one checklist item; PATCH sets the verdict through the service."""
+
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = serializers.ChoiceField(choices=ResponseStatus.choices)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Response
+        fields = [
+            "id",
+            "assessment",
+            "item",
+            "status",
+            "reason",
+            "comment",
+            "verdict_by",
+            "verdict_at",
+            "expires_on",
+            "evidence",
+        ]
+        read_only_fields = ["assessment", "verdict_by", "verdict_at"]
+
+    def update(self, instance: Response, validated_data: dict) -> Response:
+        services.response_set_verdict(
+            response=instance,
+            status=validated_data.get("status", instance.status),
+            reason=validated_data.get("reason", ""),
+            comment=validated_data.get("comment", ""),
+            expires_on=validated_data.get("expires_on"),
+            actor=self.context["request"].user,
+        )
+        instance.refresh_from_db()
+        return instance
+
+
+class GapSerializer(serializers.Serializer):
+    """An item blocking approval."""
+
+    item_code = serializers.CharField()
+    item_title = serializers.CharField()
+    problem = serializers.CharField()
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    """A review round; POST opens one with a response per applicable item."""
+
+    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
+    offering = serializers.PrimaryKeyRelatedField(
+        queryset=Offering.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "vendor",
+            "offering",
+            "status",
+            "notes",
+            "opened_by",
+            "opened_at",
+            "approved_at",
+            "approved_until",
+            "approved_digest",
+        ]
+        # The model's constraints run in the service (full_clean), with their own messages.
+        validators = []
+        read_only_fields = [
+            "status",
+            "opened_by",
+            "opened_at",
+            "approved_at",
+            "approved_until",
+            "approved_digest",
+        ]
+
+    def create(self, validated_data: dict) -> Assessment:
+        return services.assessment_open(**validated_data, actor=self.context["request"].user)
+
+
+class ReasonSerializer(serializers.Serializer):
+    """A reason for a rejection or revocation."""
+
+    reason = serializers.CharField()

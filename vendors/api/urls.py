@@ -2,8 +2,15 @@
 
 from rest_framework.routers import SimpleRouter
 
-from vendors.api.views import VendorViewSet
+from vendors.api import views
 
 router = SimpleRouter()
-router.register("vendors", VendorViewSet, basename="vendor")
+router.register("vendors", views.VendorViewSet, basename="vendor")
+router.register("offerings", views.OfferingViewSet, basename="offering")
+router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
+router.register("checklist-items", views.ChecklistItemViewSet, basename="checklist-item")
+router.register("assessments", views.AssessmentViewSet, basename="assessment")
+router.register("responses", views.ResponseViewSet, basename="response")
+router.register("evidence", views.EvidenceViewSet, basename="evidence")
+router.register("exceptions", views.ExceptionViewSet, basename="exception")
 urlpatterns = router.urls

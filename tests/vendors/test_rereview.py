@@ -1,0 +1,115 @@
+"""The daily re-review sweep and its reminders, with frozen time."""
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from governance.services.signoffs import assessment_approve
+from vendors import services
+from vendors.models import ExpiryReminder, Vendor
+from vendors.tasks import rereview_sweep
+
+TODAY = date(2026, 11, 25)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def _response(assessment, code):
+    return assessment.responses.select_related("item").get(item__code=code)
+
+
+def test_a_lapsed_verdict_needs_review_after_the_daily_task(assessment, judge):
+    response = judge(_response(assessment, "per-request-tracing"))
+    with time_machine.travel(response.expires_on + timedelta(days=1), tick=False):
+        counts = rereview_sweep.delay().get()
+    response.refresh_from_db()
+    assert response.status == "needs_review"
+    assert counts["responses_flagged"] >= 1
+    assert response.history.last().reason == f"verdict lapsed on {response.expires_on}"
+
+
+def test_a_verdict_is_still_valid_on_its_last_day(assessment, judge):
+    response = judge(_response(assessment, "per-request-tracing"))
+    with time_machine.travel(response.expires_on, tick=False):
+        services.rereview_sweep()
+    response.refresh_from_db()
+    assert response.status == "satisfied"
+
+
+def test_an_expired_exception_puts_the_item_back_to_needs_review(assessment, judge, security):
+    response = judge(_response(assessment, "code-provenance"), "not_satisfied")
+    exception = services.exception_grant(
+        response=response,
+        justification="Q1 roadmap",
+        compensating_controls="Gateway trailer",
+        expires_on=TODAY + timedelta(days=30),
+        actor=security,
+    )
+    with time_machine.travel(TODAY + timedelta(days=31), tick=False):
+        services.rereview_sweep()
+    exception.refresh_from_db()
+    response.refresh_from_db()
+    assert exception.status == "expired"
+    assert response.status == "needs_review"
+
+
+def test_a_lapse_revokes_the_approval_and_the_vendor_shows_it(assessment, complete, sign, security):
+    complete(assessment)
+    sign(assessment)
+    assessment_approve(assessment=assessment, actor=security)
+    with time_machine.travel(TODAY + timedelta(days=181), tick=False):
+        services.rereview_sweep()
+    assessment.refresh_from_db()
+    assert assessment.status == "in_review"
+    assert Vendor.objects.get(pk=assessment.vendor_id).status == "under_review"
+    assert assessment.responses.filter(status="needs_review").count() == 5
+
+
+def test_running_the_sweep_twice_changes_nothing_more(assessment, judge):
+    judge(_response(assessment, "per-request-tracing"))
+    with time_machine.travel(TODAY + timedelta(days=200), tick=False):
+        services.rereview_sweep()
+        again = services.rereview_sweep()
+    assert again == {"exceptions_expired": 0, "responses_flagged": 0, "reminders_sent": 0}
+
+
+def test_owners_are_reminded_30_and_7_days_before_once_each(assessment, judge, security):
+    security.email = "sec@example.com"
+    security.save()
+    response = judge(_response(assessment, "per-request-tracing"))
+    due = response.expires_on
+    with time_machine.travel(due - timedelta(days=31), tick=False):
+        services.rereview_sweep()
+    assert mail.outbox == []
+    with time_machine.travel(due - timedelta(days=30), tick=False):
+        services.rereview_sweep()
+        services.rereview_sweep()
+    assert len(mail.outbox) == 1
+    assert "lapses in 30 days" in mail.outbox[0].body
+    assert mail.outbox[0].to == ["sec@example.com"]
+    with time_machine.travel(due - timedelta(days=7), tick=False):
+        services.rereview_sweep()
+    assert len(mail.outbox) == 2
+    assert "lapses in 7 days" in mail.outbox[1].body
+    assert ExpiryReminder.objects.filter(response=response).count() == 2
+
+
+def test_a_missed_30_day_run_is_caught_up(assessment, judge):
+    response = judge(_response(assessment, "per-request-tracing"))
+    with time_machine.travel(response.expires_on - timedelta(days=20), tick=False):
+        services.rereview_sweep()
+    assert len(mail.outbox) == 1
+    assert "lapses in 20 days" in mail.outbox[0].body
+
+
+def test_the_sweep_is_scheduled_daily(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["vendors-rereview"]
+    assert schedule["task"] == "vendors.tasks.rereview_sweep"
+    assert schedule["schedule"].hour == {5}
