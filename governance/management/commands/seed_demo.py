@@ -9,6 +9,7 @@ from django.db import transaction
 
 from governance.audit import acting_as
 from governance.choices import Role
+from governance.demo import seed_vendors
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
 
         created = []
+        users = {}
         with acting_as(None):
             for role in Role:
                 user, was_created = User.objects.get_or_create(
@@ -41,8 +43,13 @@ class Command(BaseCommand):
                 user.is_staff = True  # the admin is where security, legal and finance work
                 user.save()
                 user.groups.add(Group.objects.get(name=role.value))
+                users[role.value] = user
                 if was_created:
                     created.append(role.value)
+
+        vendors = seed_vendors(users)
+        if vendors:
+            self.stdout.write(f"Created demo vendors: {', '.join(vendors)}")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")

@@ -1,0 +1,167 @@
+"""Demo data for seed_demo: realistic, idempotent, written through the services."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from governance.choices import Decision, SubjectKind
+from governance.services.signoffs import assessment_approve, signoff_record
+from vendors import services as vs
+from vendors.models import Response, Vendor
+
+# slug: (name, hosting, regions, offerings, models)
+# offerings: (name, kind, agentic, seat price); models: (family, version, tier, in, cached, out,
+# released, days to adopt or None)
+VENDORS = {
+    "helix": (
+        "Helix Frontier",
+        "cloud_api",
+        ["eu-west", "us-east"],
+        [
+            ("Helix Code", "ide_assistant", False, "39.00"),
+            ("Helix Agent", "coding_agent", True, None),
+        ],
+        [
+            ("helix-swift", "3.1", "fast", "0.25", "0.03", "1.25", date(2026, 5, 4), 9),
+            ("helix-core", "3.5", "standard", "3.00", "0.30", "15.00", date(2026, 6, 2), 21),
+            ("helix-max", "3.5", "heavy", "15.00", "1.50", "75.00", date(2026, 6, 2), 35),
+            ("helix-core", "3.0", "standard", "3.00", "0.30", "15.00", date(2025, 11, 20), 28),
+        ],
+    ),
+    "cirrus": (
+        "Cirrus Code",
+        "cloud_api",
+        ["eu-central"],
+        [("Cirrus Assist", "ide_assistant", False, "29.00")],
+        [
+            ("cirrus-mini", "2.0", "fast", "0.15", "0.04", "0.60", date(2026, 4, 15), 14),
+            ("cirrus", "2.0", "standard", "2.50", "0.63", "10.00", date(2026, 4, 15), 30),
+            ("cirrus-pro", "2.0", "heavy", "20.00", "5.00", "80.00", date(2026, 7, 1), 45),
+        ],
+    ),
+    "meridian": (
+        "Meridian Open Models",
+        "on_prem",
+        ["on-prem-dc1"],
+        [("Meridian Coder (self-hosted)", "self_hosted_model", False, None)],
+        [
+            # Amortised GPU cost per 1M tokens on the internal cluster.
+            ("meridian-coder", "33b", "standard", "0.40", "0.10", "0.40", date(2026, 3, 10), 40),
+            ("meridian-coder", "7b", "fast", "0.08", "0.02", "0.08", date(2026, 3, 10), 32),
+        ],
+    ),
+    "tessellate": (
+        "Tessellate Agents",
+        "cloud_api",
+        ["us-west"],
+        [("Tessellate Autopilot", "coding_agent", True, "60.00")],
+        [("tess", "1.2", "heavy", "12.00", "1.20", "48.00", date(2026, 9, 1), None)],
+    ),
+    "quill": (
+        "Quill Assist",
+        "private_cloud",
+        ["eu-west"],
+        [("Quill IDE", "ide_assistant", False, "19.00")],
+        [("quill", "0.9", "standard", "1.00", "0.10", "4.00", date(2026, 8, 20), None)],
+    ),
+}
+
+
+def _pdf(text: str) -> ContentFile:
+    """A tiny but well-formed-looking PDF to stand in for a contract or report."""
+    body = f"%PDF-1.4\n% Tollgate demo evidence\n% {text}\n%%EOF\n".encode()
+    return ContentFile(body, name=f"{text.lower().replace(' ', '-')}.pdf")
+
+
+def _owner(response: Response, users: dict[str, User]) -> User:
+    return users[response.item.owner_role]
+
+
+def _judge_all(assessment, users, *, except_code=None, leave_open=()):
+    for response in assessment.responses.select_related("item"):
+        owner = _owner(response, users)
+        code = response.item.code
+        if code in leave_open:
+            continue
+        if code == except_code:
+            vs.response_set_verdict(
+                response=response,
+                status="not_satisfied",
+                actor=owner,
+                comment="Vendor adds provenance trailers in its Q1 release.",
+            )
+            vs.exception_grant(
+                response=response,
+                justification="Pilot value outweighs the gap for 90 days; vendor committed a date.",
+                compensating_controls="The gateway appends a provenance trailer to every commit.",
+                expires_on=timezone.localdate() + timedelta(days=90),
+                actor=users["security"],
+            )
+            continue
+        if response.item.evidence_required:
+            vs.evidence_add(response=response, uploaded_file=_pdf(f"{code} evidence"), actor=owner)
+        vs.response_set_verdict(response=response, status="satisfied", actor=owner)
+
+
+def _approve(assessment, users):
+    for role in ("security", "legal"):
+        signoff_record(
+            kind=SubjectKind.ASSESSMENT,
+            subject=assessment,
+            role=role,
+            decision=Decision.APPROVE,
+            actor=users[role],
+        )
+    assessment_approve(assessment=assessment, actor=users["security"])
+
+
+def seed_vendors(users: dict[str, User]) -> list[str]:
+    """Create the five demo vendors with offerings, model versions and assessments."""
+    created = []
+    for slug, (name, hosting, regions, offerings, models) in VENDORS.items():
+        if Vendor.objects.filter(slug=slug).exists():
+            continue
+        vendor = vs.vendor_create(name=name, slug=slug, hosting_model=hosting, data_regions=regions)
+        for off_name, kind, agentic, price in offerings:
+            vs.offering_create(
+                vendor=vendor,
+                name=off_name,
+                kind=kind,
+                agentic=agentic,
+                seat_price=Decimal(price) if price else None,
+            )
+        for family, version, tier, p_in, p_cached, p_out, released, adopt in models:
+            vs.model_version_create(
+                vendor=vendor,
+                family=family,
+                version=version,
+                tier=tier,
+                price_input_per_mtok=Decimal(p_in),
+                price_cached_input_per_mtok=Decimal(p_cached),
+                price_output_per_mtok=Decimal(p_out),
+                released_on=released,
+                approved_on=released + timedelta(days=adopt) if adopt is not None else None,
+                status="approved" if adopt is not None else "candidate",
+                rollback_plan="Pin the previous version in the gateway route table.",
+            )
+        created.append(slug)
+        if slug == "quill":
+            continue  # a prospect: not reviewed yet
+        assessment = vs.assessment_open(vendor=vendor, actor=users["security"])
+        if slug == "tessellate":
+            # A blocking gap: sandboxing of tool calls is not satisfied, no exception.
+            _judge_all(assessment, users, leave_open=("tool-call-sandboxing",))
+            sandboxing = assessment.responses.get(item__code="tool-call-sandboxing")
+            vs.response_set_verdict(
+                response=sandboxing,
+                status="not_satisfied",
+                actor=users["security"],
+                comment="Shell commands run unsandboxed on the developer's machine.",
+            )
+            continue
+        _judge_all(assessment, users, except_code="code-provenance" if slug == "cirrus" else None)
+        _approve(assessment, users)
+    return created
