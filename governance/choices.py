@@ -18,3 +18,10 @@ class SubjectKind(models.TextChoices):
     """Things that are signed off."""
 
     ASSESSMENT = "assessment", "Vendor assessment"
+    SHORTLIST = "shortlist", "Shortlist version"
+
+
+class TokenScope(models.TextChoices):
+    """What a service-account token may do; a token can do nothing else."""
+
+    SHORTLIST_READ = "shortlist:read", "Read the shortlist (gateway)"

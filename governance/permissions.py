@@ -62,6 +62,12 @@ def get_object_for_user(
     return obj
 
 
+def _is_service_token(auth: Any) -> bool:
+    from governance.models import ServiceToken
+
+    return isinstance(auth, ServiceToken)
+
+
 _METHOD_ACTIONS = {
     "GET": "view",
     "HEAD": "view",
@@ -78,6 +84,8 @@ class RolePermission(BasePermission):
 
     A view may name `required_perms = {"POST": "app.codename", ...}` for actions that are not
     plain CRUD on its queryset's model; views with neither only need authentication.
+    Service tokens are refused everywhere except on views whose `token_scopes` names, for the
+    method, a scope the token holds.
     """
 
     def _perm_for(self, request, view) -> str | None:
@@ -92,10 +100,16 @@ class RolePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
+        if _is_service_token(request.auth):
+            # A service token does exactly what its scopes say, on views that name a scope.
+            scope = (getattr(view, "token_scopes", None) or {}).get(request.method)
+            return scope is not None and scope in request.auth.scopes
         perm = self._perm_for(request, view)
         return perm is None or request.user.has_perm(perm)
 
     def has_object_permission(self, request, view, obj) -> bool:
+        if _is_service_token(request.auth):
+            return True  # has_permission already checked the scope
         perm = self._perm_for(request, view)
         if perm is None:
             return True

@@ -26,6 +26,9 @@ REGISTRY_READ = {
     "vendors.modelversion": VIEW,
     "vendors.checklistitem": VIEW,
     "vendors.vendortransition": VIEW,
+    "vendors.shortlistversion": VIEW,
+    "vendors.shortlistentry": VIEW,
+    "vendors.shortlisttransition": VIEW,
 }
 # Reviewers (security, legal) read whole assessments, evidence files included.
 REVIEW_READ = {
@@ -55,6 +58,9 @@ REVIEWER = {
     "vendors.response": ("view", "change"),
     "vendors.evidence": ("view", "add"),
     "governance.signoff": ("view", "add"),
+    # Security and legal curate the shortlist; publishing also needs both their sign-offs.
+    "vendors.shortlistversion": (*EDIT, "publish"),
+    "vendors.shortlistentry": FULL,
 }
 
 ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
@@ -72,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "vendors.offering": EDIT,
         "vendors.modelversion": EDIT,
         "governance.workerheartbeat": ("view", "add"),
+        "governance.servicetoken": EDIT,
     },
     Role.AUDITOR: {},  # filled below: view on everything in AUDITED_APPS
 }

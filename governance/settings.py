@@ -155,6 +155,8 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes unauthenticated API calls a 401.
+        # Scoped service tokens (tgs_...) before user tokens, which would reject them.
+        "governance.api.auth.ServiceTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -203,6 +205,10 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 TOLLGATE_DEMO_PASSWORD = env.str("TOLLGATE_DEMO_PASSWORD", default="")
 # Under CI a missing PostgreSQL, broker or worker must fail the run, never skip tests.
 TOLLGATE_REQUIRE_SERVICES = env.bool("TOLLGATE_REQUIRE_SERVICES", default=False)
+# Approved-provider shortlist policy.
+TOLLGATE_SHORTLIST_MIN_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MIN_PROVIDERS", default=2)
+TOLLGATE_SHORTLIST_MAX_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MAX_PROVIDERS", default=3)
+TOLLGATE_SHORTLIST_REQUIRE_ON_PREM = env.bool("TOLLGATE_SHORTLIST_REQUIRE_ON_PREM", default=True)
 # Largest evidence file accepted (bytes).
 TOLLGATE_EVIDENCE_MAX_BYTES = env.int("TOLLGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 

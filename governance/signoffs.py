@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from django.db.models import Model
 
 from governance.choices import Role, SubjectKind
-from vendors.choices import AssessmentStatus
-from vendors.models import Assessment
+from vendors.choices import AssessmentStatus, ShortlistStatus
+from vendors.models import Assessment, ShortlistVersion
 from vendors.selectors import assessment_canonical
+from vendors.shortlist import shortlist_canonical
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ SUBJECTS: dict[str, Subject] = {
         model=Assessment,
         canonical=assessment_canonical,
         signable=lambda a: a.status == AssessmentStatus.IN_REVIEW,
+        requirements=(Requirement(Role.SECURITY), Requirement(Role.LEGAL)),
+    ),
+    SubjectKind.SHORTLIST: Subject(
+        model=ShortlistVersion,
+        canonical=shortlist_canonical,
+        signable=lambda v: v.status == ShortlistStatus.DRAFT,
         requirements=(Requirement(Role.SECURITY), Requirement(Role.LEGAL)),
     ),
 }

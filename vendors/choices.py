@@ -127,3 +127,26 @@ class ExceptionStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
+
+
+class ShortlistStatus(models.TextChoices):
+    """A shortlist version's lifecycle."""
+
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class ProviderRole(models.TextChoices):
+    """The part a provider plays on the shortlist."""
+
+    FRONTIER_CLOUD = "frontier_cloud", "Frontier cloud"
+    OPEN_WEIGHTS_ON_PREM = "open_weights_on_prem", "Open-weights on-prem"
+    OTHER = "other", "Other"
+
+
+class Use(models.TextChoices):
+    """What a shortlisted provider may be used for."""
+
+    COMPLETION = "completion", "Completion"
+    AGENTIC = "agentic", "Agentic"

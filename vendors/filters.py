@@ -70,7 +70,9 @@ class ResponseFilter(django_filters.FilterSet):
 
     item = django_filters.CharFilter(field_name="item__code")
     owner_role = django_filters.CharFilter(field_name="item__owner_role")
-    expiring_within = django_filters.NumberFilter(method="filter_expiring", label="days")
+    expiring_within = django_filters.NumberFilter(
+        method="filter_expiring", label="days", min_value=0, max_value=3650
+    )
 
     class Meta:
         model = Response

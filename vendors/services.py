@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vendors import selectors
@@ -21,6 +21,8 @@ from vendors.choices import (
     AssessmentStatus,
     ExceptionStatus,
     ResponseStatus,
+    Role,
+    ShortlistStatus,
     VendorStatus,
 )
 from vendors.errors import VendorRuleError
@@ -37,6 +39,9 @@ from vendors.models import (
     Response,
     ResponseTransition,
     RiskException,
+    ShortlistEntry,
+    ShortlistTransition,
+    ShortlistVersion,
     Vendor,
     VendorTransition,
 )
@@ -85,7 +90,11 @@ def vendor_update(*, vendor: Vendor, **fields: Any) -> Vendor:
 
 @transaction.atomic
 def vendor_delete(*, vendor: Vendor) -> None:
-    """Delete a vendor record."""
+    """Delete a vendor that nothing refers to yet (reviewed vendors are retired instead)."""
+    if vendor.assessments.exists() or vendor.offerings.exists() or vendor.model_versions.exists():
+        raise VendorRuleError(
+            f"{vendor} has offerings, model versions or assessments; retire it instead."
+        )
     vendor.delete()
 
 
@@ -96,7 +105,8 @@ def vendor_set_status(
 ) -> Vendor:
     """The one entry point for a vendor's procurement status."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
-    return transition(
+    was_approved = vendor.status == V.APPROVED
+    transition(
         vendor,
         to=to,
         actor=actor,
@@ -105,6 +115,37 @@ def vendor_set_status(
         subject_field="vendor",
         extra_updates={"approved_until": approved_until if to == V.APPROVED else None},
     )
+    if was_approved and to != V.APPROVED:
+        _notify_shortlist_suspension(vendor, reason)
+    return vendor
+
+
+def _notify_shortlist_suspension(vendor: Vendor, reason: str) -> None:
+    """Tell security when a provider on the published shortlist loses its approval."""
+    published = ShortlistEntry.objects.filter(
+        vendor=vendor, version__status=ShortlistStatus.PUBLISHED
+    ).select_related("version")
+    entry = published.first()
+    if entry is None:
+        return
+    recipients = _role_emails(Role.SECURITY)
+    message = (
+        f"{vendor.name} is on shortlist v{entry.version.number} but is no longer approved "
+        f"({reason}). The gateway check now denies it until a new approval."
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"[Tollgate] Shortlist entry suspended: {vendor.name}",
+            message=message,
+            from_email=None,
+            recipient_list=recipients,
+        )
+    )
+
+
+def _role_emails(role: str) -> list[str]:
+    users = get_user_model().objects.filter(groups__name=role, is_active=True).exclude(email="")
+    return sorted({u.email for u in users})
 
 
 # --- offerings and model versions -----------------------------------------------------------
@@ -145,6 +186,14 @@ def model_version_update(*, model_version: ModelVersion, **fields: Any) -> Model
 def checklist_item_create(**fields: Any) -> ChecklistItem:
     """Add an item to the checklist template."""
     return _save(ChecklistItem(**fields))
+
+
+@transaction.atomic
+def checklist_item_update(*, item: ChecklistItem, **fields: Any) -> ChecklistItem:
+    """Change a checklist item; open assessments keep the responses they have."""
+    for name, value in fields.items():
+        setattr(item, name, value)
+    return _save(item)
 
 
 @transaction.atomic
@@ -481,11 +530,6 @@ def exception_revoke(*, exception: RiskException, actor: Any, reason: str) -> Ri
 
 def _notify_owners(response: Response, due_on: date, days_before: int) -> None:
     """E-mail the item's owner role about a verdict or exception about to lapse."""
-    users = (
-        get_user_model()
-        .objects.filter(groups__name=response.item.owner_role, is_active=True)
-        .exclude(email="")
-    )
     assessment = response.assessment
     send_mail(
         subject=f"[Tollgate] {response.item.title} for {assessment.vendor} lapses on {due_on}",
@@ -495,7 +539,7 @@ def _notify_owners(response: Response, due_on: date, days_before: int) -> None:
             "before then, or it will need review and the vendor's approval will lapse."
         ),
         from_email=None,
-        recipient_list=sorted({u.email for u in users}),
+        recipient_list=_role_emails(response.item.owner_role),
         fail_silently=False,
     )
 
@@ -582,3 +626,123 @@ def _send_reminders(*, today: date, live_statuses: list[str]) -> int:
             _notify_owners(response, due_on, remaining)
             sent += 1
     return sent
+
+
+# --- shortlist ----------------------------------------------------------------------------
+
+
+@audited
+@transaction.atomic
+def shortlist_draft_create(
+    *, actor: Any, notes: str = "", copy_from: ShortlistVersion | None = None
+) -> ShortlistVersion:
+    """Start a new draft version, by default a copy of the published one."""
+    _require(actor, "vendors.add_shortlistversion")
+    # Lock the newest version so two drafts cannot take the same number.
+    latest = ShortlistVersion.objects.select_for_update().order_by("-number").first()
+    source = copy_from or ShortlistVersion.objects.filter(status=ShortlistStatus.PUBLISHED).first()
+    draft = _save(
+        ShortlistVersion(number=(latest.number + 1) if latest else 1, notes=notes, created_by=actor)
+    )
+    if source is not None:
+        ShortlistEntry.objects.bulk_create(
+            ShortlistEntry(
+                version=draft,
+                vendor_id=e.vendor_id,
+                offering_id=e.offering_id,
+                role=e.role,
+                allow_completion=e.allow_completion,
+                allow_agentic=e.allow_agentic,
+                notes=e.notes,
+            )
+            for e in source.entries.all()
+        )
+    return draft
+
+
+def _check_draft(version: ShortlistVersion) -> None:
+    if version.status != ShortlistStatus.DRAFT:
+        raise VendorRuleError(f"{version} is not a draft; start a new draft to change it.")
+
+
+@audited
+@transaction.atomic
+def shortlist_entry_add(
+    *, version: ShortlistVersion, vendor: Vendor, role: str, actor: Any, **fields: Any
+) -> ShortlistEntry:
+    """Put a provider on a draft version."""
+    _require(actor, "vendors.add_shortlistentry")
+    version = ShortlistVersion.objects.select_for_update().get(pk=version.pk)
+    _check_draft(version)
+    offering = fields.get("offering")
+    if offering is not None and offering.vendor_id != vendor.pk:
+        raise VendorRuleError({"offering": f"{offering} is not an offering of {vendor}."})
+    return _save(ShortlistEntry(version=version, vendor=vendor, role=role, **fields))
+
+
+@audited
+@transaction.atomic
+def shortlist_entry_update(*, entry: ShortlistEntry, actor: Any, **fields: Any) -> ShortlistEntry:
+    """Change an entry of a draft version."""
+    _require(actor, "vendors.change_shortlistentry", entry)
+    _check_draft(ShortlistVersion.objects.select_for_update().get(pk=entry.version_id))
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    return _save(entry)
+
+
+@audited
+@transaction.atomic
+def shortlist_entry_remove(*, entry: ShortlistEntry, actor: Any) -> None:
+    """Take an entry off a draft version."""
+    _require(actor, "vendors.delete_shortlistentry", entry)
+    _check_draft(ShortlistVersion.objects.select_for_update().get(pk=entry.version_id))
+    entry.delete()
+
+
+@audited
+@transaction.atomic
+def shortlist_mark_published(
+    *, version: ShortlistVersion, digest: str, actor: Any
+) -> ShortlistVersion:
+    """Publish a draft and supersede the current version in one transaction.
+
+    Called by governance.shortlist_publish once policy and sign-offs are checked.
+    """
+    from vendors.canonical import digest as digest_of
+    from vendors.shortlist import shortlist_canonical
+
+    version = ShortlistVersion.objects.select_for_update().get(pk=version.pk)
+    if digest_of(shortlist_canonical(version)) != digest:
+        raise VendorRuleError("The draft changed after it was signed; sign it again.")
+    # Lock the published row: a second publisher waits here, then finds it superseded.
+    current = (
+        ShortlistVersion.objects.select_for_update()
+        .filter(status=ShortlistStatus.PUBLISHED)
+        .first()
+    )
+    if current is not None:
+        transition(
+            current,
+            to=ShortlistStatus.SUPERSEDED,
+            actor=actor,
+            reason=f"superseded by v{version.number}",
+            history=ShortlistTransition,
+            subject_field="version",
+        )
+    try:
+        with transaction.atomic():
+            transition(
+                version,
+                to=ShortlistStatus.PUBLISHED,
+                actor=actor,
+                reason=f"published (supersedes v{current.number})" if current else "published",
+                history=ShortlistTransition,
+                subject_field="version",
+                extra_updates={"published_at": timezone.now(), "published_digest": digest},
+            )
+    except IntegrityError as error:
+        raise VendorRuleError(
+            "Another shortlist version was published at the same moment; reload and retry."
+        ) from error
+    return version

@@ -56,7 +56,7 @@ def transition(
     if to not in allowed:
         label = type(obj)._meta.verbose_name
         raise TransitionNotAllowed(
-            {status_field: f"A {label} cannot go from {current} to {to}."}, code="transition"
+            {status_field: f"The {label} cannot go from {current} to {to}."}, code="transition"
         )
     setattr(obj, status_field, to)
     for name, value in (extra_updates or {}).items():

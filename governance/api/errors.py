@@ -7,6 +7,7 @@ HTTP 400 in that shape, never a 500; DRF's own errors are reshaped to match.
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -48,6 +49,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         details = _django_error_details(exc)
         message = _first_message(details) or "The request was refused."
         return Response(error_body(message, details), status=status.HTTP_400_BAD_REQUEST)
+
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # Records that others refer to are kept for the audit trail; say so instead of a 500.
+        return Response(
+            error_body("This record cannot be deleted because other records refer to it."),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -21,6 +21,11 @@ urlpatterns = [
         views.AssessmentApproveView.as_view(),
         name="assessment-approve",
     ),
+    path(
+        "shortlist/versions/<int:pk>/publish/",
+        views.ShortlistPublishView.as_view(),
+        name="shortlist-publish",
+    ),
     path("", include("vendors.api.urls")),
     *router.urls,
 ]

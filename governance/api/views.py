@@ -13,9 +13,9 @@ from governance import selectors
 from governance.api import serializers as s
 from governance.models import SignOff, WorkerHeartbeat
 from governance.services.ops import heartbeat_request
-from governance.services.signoffs import assessment_approve
-from vendors.api.serializers import AssessmentSerializer
-from vendors.models import Assessment
+from governance.services.signoffs import assessment_approve, shortlist_publish
+from vendors.api.serializers import AssessmentSerializer, ShortlistVersionSerializer
+from vendors.models import Assessment, ShortlistVersion
 
 
 class TokenObtainView(APIView):
@@ -109,3 +109,18 @@ class AssessmentApproveView(generics.GenericAPIView):
     def post(self, request, pk: int):
         assessment = assessment_approve(assessment=self.get_object(), actor=request.user)
         return Response(AssessmentSerializer(assessment).data)
+
+
+class ShortlistPublishView(generics.GenericAPIView):
+    """Publish a draft: the whole policy holds and security and legal signed this content."""
+
+    queryset = ShortlistVersion.objects.all()
+    serializer_class = ShortlistVersionSerializer
+    required_perms = {"POST": "vendors.publish_shortlistversion"}
+
+    @extend_schema(
+        request=None, responses={200: ShortlistVersionSerializer, 400: s.ErrorSerializer}
+    )
+    def post(self, request, pk: int):
+        version = shortlist_publish(version=self.get_object(), actor=request.user)
+        return Response(ShortlistVersionSerializer(version, context={"request": request}).data)

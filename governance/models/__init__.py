@@ -2,5 +2,6 @@
 
 from governance.models.ops import WorkerHeartbeat
 from governance.models.signoffs import SignOff
+from governance.models.tokens import ServiceToken
 
-__all__ = ["SignOff", "WorkerHeartbeat"]
+__all__ = ["ServiceToken", "SignOff", "WorkerHeartbeat"]

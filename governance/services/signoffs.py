@@ -14,7 +14,8 @@ from governance.signoffs import SUBJECTS, required_roles
 from vendors import selectors as vendor_selectors
 from vendors import services as vendor_services
 from vendors.canonical import digest
-from vendors.models import Assessment
+from vendors.models import Assessment, ShortlistVersion
+from vendors.shortlist import shortlist_violations
 
 
 def _require(user: Any, perm: str, obj: Any = None) -> None:
@@ -94,3 +95,22 @@ def assessment_approve(*, assessment: Assessment, actor: Any) -> Assessment:
     return vendor_services.assessment_mark_approved(
         assessment=assessment, digest=current, actor=actor
     )
+
+
+@audited
+@transaction.atomic
+def shortlist_publish(*, version: ShortlistVersion, actor: Any) -> ShortlistVersion:
+    """Publish a draft: the whole policy holds and security and legal signed this content."""
+    _require(actor, "vendors.publish_shortlistversion", version)
+    version = ShortlistVersion.objects.select_for_update().get(pk=version.pk)
+    problems = shortlist_violations(version)
+    current = subject_digest(kind=SubjectKind.SHORTLIST, subject=version)
+    problems += [
+        f"{p[0].upper()}{p[1:]}."
+        for p in signoff_problems(
+            kind=SubjectKind.SHORTLIST, subject=version, current_digest=current
+        )
+    ]
+    if problems:
+        raise DomainError({"publish": problems}, code="publish_blocked")
+    return vendor_services.shortlist_mark_published(version=version, digest=current, actor=actor)

@@ -3,7 +3,7 @@
 import pytest
 
 from governance.choices import SubjectKind
-from governance.services.signoffs import signoff_record
+from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
 from tests.factories import OfferingFactory, VendorFactory, make_pdf
 from vendors import services
 from vendors.models import Response
@@ -75,3 +75,62 @@ def sign(security, legal):
 @pytest.fixture
 def agentic_offering(vendor):
     return OfferingFactory(vendor=vendor, name="Agent", kind="coding_agent", agentic=True)
+
+
+@pytest.fixture
+def approve_vendor(security, complete, sign):
+    """Open, complete, sign and approve an assessment of a new vendor."""
+
+    def run(name, hosting="cloud_api", offering_kwargs=None, **assessment_kwargs):
+        vendor = VendorFactory(name=name, slug=name.lower(), hosting_model=hosting)
+        offering = OfferingFactory(vendor=vendor, **offering_kwargs) if offering_kwargs else None
+        assessment = services.assessment_open(vendor=vendor, offering=offering, actor=security)
+        complete(assessment)
+        sign(assessment)
+        assessment_approve(assessment=assessment, actor=security)
+        vendor.refresh_from_db()
+        return vendor
+
+    return run
+
+
+@pytest.fixture
+def providers(approve_vendor):
+    return {
+        "helix": approve_vendor("Helix"),
+        "cirrus": approve_vendor("Cirrus"),
+        "meridian": approve_vendor("Meridian", hosting="on_prem"),
+    }
+
+
+@pytest.fixture
+def draft(providers, security):
+    draft = services.shortlist_draft_create(actor=security)
+    for slug, role in (
+        ("helix", "frontier_cloud"),
+        ("cirrus", "frontier_cloud"),
+        ("meridian", "open_weights_on_prem"),
+    ):
+        services.shortlist_entry_add(
+            version=draft, vendor=providers[slug], role=role, actor=security
+        )
+    return draft
+
+
+@pytest.fixture
+def sign_shortlist(security, legal):
+    """Approve sign-offs from security and legal on a shortlist version's current content."""
+
+    def run(version):
+        for user, role in ((security, "security"), (legal, "legal")):
+            signoff_record(
+                kind="shortlist", subject=version, role=role, decision="approve", actor=user
+            )
+
+    return run
+
+
+@pytest.fixture
+def published(draft, security, sign_shortlist):
+    sign_shortlist(draft)
+    return shortlist_publish(version=draft, actor=security)

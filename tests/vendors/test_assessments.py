@@ -406,3 +406,19 @@ def test_revoking_an_exception_makes_the_item_not_satisfied(assessment, judge, s
     exception.refresh_from_db()
     assert exception.status == "revoked"
     assert exception.response.status == "not_satisfied"
+
+
+def test_approval_is_blocked_by_a_verdict_that_lapsed_before_the_sweep(
+    assessment, complete, sign, security
+):
+    complete(assessment)
+    with time_machine.travel(TODAY + timedelta(days=181), tick=False):
+        sign(assessment)
+        with pytest.raises(ValidationError, match=r"\(audit-log-access\): verdict expired on"):
+            assessment_approve(assessment=assessment, actor=security)
+
+
+def test_two_approvals_of_one_assessment_leave_one_approval(approved, security):
+    with pytest.raises(ValidationError, match="cannot go from approved to approved"):
+        assessment_approve(assessment=approved, actor=security)
+    assert approved.history.filter(to_status="approved").count() == 1

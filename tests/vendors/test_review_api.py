@@ -229,7 +229,13 @@ def ids(vendor, assessment, legal, security, judge):
     signoff = signoff_record(
         kind="assessment", subject=assessment, role="legal", decision="approve", actor=legal
     )
+    draft = services.shortlist_draft_create(actor=security)
+    entry = services.shortlist_entry_add(
+        version=draft, vendor=vendor, role="frontier_cloud", actor=security
+    )
     return {
+        "shortlist": draft.pk,
+        "entry": entry.pk,
         "vendor": vendor.slug,
         "offering": OfferingFactory(vendor=vendor).pk,
         "model": ModelVersionFactory(vendor=vendor).pk,
@@ -283,6 +289,18 @@ FORBIDDEN = [
     ("nobody", "get", "/api/v1/audit/", None),
     ("ai_pm", "get", "/api/v1/audit/1/", None),
     ("security", "get", "/api/v1/heartbeats/", None),
+    ("nobody", "get", "/api/v1/shortlist/current/", None),
+    ("nobody", "get", "/api/v1/shortlist/check/", None),
+    ("nobody", "get", "/api/v1/shortlist/versions/", None),
+    ("nobody", "get", "/api/v1/shortlist/versions/{shortlist}/", None),
+    ("nobody", "get", "/api/v1/shortlist/versions/{shortlist}/diff/", None),
+    ("ai_pm", "post", "/api/v1/shortlist/versions/", {"notes": "x"}),
+    ("finance", "post", "/api/v1/shortlist/versions/{shortlist}/publish/", None),
+    ("nobody", "get", "/api/v1/shortlist/entries/", None),
+    ("nobody", "get", "/api/v1/shortlist/entries/{entry}/", None),
+    ("platform", "post", "/api/v1/shortlist/entries/", {"version": "{shortlist}"}),
+    ("ai_pm", "patch", "/api/v1/shortlist/entries/{entry}/", {"notes": "x"}),
+    ("auditor", "delete", "/api/v1/shortlist/entries/{entry}/", None),
 ]
 
 

@@ -1,9 +1,10 @@
 """Vendor API serializers: they shape data; writes go through vendors.services."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from vendors import services
-from vendors.choices import ResponseStatus
+from vendors.choices import ResponseStatus, Use
 from vendors.models import (
     Assessment,
     ChecklistItem,
@@ -12,8 +13,11 @@ from vendors.models import (
     Offering,
     Response,
     RiskException,
+    ShortlistEntry,
+    ShortlistVersion,
     Vendor,
 )
+from vendors.shortlist import entry_problems
 
 
 class VendorSerializer(serializers.ModelSerializer):
@@ -136,6 +140,9 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict) -> ChecklistItem:
         return services.checklist_item_create(**validated_data)
+
+    def update(self, instance: ChecklistItem, validated_data: dict) -> ChecklistItem:
+        return services.checklist_item_update(item=instance, **validated_data)
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -277,3 +284,119 @@ class ReasonSerializer(serializers.Serializer):
     """A reason for a rejection or revocation."""
 
     reason = serializers.CharField()
+
+
+class ShortlistEntrySerializer(serializers.ModelSerializer):
+    """A provider on a shortlist version; `suspended` and `reasons` are computed for today."""
+
+    version = serializers.PrimaryKeyRelatedField(queryset=ShortlistVersion.objects.all())
+    vendor = serializers.SlugRelatedField(slug_field="slug", queryset=Vendor.objects.all())
+    offering = serializers.PrimaryKeyRelatedField(
+        queryset=Offering.objects.all(), required=False, allow_null=True
+    )
+    uses = serializers.ListField(child=serializers.CharField(), read_only=True)
+    suspended = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ShortlistEntry
+        fields = [
+            "id",
+            "version",
+            "vendor",
+            "offering",
+            "role",
+            "allow_completion",
+            "allow_agentic",
+            "uses",
+            "notes",
+            "suspended",
+            "reasons",
+        ]
+        validators = []  # constraints run in the service with their own messages
+
+    def _problems(self, entry) -> list[str]:
+        cache = self.context.setdefault("_entry_problems", {})
+        if entry.pk not in cache:
+            cache[entry.pk] = entry_problems(entry, today=timezone.localdate())
+        return cache[entry.pk]
+
+    def get_suspended(self, entry) -> bool:
+        """True when the entry's vendor approval has lapsed or was revoked."""
+        return bool(self._problems(entry))
+
+    def get_reasons(self, entry) -> list[str]:
+        """Why the entry is suspended (empty when in force)."""
+        return self._problems(entry)
+
+    def create(self, validated_data: dict) -> ShortlistEntry:
+        return services.shortlist_entry_add(**validated_data, actor=self.context["request"].user)
+
+    def update(self, instance: ShortlistEntry, validated_data: dict) -> ShortlistEntry:
+        validated_data.pop("version", None)
+        return services.shortlist_entry_update(
+            entry=instance, **validated_data, actor=self.context["request"].user
+        )
+
+
+class ShortlistVersionSerializer(serializers.ModelSerializer):
+    """A shortlist version with its entries; POST starts a draft copied from the published one."""
+
+    entries = ShortlistEntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ShortlistVersion
+        fields = [
+            "id",
+            "number",
+            "status",
+            "notes",
+            "created_by",
+            "created_at",
+            "published_at",
+            "published_digest",
+            "entries",
+        ]
+        read_only_fields = [
+            "number",
+            "status",
+            "created_by",
+            "created_at",
+            "published_at",
+            "published_digest",
+        ]
+
+    def create(self, validated_data: dict) -> ShortlistVersion:
+        return services.shortlist_draft_create(
+            notes=validated_data.get("notes", ""), actor=self.context["request"].user
+        )
+
+
+class ShortlistCheckQuerySerializer(serializers.Serializer):
+    """The gateway's question."""
+
+    vendor = serializers.SlugField()
+    use = serializers.ChoiceField(choices=Use.choices)
+    model = serializers.RegexField(
+        r"^[^:\s]+:[^:\s]+$",
+        required=False,
+        help_text="family:version, e.g. helix-core:3.5",
+        error_messages={"invalid": "Give the model as family:version."},
+    )
+
+
+class ShortlistCheckSerializer(serializers.Serializer):
+    """The answer: allowed or not, why, under which version, until when."""
+
+    allowed = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    shortlist_version = serializers.IntegerField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class ShortlistDiffSerializer(serializers.Serializer):
+    """One provider's change between two versions."""
+
+    change = serializers.CharField()
+    provider = serializers.CharField()
+    details = serializers.CharField()

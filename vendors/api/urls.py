@@ -1,5 +1,6 @@
 """Vendor API routes (mounted under /api/v1/)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from vendors.api import views
@@ -13,4 +14,10 @@ router.register("assessments", views.AssessmentViewSet, basename="assessment")
 router.register("responses", views.ResponseViewSet, basename="response")
 router.register("evidence", views.EvidenceViewSet, basename="evidence")
 router.register("exceptions", views.ExceptionViewSet, basename="exception")
-urlpatterns = router.urls
+router.register("shortlist/versions", views.ShortlistVersionViewSet, basename="shortlist-version")
+router.register("shortlist/entries", views.ShortlistEntryViewSet, basename="shortlist-entry")
+urlpatterns = [
+    path("shortlist/current/", views.ShortlistCurrentView.as_view(), name="shortlist-current"),
+    path("shortlist/check/", views.ShortlistCheckView.as_view(), name="shortlist-check"),
+    *router.urls,
+]

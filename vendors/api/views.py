@@ -1,14 +1,15 @@
 """Vendor API endpoints: thin; reads through selectors, writes through services."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response as ApiResponse
 
-from vendors import filters, selectors, services
+from vendors import filters, selectors, services, shortlist
 from vendors.api import serializers as s
 from vendors.downloads import evidence_download
 from vendors.models import (
@@ -18,6 +19,8 @@ from vendors.models import (
     Offering,
     Response,
     RiskException,
+    ShortlistEntry,
+    ShortlistVersion,
 )
 
 
@@ -139,8 +142,7 @@ class EvidenceViewSet(
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The file itself; every download is recorded in the audit trail."""
-        evidence = get_object_or_404(self.get_queryset(), pk=pk)
-        return evidence_download(evidence=evidence, user=request.user)
+        return evidence_download(evidence=self.get_object(), user=request.user)
 
 
 class ExceptionViewSet(
@@ -166,3 +168,78 @@ class ExceptionViewSet(
             exception=self.get_object(), actor=request.user, reason=body.validated_data["reason"]
         )
         return ApiResponse(s.ExceptionSerializer(exception).data)
+
+
+class ShortlistVersionViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Shortlist versions and their history; POST starts a draft. Publishing: .../publish/."""
+
+    queryset = ShortlistVersion.objects.prefetch_related("entries__vendor", "entries__offering")
+    serializer_class = s.ShortlistVersionSerializer
+    filterset_fields = ["status", "number"]
+    token_scopes = {"GET": "shortlist:read"}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("against", int, description="the other version's number")],
+        responses=s.ShortlistDiffSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        """What changed between another version (?against=number) and this one."""
+        version = self.get_object()
+        against = request.query_params.get("against", "")
+        if not against.isdigit():
+            raise ValidationError({"against": "Give the other version's number."})
+        other = get_object_or_404(ShortlistVersion, number=int(against))
+        changes = shortlist.shortlist_diff(other, version)
+        return ApiResponse(s.ShortlistDiffSerializer(changes, many=True).data)
+
+
+class ShortlistEntryViewSet(viewsets.ModelViewSet):
+    """Entries of shortlist versions; only drafts can be changed."""
+
+    queryset = ShortlistEntry.objects.select_related("vendor", "offering", "version")
+    serializer_class = s.ShortlistEntrySerializer
+    filterset_fields = ["version", "role", "allow_agentic"]
+
+    def perform_destroy(self, instance) -> None:
+        services.shortlist_entry_remove(entry=instance, actor=self.request.user)
+
+
+class ShortlistCurrentView(generics.GenericAPIView):
+    """The published shortlist with its entries, each marked suspended or in force."""
+
+    queryset = ShortlistVersion.objects.all()
+    serializer_class = s.ShortlistVersionSerializer
+    token_scopes = {"GET": "shortlist:read"}
+
+    def get(self, request):
+        version = shortlist.shortlist_published()
+        if version is None:
+            raise NotFound("No shortlist is published.")
+        return ApiResponse(self.get_serializer(version).data)
+
+
+class ShortlistCheckView(generics.GenericAPIView):
+    """The gateway's question: may this vendor be used for this use (and model) today?"""
+
+    queryset = ShortlistVersion.objects.all()
+    serializer_class = s.ShortlistCheckSerializer
+    filter_backends = []
+    pagination_class = None
+    token_scopes = {"GET": "shortlist:read"}
+
+    @extend_schema(parameters=[s.ShortlistCheckQuerySerializer])
+    def get(self, request):
+        query = s.ShortlistCheckQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = shortlist.shortlist_check(
+            vendor_slug=query.validated_data["vendor"],
+            use=query.validated_data["use"],
+            model=query.validated_data.get("model"),
+        )
+        return ApiResponse(s.ShortlistCheckSerializer(result).data)

@@ -12,6 +12,7 @@ from vendors.models.assessments import (
 )
 from vendors.models.checklist import ChecklistItem
 from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
+from vendors.models.shortlist import ShortlistEntry, ShortlistTransition, ShortlistVersion
 
 __all__ = [
     "Assessment",
@@ -25,6 +26,9 @@ __all__ = [
     "Response",
     "ResponseTransition",
     "RiskException",
+    "ShortlistEntry",
+    "ShortlistTransition",
+    "ShortlistVersion",
     "Vendor",
     "VendorTransition",
 ]

@@ -1,5 +1,6 @@
 """The AI-coding procurement checklist template."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from vendors.choices import AppliesTo, ChecklistCategory, OwnerRole
@@ -16,7 +17,9 @@ class ChecklistItem(models.Model):
     mandatory = models.BooleanField(default=True)
     evidence_required = models.BooleanField(default=True)
     rereview_days = models.PositiveIntegerField(
-        default=365, help_text="A verdict older than this needs review again."
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="A verdict older than this needs review again (1 to 3650 days).",
     )
     applies_to = models.CharField(max_length=16, choices=AppliesTo.choices, default=AppliesTo.ALL)
     active = models.BooleanField(default=True, help_text="Retired items apply to no new review.")
@@ -26,9 +29,9 @@ class ChecklistItem(models.Model):
         ordering = ["position", "code"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(rereview_days__gte=1),
-                name="checklist_rereview_positive",
-                violation_error_message="The re-review interval must be at least one day.",
+                condition=models.Q(rereview_days__gte=1, rereview_days__lte=3650),
+                name="checklist_rereview_range",
+                violation_error_message="The re-review interval is 1 to 3650 days.",
             ),
             models.CheckConstraint(
                 condition=models.Q(owner_role__in=OwnerRole.values),

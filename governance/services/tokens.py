@@ -1,0 +1,61 @@
+"""Service-account tokens: created with scopes, shown once, revocable."""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from governance.audit import audited
+from governance.choices import TokenScope
+from governance.errors import DomainError
+from governance.models import ServiceToken
+from governance.models.tokens import hash_key, new_key
+
+
+@audited
+@transaction.atomic
+def service_token_create(
+    *, name: str, scopes: list[str], actor: Any, expires_at: datetime | None = None
+) -> tuple[ServiceToken, str]:
+    """Create a token and its service account; return the token and its key (shown once)."""
+    if actor is None or not actor.has_perm("governance.add_servicetoken"):
+        raise PermissionDenied("Only platform administrators create service tokens.")
+    unknown = sorted(set(scopes) - set(TokenScope.values))
+    if not scopes or unknown:
+        raise DomainError(
+            {"scopes": f"Choose scopes from {', '.join(TokenScope.values)} (unknown: {unknown})."}
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError({"expires_at": "The expiry must be in the future."})
+    account = User(username=f"svc-{name}"[:150], is_active=True)
+    account.set_unusable_password()
+    account.full_clean(exclude=["password"])
+    account.save()
+    key = new_key()
+    token = ServiceToken(
+        name=name,
+        user=account,
+        key_hash=hash_key(key),
+        key_prefix=key[:10],
+        scopes=sorted(set(scopes)),
+        created_by=actor,
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@audited
+@transaction.atomic
+def service_token_revoke(*, token: ServiceToken, actor: Any) -> ServiceToken:
+    """Revoke a token at once; its service account is deactivated with it."""
+    if actor is None or not actor.has_perm("governance.change_servicetoken"):
+        raise PermissionDenied("Only platform administrators revoke service tokens.")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    User.objects.filter(pk=token.user_id).update(is_active=False)
+    return token

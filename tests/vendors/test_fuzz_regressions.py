@@ -1,0 +1,51 @@
+"""Server errors schemathesis found; each is now a 4xx with the API's error shape."""
+
+import pytest
+
+from tests.factories import OfferingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_api(api_as, persona):
+    user = persona("platform")
+    user.is_superuser = True
+    user.save()
+    return api_as(user)
+
+
+def test_deleting_a_vendor_with_offerings_is_refused_not_a_500(admin_api, vendor):
+    OfferingFactory(vendor=vendor)
+    response = admin_api.delete("/api/v1/vendors/acme/")
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Acme AI has offerings, model versions or assessments; retire it instead."
+    )
+
+
+def test_a_malformed_evidence_id_is_a_404(admin_api):
+    assert admin_api.get("/api/v1/evidence/null,null/download/").status_code == 404
+
+
+def test_an_absurd_expiry_window_is_a_400(admin_api):
+    response = admin_api.get("/api/v1/responses/?expiring_within=-3.6e16")
+    assert response.status_code == 400
+    assert "expiring_within" in response.json()["details"]
+
+
+def test_a_re_review_interval_beyond_ten_years_is_refused(admin_api):
+    response = admin_api.patch("/api/v1/checklist-items/1/", {"rereview_days": 10**9})
+    assert response.status_code == 400
+    assert "rereview_days" in response.json()["details"]
+
+
+def test_a_zero_re_review_interval_is_refused_by_the_service(admin_api):
+    response = admin_api.patch("/api/v1/checklist-items/1/", {"rereview_days": 0})
+    assert response.status_code == 400
+
+
+def test_an_empty_verdict_patch_is_a_400(admin_api, assessment):
+    rid = assessment.responses.first().pk
+    response = admin_api.patch(f"/api/v1/responses/{rid}/", {}, format="json")
+    assert response.status_code == 400

@@ -1,0 +1,240 @@
+"""Reads of the approved-provider shortlist: policy, entry health, the gateway's check, diffs."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from vendors.choices import (
+    AppliesTo,
+    AssessmentStatus,
+    HostingModel,
+    ModelStatus,
+    ProviderRole,
+    ShortlistStatus,
+    Use,
+    VendorStatus,
+)
+from vendors.models import (
+    Assessment,
+    ChecklistItem,
+    ModelVersion,
+    ShortlistEntry,
+    ShortlistVersion,
+    Vendor,
+)
+
+
+def shortlist_published() -> ShortlistVersion | None:
+    """The published shortlist version, if any."""
+    return ShortlistVersion.objects.filter(status=ShortlistStatus.PUBLISHED).first()
+
+
+def shortlist_entries(version: ShortlistVersion) -> QuerySet[ShortlistEntry]:
+    """A version's entries with vendor and offering loaded."""
+    return version.entries.select_related("vendor", "offering").order_by(
+        "vendor__name", "offering__name"
+    )
+
+
+def vendor_approval_problems(vendor: Vendor, *, today: date) -> list[str]:
+    """Why a vendor does not count as approved today (empty when it does)."""
+    if vendor.status != VendorStatus.APPROVED:
+        return [f"{vendor.name} is not approved (status: {vendor.get_status_display().lower()})."]
+    if vendor.approved_until is None or vendor.approved_until < today:
+        return [f"{vendor.name}'s approval lapsed on {vendor.approved_until}."]
+    return []
+
+
+def _agentic_items() -> set[str]:
+    return set(
+        ChecklistItem.objects.filter(active=True, applies_to=AppliesTo.AGENTIC).values_list(
+            "code", flat=True
+        )
+    )
+
+
+def agentic_coverage_problems(entry: ShortlistEntry, *, today: date) -> list[str]:
+    """Why an entry may not be used agentically: no approved review covered the agentic items."""
+    needed = _agentic_items()
+    # A vendor-wide review counts for every offering; an offering's own review for itself.
+    scope = Q(offering__isnull=True)
+    if entry.offering_id:
+        scope |= Q(offering_id=entry.offering_id)
+    assessments = Assessment.objects.filter(
+        scope, vendor=entry.vendor, status=AssessmentStatus.APPROVED, approved_until__gte=today
+    )
+    for assessment in assessments:
+        covered = set(assessment.responses.values_list("item__code", flat=True))
+        if needed <= covered:
+            return []
+    return [
+        f"{entry} is approved for agentic use, but no approved assessment covered the agentic "
+        f"checklist items ({', '.join(sorted(needed))})."
+    ]
+
+
+def entry_problems(entry: ShortlistEntry, *, today: date) -> list[str]:
+    """Why an entry is suspended today (empty when it is in force)."""
+    problems = vendor_approval_problems(entry.vendor, today=today)
+    if not problems and entry.allow_agentic:
+        problems += agentic_coverage_problems(entry, today=today)
+    return problems
+
+
+def shortlist_violations(version: ShortlistVersion, *, today: date | None = None) -> list[str]:
+    """Every policy violation of a version, by name; publishing needs none."""
+    today = today or timezone.localdate()
+    entries = list(shortlist_entries(version))
+    violations = []
+    providers = {e.vendor_id for e in entries}
+    low = settings.TOLLGATE_SHORTLIST_MIN_PROVIDERS
+    high = settings.TOLLGATE_SHORTLIST_MAX_PROVIDERS
+    if len(providers) < low:
+        violations.append(f"The shortlist has {len(providers)} providers; at least {low} needed.")
+    if len(providers) > high:
+        violations.append(f"The shortlist has {len(providers)} providers; at most {high} allowed.")
+    on_prem = [e for e in entries if e.role == ProviderRole.OPEN_WEIGHTS_ON_PREM]
+    if settings.TOLLGATE_SHORTLIST_REQUIRE_ON_PREM and not on_prem:
+        violations.append("The shortlist has no open-weights on-prem provider.")
+    for entry in entries:
+        if entry.role == ProviderRole.OPEN_WEIGHTS_ON_PREM and (
+            entry.vendor.hosting_model != HostingModel.ON_PREM
+        ):
+            violations.append(
+                f"{entry} is listed as open-weights on-prem but is hosted as "
+                f"{entry.vendor.get_hosting_model_display()}."
+            )
+        violations += entry_problems(entry, today=today)
+    return violations
+
+
+def shortlist_canonical(version: ShortlistVersion) -> dict:
+    """The content a shortlist sign-off covers."""
+    return {
+        "kind": "shortlist",
+        "number": version.number,
+        "entries": [
+            {
+                "vendor": e.vendor.slug,
+                "offering": e.offering.name if e.offering_id else None,
+                "role": e.role,
+                "uses": e.uses,
+                "notes": e.notes,
+            }
+            for e in shortlist_entries(version)
+        ],
+    }
+
+
+def _entry_key(entry: ShortlistEntry) -> tuple[str, str]:
+    return (entry.vendor.name, entry.offering.name if entry.offering_id else "")
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """One line of a diff between two shortlist versions."""
+
+    change: str  # added / removed / changed
+    provider: str
+    details: str
+
+
+def shortlist_diff(old: ShortlistVersion, new: ShortlistVersion) -> list[EntryChange]:
+    """What changed from one version to another, provider by provider."""
+    before = {_entry_key(e): e for e in shortlist_entries(old)}
+    after = {_entry_key(e): e for e in shortlist_entries(new)}
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        name = " / ".join(k for k in key if k)
+        a, b = before.get(key), after.get(key)
+        if a is None:
+            uses = ", ".join(b.uses)
+            changes.append(EntryChange("added", name, f"{b.get_role_display()}, {uses}"))
+        elif b is None:
+            changes.append(EntryChange("removed", name, f"was {a.get_role_display()}"))
+        else:
+            diffs = []
+            if a.role != b.role:
+                diffs.append(f"role {a.get_role_display()} → {b.get_role_display()}")
+            if a.uses != b.uses:
+                diffs.append(f"uses {', '.join(a.uses)} → {', '.join(b.uses)}")
+            if a.notes != b.notes:
+                diffs.append("notes changed")
+            if diffs:
+                changes.append(EntryChange("changed", name, "; ".join(diffs)))
+    return changes
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The gateway's answer."""
+
+    allowed: bool
+    reasons: list[str]
+    shortlist_version: int | None
+    valid_until: date | None
+
+
+def _model_problems(vendor: Vendor, model: str, *, today: date) -> tuple[list[str], date | None]:
+    family, _, version = model.partition(":")
+    found = ModelVersion.objects.filter(vendor=vendor, family=family, version=version).first()
+    if found is None:
+        return [f"{vendor.name} has no model {model} in the catalog."], None
+    if found.status == ModelStatus.DEPRECATED or (
+        found.deprecated_on is not None and found.deprecated_on <= today
+    ):
+        return [f"Model {model} is deprecated (since {found.deprecated_on or 'unknown'})."], None
+    if found.status != ModelStatus.APPROVED:
+        return [f"Model {model} is not approved ({found.get_status_display().lower()})."], None
+    last_day = found.deprecated_on - timedelta(days=1) if found.deprecated_on else None
+    return [], last_day
+
+
+def shortlist_check(
+    *, vendor_slug: str, use: str, model: str | None = None, today: date | None = None
+) -> CheckResult:
+    """May this vendor be used for this use (and model) today, and why."""
+    today = today or timezone.localdate()
+    version = shortlist_published()
+    if version is None:
+        return CheckResult(False, ["No shortlist is published."], None, None)
+    number = version.number
+    vendor = Vendor.objects.filter(slug=vendor_slug).first()
+    if vendor is None:
+        return CheckResult(False, [f"Unknown vendor '{vendor_slug}'."], number, None)
+    entries = list(shortlist_entries(version).filter(vendor=vendor))
+    if not entries:
+        return CheckResult(False, [f"{vendor.name} is not on shortlist v{number}."], number, None)
+    usable = [e for e in entries if (e.allow_agentic if use == Use.AGENTIC else e.allow_completion)]
+    if not usable:
+        return CheckResult(
+            False,
+            [f"{vendor.name} is on shortlist v{number} but not approved for {use} use."],
+            number,
+            None,
+        )
+    # The first entry in force decides; otherwise every suspension reason is reported.
+    problems: list[str] = []
+    for entry in usable:
+        entry_issues = entry_problems(entry, today=today)
+        if not entry_issues:
+            break
+        problems += [f"Suspended: {p}" for p in entry_issues]
+    else:
+        return CheckResult(False, problems, number, None)
+    valid_until = vendor.approved_until
+    reasons = [
+        f"{entry} is on shortlist v{number} as {entry.get_role_display().lower()} for {use} use.",
+        f"{vendor.name} is approved until {vendor.approved_until}.",
+    ]
+    if model:
+        model_issues, last_day = _model_problems(vendor, model, today=today)
+        if model_issues:
+            return CheckResult(False, model_issues, number, None)
+        reasons.append(f"Model {model} is approved.")
+        if last_day is not None:
+            valid_until = min(valid_until, last_day)
+    return CheckResult(True, reasons, number, valid_until)
