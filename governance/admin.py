@@ -1,19 +1,24 @@
 """Governance models in the admin, and the sign-off and approval steps of vendor review."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 
-from governance.choices import Decision, SubjectKind
-from governance.models import SignOff, WorkerHeartbeat
+from governance.choices import Decision, SubjectKind, TokenScope
+from governance.models import ServiceToken, SignOff, WorkerHeartbeat
 from governance.services.signoffs import (
     assessment_approve,
+    shortlist_publish,
     signoff_problems,
     signoff_record,
     subject_digest,
 )
+from governance.services.tokens import service_token_create, service_token_revoke
 from governance.signoffs import required_roles
-from vendors.admin import AssessmentAdmin
-from vendors.adminkit import run_action
-from vendors.models import Assessment
+from vendors.admin import AssessmentAdmin, ShortlistVersionAdmin
+from vendors.adminkit import ServiceAdmin, ServiceForm, run_action
+from vendors.choices import ShortlistStatus
+from vendors.models import Assessment, ShortlistVersion
 
 
 @admin.register(WorkerHeartbeat)
@@ -48,43 +53,51 @@ class SignOffAdmin(admin.ModelAdmin):
         return False
 
 
-class GovernedAssessmentAdmin(AssessmentAdmin):
-    """The vendors' assessment admin plus sign-offs and approval (which live in governance)."""
+class SignOffAdminMixin:
+    """Adds sign-offs to a subject's admin page, and a "sign: approve" action."""
 
-    actions = ["sign_approve", "approve", *AssessmentAdmin.actions]
+    subject_kind: str
 
-    def approval_context(self, request, assessment: Assessment) -> dict:
-        context = super().approval_context(request, assessment)
-        current = subject_digest(kind=SubjectKind.ASSESSMENT, subject=assessment)
-        problems = signoff_problems(
-            kind=SubjectKind.ASSESSMENT, subject=assessment, current_digest=current
-        )
-        context["signoff_problems"] = problems
-        context["problem_count"] += len(problems)
-        context["signoffs"] = SignOff.objects.filter(
-            subject_kind=SubjectKind.ASSESSMENT, subject_id=assessment.pk
-        ).select_related("user")
-        return context
+    def signoff_context(self, subject) -> dict:
+        current = subject_digest(kind=self.subject_kind, subject=subject)
+        problems = signoff_problems(kind=self.subject_kind, subject=subject, current_digest=current)
+        return {
+            "signoff_problems": problems,
+            "signoffs": SignOff.objects.filter(
+                subject_kind=self.subject_kind, subject_id=subject.pk
+            ).select_related("user"),
+        }
 
     @admin.action(description="Sign: approve the current content in my role")
     def sign_approve(self, request, queryset):
-        def sign(assessment):
+        def sign(subject):
             mine = set(request.user.groups.values_list("name", flat=True))
-            roles = [r for r in required_roles(SubjectKind.ASSESSMENT, assessment) if r in mine]
+            roles = [r for r in required_roles(self.subject_kind, subject) if r in mine]
             if not roles:
-                from django.core.exceptions import PermissionDenied
-
-                raise PermissionDenied("None of your roles signs assessments.")
+                raise PermissionDenied(f"None of your roles signs a {self.subject_kind}.")
             for role in roles:
                 signoff_record(
-                    kind=SubjectKind.ASSESSMENT,
-                    subject=assessment,
+                    kind=self.subject_kind,
+                    subject=subject,
                     role=role,
                     decision=Decision.APPROVE,
                     actor=request.user,
                 )
 
         run_action(self, request, queryset, sign, "Signed")
+
+
+class GovernedAssessmentAdmin(SignOffAdminMixin, AssessmentAdmin):
+    """The vendors' assessment admin plus sign-offs and approval (which live in governance)."""
+
+    subject_kind = SubjectKind.ASSESSMENT
+    actions = ["sign_approve", "approve", *AssessmentAdmin.actions]
+
+    def approval_context(self, request, assessment: Assessment) -> dict:
+        context = super().approval_context(request, assessment)
+        context.update(self.signoff_context(assessment))
+        context["problem_count"] += len(context["signoff_problems"])
+        return context
 
     @admin.action(
         description="Approve (needs no gaps and current sign-offs)", permissions=["approve"]
@@ -99,5 +112,109 @@ class GovernedAssessmentAdmin(AssessmentAdmin):
         )
 
 
+class GovernedShortlistAdmin(SignOffAdminMixin, ShortlistVersionAdmin):
+    """The shortlist admin plus sign-offs and publishing."""
+
+    subject_kind = SubjectKind.SHORTLIST
+    actions = ["sign_approve", "publish"]
+
+    def publish_context(self, request, version: ShortlistVersion) -> dict:
+        context = super().publish_context(request, version)
+        context.update(self.signoff_context(version))
+        if version.status == ShortlistStatus.DRAFT:
+            context["problem_count"] += len(context["signoff_problems"])
+        return context
+
+    @admin.action(description="Publish (policy and sign-offs checked)", permissions=["publish"])
+    def publish(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda v: shortlist_publish(version=v, actor=request.user),
+            "Published",
+        )
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("vendors.publish_shortlistversion")
+
+
+class ServiceTokenForm(ServiceForm):
+    scopes = forms.MultipleChoiceField(
+        choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ServiceToken
+        fields = ("name", "scopes", "expires_at")
+
+    def run_service(self):
+        return service_token_create(
+            name=self.cleaned_data["name"],
+            scopes=self.cleaned_data["scopes"],
+            expires_at=self.cleaned_data.get("expires_at"),
+            actor=self.request.user,
+        )
+
+
+@admin.register(ServiceToken)
+class ServiceTokenAdmin(ServiceAdmin):
+    """Service-account tokens: the key is shown once, at creation; revoke, never edit."""
+
+    form = ServiceTokenForm
+    list_display = (
+        "name",
+        "key_prefix",
+        "scopes",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+    readonly_fields = (
+        "name",
+        "key_prefix",
+        "scopes",
+        "user",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ()
+
+    def save_form(self, request, form, change):
+        token, key = form.result
+        self.message_user(
+            request,
+            f"Service token {token.name} created. Copy its key now; it is not shown again: {key}",
+            messages.WARNING,
+        )
+        return token
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda t: service_token_revoke(token=t, actor=request.user),
+            "Revoked",
+        )
+
+
 admin.site.unregister(Assessment)
 admin.site.register(Assessment, GovernedAssessmentAdmin)
+admin.site.unregister(ShortlistVersion)
+admin.site.register(ShortlistVersion, GovernedShortlistAdmin)

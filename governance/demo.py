@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from governance.choices import Decision, SubjectKind
-from governance.services.signoffs import assessment_approve, signoff_record
+from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
 from vendors import services as vs
-from vendors.models import Response, Vendor
+from vendors.models import Response, ShortlistVersion, Vendor
 
 # slug: (name, hosting, regions, offerings, models)
 # offerings: (name, kind, agentic, seat price); models: (family, version, tier, in, cached, out,
@@ -165,3 +165,35 @@ def seed_vendors(users: dict[str, User]) -> list[str]:
         _judge_all(assessment, users, except_code="code-provenance" if slug == "cirrus" else None)
         _approve(assessment, users)
     return created
+
+
+SHORTLIST = [
+    ("helix", "frontier_cloud", True, "Default for IDE completion; agent use through the gateway."),
+    ("cirrus", "frontier_cloud", False, "Second frontier provider for completion."),
+    ("meridian", "open_weights_on_prem", False, "On-prem fallback for restricted repositories."),
+]
+
+
+def seed_shortlist(users: dict[str, User]) -> int | None:
+    """Publish a three-provider shortlist (two frontier cloud, one on-prem) if none exists."""
+    if ShortlistVersion.objects.exists():
+        return None
+    draft = vs.shortlist_draft_create(actor=users["security"], notes="Initial standardisation.")
+    for slug, role, agentic, notes in SHORTLIST:
+        vs.shortlist_entry_add(
+            version=draft,
+            vendor=Vendor.objects.get(slug=slug),
+            role=role,
+            allow_agentic=agentic,
+            notes=notes,
+            actor=users["security"],
+        )
+    for role in ("security", "legal"):
+        signoff_record(
+            kind=SubjectKind.SHORTLIST,
+            subject=draft,
+            role=role,
+            decision=Decision.APPROVE,
+            actor=users[role],
+        )
+    return shortlist_publish(version=draft, actor=users["security"]).number

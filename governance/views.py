@@ -16,12 +16,19 @@ ROLE_GUIDE: dict[str, dict] = {
     Role.SECURITY: {
         "summary": "Review vendors against the AI-coding procurement checklist, judge evidence "
         "and exceptions, and sign assessments, shortlists and agentic pilots.",
-        "links": [("Vendors", "admin:vendors_vendor_changelist")],
+        "links": [
+            ("Assessments", "admin:vendors_assessment_changelist"),
+            ("Vendors", "admin:vendors_vendor_changelist"),
+            ("Shortlist versions", "admin:vendors_shortlistversion_changelist"),
+        ],
     },
     Role.LEGAL: {
         "summary": "Review contract items (data residency, training opt-out, IP assignment) "
         "and sign assessments and shortlists.",
-        "links": [("Vendors", "admin:vendors_vendor_changelist")],
+        "links": [
+            ("Assessments", "admin:vendors_assessment_changelist"),
+            ("Shortlist versions", "admin:vendors_shortlistversion_changelist"),
+        ],
     },
     Role.AI_PM: {
         "summary": "Register pilots with measured baselines and pre-committed kill criteria, "
@@ -38,6 +45,8 @@ ROLE_GUIDE: dict[str, dict] = {
         "posts measurements with an API token.",
         "links": [
             ("Vendors", "admin:vendors_vendor_changelist"),
+            ("Model catalog", "admin:vendors_modelversion_changelist"),
+            ("Service tokens", "admin:governance_servicetoken_changelist"),
             ("Worker heartbeats", "admin:governance_workerheartbeat_changelist"),
             ("API documentation", "api-docs"),
         ],
@@ -53,6 +62,10 @@ ROLE_GUIDE: dict[str, dict] = {
 }
 
 
+# Shown to every role: the gateway's answer in human form.
+COMMON_LINKS = [("Approved-provider shortlist", "vendors:shortlist")]
+
+
 def home(request: HttpRequest) -> HttpResponse:
     """Tell each signed-in user what their roles let them do next."""
     roles = selectors.user_roles(user=request.user)
@@ -60,7 +73,9 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "role": Role(role).label,
             "summary": ROLE_GUIDE[role]["summary"],
-            "links": [(label, reverse(name)) for label, name in ROLE_GUIDE[role]["links"]],
+            "links": [
+                (label, reverse(name)) for label, name in ROLE_GUIDE[role]["links"] + COMMON_LINKS
+            ],
         }
         for role in roles
     ]

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from governance.audit import acting_as
 from governance.choices import Role
-from governance.demo import seed_vendors
+from governance.demo import seed_shortlist, seed_vendors
 
 
 class Command(BaseCommand):
@@ -50,6 +50,9 @@ class Command(BaseCommand):
         vendors = seed_vendors(users)
         if vendors:
             self.stdout.write(f"Created demo vendors: {', '.join(vendors)}")
+        number = seed_shortlist(users)
+        if number:
+            self.stdout.write(f"Published demo shortlist v{number}.")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")
