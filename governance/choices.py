@@ -4,7 +4,7 @@ from django.db import models
 
 from vendors.choices import Role
 
-__all__ = ["Decision", "Role", "SubjectKind"]
+__all__ = ["Decision", "Role", "SubjectKind", "TokenScope"]
 
 
 class Decision(models.TextChoices):
@@ -19,9 +19,75 @@ class SubjectKind(models.TextChoices):
 
     ASSESSMENT = "assessment", "Vendor assessment"
     SHORTLIST = "shortlist", "Shortlist version"
+    PILOT = "pilot", "Pilot charter"
 
 
 class TokenScope(models.TextChoices):
     """What a service-account token may do; a token can do nothing else."""
 
     SHORTLIST_READ = "shortlist:read", "Read the shortlist (gateway)"
+
+
+class Workflow(models.TextChoices):
+    """Developer workflows a pilot covers."""
+
+    TEST_GENERATION = "test_generation", "Test generation"
+    BOILERPLATE = "boilerplate", "Boilerplate scaffolding"
+    PR_GENERATION = "pr_generation", "PR generation"
+    MULTI_FILE_REFACTOR = "multi_file_refactor", "Multi-file refactor"
+    DEBUGGING = "debugging", "Debugging"
+    AGENTIC_TASK = "agentic_task", "Agentic task"
+    OTHER = "other", "Other"
+
+
+class PilotStatus(models.TextChoices):
+    """A pilot's lifecycle."""
+
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    RUNNING = "running", "Running"
+    UNDER_REVIEW = "under_review", "Under review"
+    CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class PilotOutcome(models.TextChoices):
+    """How a closed pilot ended."""
+
+    EXPANDED = "expanded", "Expanded"
+    CONTRACTED = "contracted", "Contracted"
+    KILLED = "killed", "Killed"
+    CONCLUDED = "concluded", "Concluded"
+
+
+class Direction(models.TextChoices):
+    """Which way a metric improves."""
+
+    LOWER = "lower", "Lower is better"
+    HIGHER = "higher", "Higher is better"
+
+
+class Tier(models.TextChoices):
+    """Complexity tier of a PR ('' for metrics that are not tiered)."""
+
+    NONE = "", "—"
+    TRIVIAL = "trivial", "Trivial"
+    STANDARD = "standard", "Standard"
+    COMPLEX = "complex", "Complex"
+
+
+class Source(models.TextChoices):
+    """Where a number came from."""
+
+    API = "api", "API"
+    IMPORT = "import", "Import"
+    MANUAL = "manual", "Manual"
+
+
+class Comparator(models.TextChoices):
+    """How a kill criterion compares the current value."""
+
+    WORSE_THAN_BASELINE_PCT = "worse_pct", "Worse than baseline by X percent"
+    ABOVE = "above", "Above an absolute value"
+    BELOW = "below", "Below an absolute value"

@@ -49,6 +49,21 @@ REVIEW_STATUS_READ = {
     "vendors.riskexception": VIEW,
     "governance.signoff": VIEW,
 }
+# Everyone with a role follows pilots; only their owners (ai_pm) shape them.
+PILOT_READ = {
+    "governance.team": VIEW,
+    "governance.metric": VIEW,
+    "governance.pilot": VIEW,
+    "governance.pilottransition": VIEW,
+    "governance.baseline": VIEW,
+    "governance.killcriterion": VIEW,
+    "governance.signoff": VIEW,
+}
+PILOT_SIGNER = {
+    **PILOT_READ,
+    "governance.signoff": ("view", "add"),
+    "governance.pilot": ("view", "approve"),
+}
 REVIEWER = {
     **REGISTRY_READ,
     **REVIEW_READ,
@@ -65,15 +80,25 @@ REVIEWER = {
 
 ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
     Role.SECURITY: {
+        **PILOT_SIGNER,
         **REVIEWER,
         # Risk acceptances are security's call.
         "vendors.riskexception": EDIT,
     },
-    Role.LEGAL: REVIEWER,
-    Role.AI_PM: {**REGISTRY_READ, **REVIEW_STATUS_READ},
-    Role.FINANCE: {**REGISTRY_READ, **REVIEW_STATUS_READ},
+    Role.LEGAL: {**PILOT_SIGNER, **REVIEWER},
+    Role.AI_PM: {
+        **REGISTRY_READ,
+        **REVIEW_STATUS_READ,
+        **PILOT_READ,
+        "governance.team": EDIT,
+        "governance.pilot": EDIT,
+        "governance.baseline": FULL,
+        "governance.killcriterion": FULL,
+    },
+    Role.FINANCE: {**REGISTRY_READ, **REVIEW_STATUS_READ, **PILOT_SIGNER},
     Role.PLATFORM: {
         **REGISTRY_READ,
+        **PILOT_READ,
         "vendors.vendor": EDIT,
         "vendors.offering": EDIT,
         "vendors.modelversion": EDIT,

@@ -4,7 +4,8 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from governance.choices import Role
+from governance.choices import PilotStatus, Role, SubjectKind
+from governance.models import Pilot
 
 
 def user_roles(*, user: User) -> list[str]:
@@ -27,3 +28,64 @@ def user_profile(*, user: User) -> dict:
 def audit_entries() -> QuerySet[LogEntry]:
     """The audit trail, newest first, with what its list needs joined in."""
     return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
+
+
+def pilot_charter_canonical(pilot: Pilot) -> dict:
+    """The content a pilot charter sign-off covers: scope, window, baselines, kill criteria."""
+    return {
+        "kind": "pilot",
+        "id": pilot.pk,
+        "title": pilot.title,
+        "owner": pilot.owner.get_username(),
+        "offering": {"vendor": pilot.offering.vendor.slug, "name": pilot.offering.name},
+        "agentic": pilot.agentic,
+        "teams": sorted(t.name for t in pilot.teams.all()),
+        "workflows": sorted(pilot.workflows),
+        "use_case": pilot.use_case,
+        "planned": [pilot.planned_start.isoformat(), pilot.planned_end.isoformat()],
+        "window_months": pilot.window_months,
+        "checkpoint_days": pilot.checkpoint_days,
+        "grace_days": pilot.grace_days,
+        "baselines": [
+            {
+                "metric": b.metric.code,
+                "tier": b.tier,
+                "value": str(b.value),
+                "sample_size": b.sample_size,
+                "period": [b.period_start.isoformat(), b.period_end.isoformat()],
+                "source": b.source,
+            }
+            for b in pilot.baselines.select_related("metric").order_by("metric__code", "tier")
+        ],
+        "kill_criteria": [
+            k.plain_words
+            for k in pilot.kill_criteria.select_related("metric").order_by(
+                "metric__code", "tier", "comparator", "threshold", "evaluate_from_day"
+            )
+        ],
+    }
+
+
+def pilot_list(*, user: User | None = None, mine: bool = False, status: str = "") -> QuerySet:
+    """Pilots for the list page and API, with what the list shows joined in."""
+    pilots = Pilot.objects.select_related("owner", "offering__vendor").prefetch_related("teams")
+    if mine and user is not None:
+        pilots = pilots.filter(owner=user)
+    if status:
+        pilots = pilots.filter(status=status)
+    return pilots.order_by("-created_at")
+
+
+def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
+    """Submitted pilots still waiting for an approve sign-off in one of the user's roles."""
+    from governance.services.signoffs import pending_roles
+
+    mine = set(user_roles(user=user))
+    waiting = []
+    for pilot in pilot_list(status=PilotStatus.SUBMITTED):
+        pilot.pending_roles = [
+            r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine
+        ]
+        if pilot.pending_roles:
+            waiting.append(pilot)
+    return waiting

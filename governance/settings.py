@@ -149,6 +149,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vendors.tasks.rereview_sweep",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Daily: approved pilots start on their planned date (missed days are caught up).
+    "pilots-start": {
+        "task": "governance.tasks.start_due_pilots",
+        "schedule": crontab(hour=5, minute=10),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 
-from governance.choices import Role, SubjectKind
+from governance.choices import PilotStatus, Role, SubjectKind
+from governance.models import Pilot
+from governance.selectors import pilot_charter_canonical
 from vendors.choices import AssessmentStatus, ShortlistStatus
 from vendors.models import Assessment, ShortlistVersion
 from vendors.selectors import assessment_canonical
@@ -48,6 +50,17 @@ SUBJECTS: dict[str, Subject] = {
         canonical=shortlist_canonical,
         signable=lambda v: v.status == ShortlistStatus.DRAFT,
         requirements=(Requirement(Role.SECURITY), Requirement(Role.LEGAL)),
+    ),
+    SubjectKind.PILOT: Subject(
+        model=Pilot,
+        canonical=pilot_charter_canonical,
+        signable=lambda p: p.status == PilotStatus.SUBMITTED,
+        requirements=(
+            Requirement(Role.SECURITY),
+            Requirement(Role.FINANCE),
+            # Agentic tools can run commands: legal signs their charters too.
+            Requirement(Role.LEGAL, when=lambda p: p.agentic),
+        ),
     ),
 }
 

@@ -15,3 +15,11 @@ def heartbeat(self, requested_by_id: int | None = None) -> dict:
         requested_by_id=requested_by_id,
     )
     return {"id": record.pk, "hostname": record.hostname, "pid": record.pid}
+
+
+@shared_task(acks_late=True)
+def start_due_pilots() -> list[int]:
+    """Daily: start approved pilots whose planned start has come."""
+    from governance.services.pilots import pilots_start_due
+
+    return pilots_start_due()

@@ -12,6 +12,7 @@ from governance.choices import Role
 from tests.factories import UserFactory
 
 ROLES = [role.value for role in Role]
+pytest_plugins = ["tests.review_fixtures"]
 
 
 def _service_missing(reason: str) -> None:

@@ -79,3 +79,15 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
 def make_pdf(name: str = "contract.pdf", body: bytes = b"evidence") -> SimpleUploadedFile:
     """A small file that passes the PDF content check."""
     return SimpleUploadedFile(name, b"%PDF-1.7\n" + body + b"\n%%EOF\n", "application/pdf")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    """An engineering team of eight."""
+
+    class Meta:
+        model = "governance.Team"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    cost_centre = factory.Sequence(lambda n: f"CC-{1000 + n}")
+    headcount = 8

@@ -194,9 +194,17 @@ def _model_problems(vendor: Vendor, model: str, *, today: date) -> tuple[list[st
 
 
 def shortlist_check(
-    *, vendor_slug: str, use: str, model: str | None = None, today: date | None = None
+    *,
+    vendor_slug: str,
+    use: str,
+    model: str | None = None,
+    offering_id: int | None = None,
+    today: date | None = None,
 ) -> CheckResult:
-    """May this vendor be used for this use (and model) today, and why."""
+    """May this vendor (or one of its offerings) be used for this use (and model) today, and why.
+
+    A vendor-wide entry covers all of the vendor's offerings; an offering's entry covers it alone.
+    """
     today = today or timezone.localdate()
     version = shortlist_published()
     if version is None:
@@ -206,6 +214,8 @@ def shortlist_check(
     if vendor is None:
         return CheckResult(False, [f"Unknown vendor '{vendor_slug}'."], number, None)
     entries = list(shortlist_entries(version).filter(vendor=vendor))
+    if offering_id is not None:
+        entries = [e for e in entries if e.offering_id in (None, offering_id)]
     if not entries:
         return CheckResult(False, [f"{vendor.name} is not on shortlist v{number}."], number, None)
     usable = [e for e in entries if (e.allow_agentic if use == Use.AGENTIC else e.allow_completion)]

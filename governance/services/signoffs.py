@@ -59,9 +59,13 @@ def signoff_record(
     return signoff
 
 
-def signoff_problems(*, kind: str, subject: Model, current_digest: str) -> list[str]:
-    """What is missing among the required sign-offs, in plain words (empty when complete)."""
-    problems = []
+def signoff_states(*, kind: str, subject: Model, current_digest: str) -> dict[str, Any]:
+    """Per required role, its latest sign-off if it approves the current content, else why not.
+
+    Values are the SignOff, or "missing", or the stale / rejecting SignOff wrapped in a tuple
+    (state, signoff) with state "rejected" or "stale".
+    """
+    states: dict[str, Any] = {}
     for role in required_roles(kind, subject):
         latest = (
             SignOff.objects.filter(subject_kind=kind, subject_id=subject.pk, role=role)
@@ -69,12 +73,36 @@ def signoff_problems(*, kind: str, subject: Model, current_digest: str) -> list[
             .first()
         )
         if latest is None:
-            problems.append(f"needs an approve sign-off from {role}")
+            states[role] = "missing"
         elif latest.decision == Decision.REJECT:
-            problems.append(f"{role} rejected it ({latest.user}: {latest.comment})")
+            states[role] = ("rejected", latest)
         elif latest.digest != current_digest:
+            states[role] = ("stale", latest)
+        else:
+            states[role] = latest
+    return states
+
+
+def signoff_problems(*, kind: str, subject: Model, current_digest: str) -> list[str]:
+    """What is missing among the required sign-offs, in plain words (empty when complete)."""
+    problems = []
+    for role, state in signoff_states(
+        kind=kind, subject=subject, current_digest=current_digest
+    ).items():
+        if state == "missing":
+            problems.append(f"needs an approve sign-off from {role}")
+        elif isinstance(state, tuple) and state[0] == "rejected":
+            problems.append(f"{role} rejected it ({state[1].user}: {state[1].comment})")
+        elif isinstance(state, tuple):
             problems.append(f"{role}'s sign-off covers an earlier version; {role} must sign again")
     return problems
+
+
+def pending_roles(*, kind: str, subject: Model) -> list[str]:
+    """Required roles whose approval of the current content is still outstanding."""
+    current = subject_digest(kind=kind, subject=subject)
+    states = signoff_states(kind=kind, subject=subject, current_digest=current)
+    return [role for role, state in states.items() if not isinstance(state, SignOff)]
 
 
 @audited

@@ -1,4 +1,4 @@
-"""Fixtures for vendor review tests: an opened assessment and a way to complete it."""
+"""Vendor review fixtures shared by the suite: an opened assessment, approvals, a shortlist."""
 
 import pytest
 

@@ -1,0 +1,315 @@
+"""Pilots: scoped, baselined, pre-committed trials of an AI coding offering."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from governance.choices import (
+    Comparator,
+    Direction,
+    PilotOutcome,
+    PilotStatus,
+    Source,
+    Tier,
+    Workflow,
+)
+from vendors.models import Offering
+from vendors.workflow import TransitionRecord
+
+P = PilotStatus
+DEFAULT_CHECKPOINTS = (30, 90, 180)
+# Planned duration without a written justification (the design card's 60-90 days).
+MIN_DAYS, MAX_DAYS = 60, 90
+
+
+def default_checkpoints() -> list[int]:
+    return list(DEFAULT_CHECKPOINTS)
+
+
+class Team(models.Model):
+    """An engineering team that takes part in pilots."""
+
+    name = models.CharField(max_length=120, unique=True)
+    cost_centre = models.CharField(max_length=40)
+    headcount = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(headcount__gte=1),
+                name="team_headcount_positive",
+                violation_error_message="A team has at least one engineer.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Metric(models.Model):
+    """A metric finance trusts, with its unit and which direction is better."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    unit = models.CharField(max_length=40, help_text="e.g. hours, minutes, ratio, USD")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    core = models.BooleanField(
+        default=False, help_text="Core metrics need a baseline before a pilot is submitted."
+    )
+    tiered = models.BooleanField(default=False, help_text="Measured per complexity tier.")
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pilot(models.Model):
+    """A scoped trial of an offering by 1-3 teams on 1-2 workflows, with a measurement window."""
+
+    TRANSITIONS = {
+        P.DRAFT: {P.SUBMITTED, P.WITHDRAWN},
+        P.SUBMITTED: {P.APPROVED, P.DRAFT, P.WITHDRAWN},
+        P.APPROVED: {P.RUNNING},
+        P.RUNNING: {P.UNDER_REVIEW},
+        P.UNDER_REVIEW: {P.CLOSED},
+        P.CLOSED: set(),
+        P.WITHDRAWN: set(),
+    }
+    # Scope, baselines, kill criteria, window and checkpoints change only in these statuses.
+    EDITABLE = {P.DRAFT, P.SUBMITTED}
+
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="pilots")
+    teams = models.ManyToManyField(Team, related_name="pilots", blank=True)
+    workflows = models.JSONField(default=list, help_text="1 or 2 workflows.")
+    use_case = models.TextField()
+    agentic = models.BooleanField(help_text="Defaults from the offering.")
+    planned_start = models.DateField()
+    planned_end = models.DateField()
+    duration_justification = models.TextField(
+        blank=True, help_text=f"Required when the pilot is not {MIN_DAYS}-{MAX_DAYS} days long."
+    )
+    window_months = models.PositiveSmallIntegerField(
+        choices=[(6, "6 months"), (12, "12 months")], default=6
+    )
+    checkpoint_days = models.JSONField(default=default_checkpoints)
+    grace_days = models.PositiveIntegerField(
+        default=60, validators=[MaxValueValidator(365)], help_text="Stabilisation grace period."
+    )
+    status = models.CharField(max_length=16, choices=P.choices, default=P.DRAFT)
+    outcome = models.CharField(max_length=16, choices=PilotOutcome.choices, blank=True)
+    kill_recommended = models.BooleanField(default=False, editable=False)
+    started_on = models.DateField(null=True, blank=True, editable=False)
+    closed_on = models.DateField(null=True, blank=True, editable=False)
+    charter_digest = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("approve_pilot", "Can approve a pilot (after its sign-offs)")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(planned_end__gt=models.F("planned_start")),
+                name="pilot_end_after_start",
+                violation_error_message="The planned end must be after the planned start.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_months__in=[6, 12]),
+                name="pilot_window_6_or_12",
+                violation_error_message="The measurement window is 6 or 12 months.",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(status=P.CLOSED) & ~models.Q(outcome=""))
+                | (~models.Q(status=P.CLOSED) & models.Q(outcome="")),
+                name="pilot_outcome_iff_closed",
+                violation_error_message="A closed pilot has an outcome; an open one has none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def frozen(self) -> bool:
+        """Scope and pre-commitments no longer change (approved or later)."""
+        return self.status not in self.EDITABLE
+
+    @property
+    def planned_days(self) -> int:
+        return (self.planned_end - self.planned_start).days
+
+    def clean(self) -> None:
+        errors = {}
+        workflows = self.workflows
+        if not isinstance(workflows, list) or not set(workflows) <= set(Workflow.values):
+            errors["workflows"] = f"Choose workflows from {', '.join(Workflow.values)}."
+        elif len(set(workflows)) != len(workflows):
+            errors["workflows"] = "A workflow is listed twice."
+        elif len(workflows) > 2:
+            errors["workflows"] = "A pilot covers at most 2 workflows."
+        checkpoints = self.checkpoint_days
+        if (
+            not isinstance(checkpoints, list)
+            or not checkpoints
+            or not all(isinstance(d, int) and 0 < d <= 730 for d in checkpoints)
+            or sorted(set(checkpoints)) != checkpoints
+        ):
+            errors["checkpoint_days"] = (
+                "Give checkpoint days as increasing whole days, e.g. [30, 90, 180]."
+            )
+        if self.planned_start and self.planned_end and self.planned_end > self.planned_start:
+            days = self.planned_days
+            if not MIN_DAYS <= days <= MAX_DAYS and not self.duration_justification.strip():
+                errors["duration_justification"] = (
+                    f"The pilot runs {days} days; explain why it is not {MIN_DAYS}-{MAX_DAYS} days."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class PilotTransition(TransitionRecord):
+    """History of a pilot's status."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="history")
+
+
+class Baseline(models.Model):
+    """A measured actual (never an estimate) for a metric before the pilot starts."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="baselines")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(max_length=16, choices=Tier.choices, blank=True, default="")
+    value = models.DecimalField(max_digits=16, decimal_places=4)
+    sample_size = models.PositiveIntegerField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["metric__position", "tier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pilot", "metric", "tier"],
+                name="baseline_unique",
+                violation_error_message="This pilot already has a baseline for this metric "
+                "and tier.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sample_size__gte=1),
+                name="baseline_sample_positive",
+                violation_error_message="A baseline needs a sample size above zero.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="baseline_period_ordered",
+                violation_error_message="The measured period ends before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        tier = f" ({self.get_tier_display().lower()})" if self.tier else ""
+        return f"{self.metric}{tier}: {self.value}"
+
+    def clean(self) -> None:
+        if self.metric_id and self.metric.tiered != bool(self.tier):
+            raise ValidationError({"tier": _tier_message(self.metric)})
+        if self.pilot_id and self.period_end and self.period_end >= self.pilot.planned_start:
+            raise ValidationError(
+                {
+                    "period_end": "A baseline is measured before the pilot: its period must end "
+                    f"before the planned start ({self.pilot.planned_start})."
+                }
+            )
+
+
+class KillCriterion(models.Model):
+    """A pre-committed condition under which the pilot should be killed."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="kill_criteria")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(max_length=16, choices=Tier.choices, blank=True, default="")
+    comparator = models.CharField(max_length=12, choices=Comparator.choices)
+    threshold = models.DecimalField(max_digits=16, decimal_places=4)
+    evaluate_from_day = models.PositiveIntegerField()
+    consecutive_periods = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+
+    class Meta:
+        ordering = ["metric__position", "tier", "id"]
+        verbose_name_plural = "kill criteria"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(consecutive_periods__gte=1),
+                name="kill_consecutive_positive",
+                violation_error_message="At least one period.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(comparator="worse_pct") | models.Q(threshold__gt=0),
+                name="kill_percent_positive",
+                violation_error_message="A percentage threshold must be above zero.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.plain_words
+
+    def clean(self) -> None:
+        errors = {}
+        if self.metric_id and self.metric.tiered != bool(self.tier):
+            errors["tier"] = _tier_message(self.metric)
+        if (
+            self.pilot_id
+            and self.evaluate_from_day is not None
+            and (self.evaluate_from_day < self.pilot.grace_days)
+        ):
+            errors["evaluate_from_day"] = (
+                f"Evaluation starts on day {self.pilot.grace_days} at the earliest: the pilot's "
+                "stabilisation grace period protects the expected early dip."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def plain_words(self) -> str:
+        """e.g. kill if reviewer minutes per PR are 20% worse than baseline for 2 periods ..."""
+        subject = self.metric.name.lower() if self.metric_id else "the metric"
+        if self.tier:
+            subject += f" ({self.get_tier_display().lower()} PRs)"
+        threshold = _plain_number(self.threshold)
+        if self.comparator == Comparator.WORSE_THAN_BASELINE_PCT:
+            condition = f"is {threshold}% worse than baseline"
+        elif self.comparator == Comparator.ABOVE:
+            condition = f"is above {threshold} {self.metric.unit}"
+        else:
+            condition = f"is below {threshold} {self.metric.unit}"
+        periods = self.consecutive_periods
+        return (
+            f"kill if {subject} {condition} for {periods} period{'s' if periods != 1 else ''} "
+            f"after day {self.evaluate_from_day}"
+        )
+
+
+def _tier_message(metric: Metric) -> str:
+    if metric.tiered:
+        return f"{metric} is measured per complexity tier: choose a tier."
+    return f"{metric} is not measured per tier: leave the tier empty."
+
+
+def _plain_number(value: Decimal) -> str:
+    text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+    return text

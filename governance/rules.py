@@ -1,0 +1,27 @@
+"""Object-level rules of the governance app (loaded by rules' autodiscovery).
+
+They only narrow what a role's model permission allows (governance/roles.py).
+"""
+
+import rules
+
+
+@rules.predicate
+def owns_pilot(user, obj) -> bool:
+    """Only a pilot's owner shapes it (its baselines and kill criteria included)."""
+    if obj is None:
+        return True
+    pilot = getattr(obj, "pilot", obj)
+    return pilot.owner_id == user.pk
+
+
+for perm in (
+    "governance.change_pilot",
+    "governance.add_baseline",
+    "governance.change_baseline",
+    "governance.delete_baseline",
+    "governance.add_killcriterion",
+    "governance.change_killcriterion",
+    "governance.delete_killcriterion",
+):
+    rules.add_perm(perm, owns_pilot)

@@ -1,0 +1,356 @@
+"""Pilots: registration, pre-commitments, and the one guarded lifecycle entry point."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from governance.audit import audited
+from governance.choices import PilotOutcome, PilotStatus, SubjectKind
+from governance.errors import DomainError
+from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTransition, Team
+from governance.services.signoffs import signoff_problems, subject_digest
+from vendors.choices import Use
+from vendors.models import Offering
+from vendors.shortlist import shortlist_check
+from vendors.workflow import transition
+
+P = PilotStatus
+PILOT_FIELDS = (
+    "title",
+    "offering",
+    "workflows",
+    "use_case",
+    "agentic",
+    "planned_start",
+    "planned_end",
+    "duration_justification",
+    "window_months",
+    "checkpoint_days",
+    "grace_days",
+)
+
+
+def _require(user: Any, perm: str, obj: Any = None) -> None:
+    if user is None or not user.has_perm(perm, obj):
+        raise PermissionDenied(f"You do not have permission to do this ({perm}).")
+
+
+def _save(obj):
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def _check_editable(pilot: Pilot) -> None:
+    if pilot.frozen:
+        raise DomainError(
+            f"{pilot} is {pilot.get_status_display().lower()}: its scope, baselines, kill "
+            "criteria, window and checkpoints were frozen at approval."
+        )
+
+
+def _lock(pilot: Pilot) -> Pilot:
+    # Edits, sign-offs and transitions of one pilot serialise on its row.
+    return Pilot.objects.select_for_update().get(pk=pilot.pk)
+
+
+@audited
+@transaction.atomic
+def team_create(*, name: str, cost_centre: str, headcount: int, actor: Any) -> Team:
+    """Register a team."""
+    _require(actor, "governance.add_team")
+    return _save(Team(name=name, cost_centre=cost_centre, headcount=headcount))
+
+
+@audited
+@transaction.atomic
+def pilot_create(
+    *,
+    actor: Any,
+    offering: Offering,
+    teams: list[Team] = (),
+    agentic: bool | None = None,
+    **fields: Any,
+) -> Pilot:
+    """Register a draft pilot owned by the acting AI product manager."""
+    _require(actor, "governance.add_pilot")
+    unknown = set(fields) - set(PILOT_FIELDS)
+    if unknown:
+        raise ValueError(f"pilot_create cannot set {sorted(unknown)}")
+    pilot = _save(
+        Pilot(
+            owner=actor,
+            offering=offering,
+            agentic=offering.agentic if agentic is None else agentic,
+            **fields,
+        )
+    )
+    _set_teams(pilot, teams)
+    return pilot
+
+
+def _set_teams(pilot: Pilot, teams) -> None:
+    teams = list(teams)
+    if len(teams) > 3:
+        raise DomainError({"teams": "A pilot involves at most 3 teams."})
+    pilot.teams.set(teams)
+
+
+@audited
+@transaction.atomic
+def pilot_update(*, pilot: Pilot, actor: Any, teams: list[Team] | None = None, **fields: Any):
+    """Change a pilot's scope while it is a draft or submitted (frozen after approval)."""
+    _require(actor, "governance.change_pilot", pilot)
+    pilot = _lock(pilot)
+    _check_editable(pilot)
+    unknown = set(fields) - set(PILOT_FIELDS)
+    if unknown:
+        raise ValueError(f"pilot_update cannot set {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(pilot, name, value)
+    _save(pilot)
+    if teams is not None:
+        _set_teams(pilot, teams)
+    return pilot
+
+
+@audited
+@transaction.atomic
+def baseline_set(
+    *, pilot: Pilot, metric: Metric, actor: Any, tier: str = "", **fields: Any
+) -> Baseline:
+    """Record (or correct) the measured baseline of a metric and tier; refused once frozen."""
+    _require(actor, "governance.add_baseline", pilot)
+    pilot = _lock(pilot)
+    _check_editable(pilot)
+    baseline = Baseline.objects.filter(pilot=pilot, metric=metric, tier=tier).first() or Baseline(
+        pilot=pilot, metric=metric, tier=tier
+    )
+    for name, value in fields.items():
+        setattr(baseline, name, value)
+    baseline.recorded_by = actor
+    return _save(baseline)
+
+
+@audited
+@transaction.atomic
+def baseline_delete(*, baseline: Baseline, actor: Any) -> None:
+    """Remove a baseline from a pilot that is not frozen yet."""
+    _require(actor, "governance.delete_baseline", baseline)
+    _check_editable(_lock(baseline.pilot))
+    baseline.delete()
+
+
+@audited
+@transaction.atomic
+def kill_criterion_add(*, pilot: Pilot, metric: Metric, actor: Any, **fields: Any):
+    """Pre-commit a kill criterion; refused once the pilot is frozen."""
+    _require(actor, "governance.add_killcriterion", pilot)
+    pilot = _lock(pilot)
+    _check_editable(pilot)
+    return _save(KillCriterion(pilot=pilot, metric=metric, **fields))
+
+
+@audited
+@transaction.atomic
+def kill_criterion_delete(*, criterion: KillCriterion, actor: Any) -> None:
+    """Remove a kill criterion from a pilot that is not frozen yet."""
+    _require(actor, "governance.delete_killcriterion", criterion)
+    _check_editable(_lock(criterion.pilot))
+    criterion.delete()
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+
+def submit_problems(pilot: Pilot) -> list[str]:
+    """What a pilot lacks before it can be submitted, in plain words."""
+    problems = []
+    teams = pilot.teams.count()
+    if not 1 <= teams <= 3:
+        problems.append(f"Name 1 to 3 teams (it has {teams}).")
+    if not 1 <= len(pilot.workflows) <= 2:
+        problems.append(f"Name 1 or 2 workflows (it has {len(pilot.workflows)}).")
+    if not pilot.kill_criteria.exists():
+        problems.append("Pre-commit at least one kill criterion.")
+    have = {(b.metric_id, b.tier) for b in pilot.baselines.all()}
+    for metric in Metric.objects.filter(core=True):
+        if metric.tiered:
+            if not any(m == metric.pk for m, _ in have):
+                problems.append(f"Record a baseline for {metric.name} (at least one tier).")
+        elif (metric.pk, "") not in have:
+            problems.append(f"Record a baseline for {metric.name}.")
+    return problems
+
+
+def _use(pilot: Pilot) -> str:
+    return Use.AGENTIC if pilot.agentic else Use.COMPLETION
+
+
+def approve_problems(pilot: Pilot, *, today: date | None = None) -> list[str]:
+    """What stands between a submitted pilot and approval: the shortlist gate and sign-offs."""
+    problems = []
+    check = shortlist_check(
+        vendor_slug=pilot.offering.vendor.slug,
+        use=_use(pilot),
+        offering_id=pilot.offering_id,
+        today=today,
+    )
+    if not check.allowed:
+        problems += [f"Shortlist: {reason}" for reason in check.reasons]
+    current = subject_digest(kind=SubjectKind.PILOT, subject=pilot)
+    problems += [
+        f"Sign-off: {p}."
+        for p in signoff_problems(kind=SubjectKind.PILOT, subject=pilot, current_digest=current)
+    ]
+    return problems
+
+
+def start_problems(pilot: Pilot, *, today: date | None = None) -> list[str]:
+    """Why an approved pilot cannot start yet."""
+    today = today or timezone.localdate()
+    if today < pilot.planned_start:
+        return [f"The pilot starts on its planned start, {pilot.planned_start}, not before."]
+    return []
+
+
+def next_step_problems(pilot: Pilot) -> list[str]:
+    """What blocks the pilot's next step, for its page."""
+    return {
+        P.DRAFT: submit_problems,
+        P.SUBMITTED: approve_problems,
+        P.APPROVED: start_problems,
+    }.get(pilot.status, lambda p: [])(pilot)
+
+
+def _move(
+    pilot: Pilot,
+    *,
+    to: str,
+    actor: Any,
+    reason: str = "",
+    guard: Callable[[Pilot], list[str]] | None = None,
+    **updates: Any,
+) -> Pilot:
+    """The one entry point for a pilot's status: guard, transition and history row."""
+    pilot = _lock(pilot)
+    current_allows = to in Pilot.TRANSITIONS.get(pilot.status, set())
+    if current_allows and guard is not None:
+        problems = guard(pilot)
+        if problems:
+            verb = {P.SUBMITTED: "submit", P.APPROVED: "approve", P.RUNNING: "start"}.get(to, to)
+            raise DomainError({"status": [f"Cannot {verb}: {p}" for p in problems]})
+    return transition(
+        pilot,
+        to=to,
+        actor=actor,
+        reason=reason,
+        history=PilotTransition,
+        subject_field="pilot",
+        extra_updates=updates,
+    )
+
+
+@audited
+@transaction.atomic
+def pilot_submit(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
+    """Submit a draft for sign-off: scope, kill criteria and core baselines must be complete."""
+    _require(actor, "governance.change_pilot", pilot)
+    return _move(pilot, to=P.SUBMITTED, actor=actor, reason=reason, guard=submit_problems)
+
+
+@audited
+@transaction.atomic
+def pilot_return_to_draft(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
+    """Take a submitted pilot back to draft (its sign-offs will need renewing)."""
+    _require(actor, "governance.change_pilot", pilot)
+    return _move(pilot, to=P.DRAFT, actor=actor, reason=reason)
+
+
+@audited
+@transaction.atomic
+def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
+    """Approve: offering allowed by the published shortlist, and the charter signed.
+
+    Baselines, kill criteria, window and checkpoints freeze from here on.
+    """
+    _require(actor, "governance.approve_pilot", pilot)
+    digest = subject_digest(kind=SubjectKind.PILOT, subject=_lock(pilot))
+    return _move(
+        pilot,
+        to=P.APPROVED,
+        actor=actor,
+        reason=reason,
+        guard=approve_problems,
+        charter_digest=digest,
+    )
+
+
+@audited
+@transaction.atomic
+def pilot_start(*, pilot: Pilot, actor: Any, reason: str = "", today: date | None = None):
+    """Start an approved pilot on or after its planned start."""
+    if actor is not None:  # the daily task starts pilots as the system
+        _require(actor, "governance.change_pilot", pilot)
+    today = today or timezone.localdate()
+    return _move(
+        pilot,
+        to=P.RUNNING,
+        actor=actor,
+        reason=reason,
+        guard=lambda p: start_problems(p, today=today),
+        started_on=today,
+    )
+
+
+@audited
+@transaction.atomic
+def pilot_withdraw(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
+    """Withdraw a draft or submitted pilot."""
+    _require(actor, "governance.change_pilot", pilot)
+    if not reason.strip():
+        raise DomainError({"reason": "Say why the pilot is withdrawn."})
+    return _move(pilot, to=P.WITHDRAWN, actor=actor, reason=reason)
+
+
+@audited
+@transaction.atomic
+def pilot_begin_review(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
+    """Move a running pilot to review (after its last checkpoint, or on request)."""
+    if actor is not None:
+        _require(actor, "governance.change_pilot", pilot)
+    return _move(pilot, to=P.UNDER_REVIEW, actor=actor, reason=reason)
+
+
+@audited
+@transaction.atomic
+def pilot_close(*, pilot: Pilot, outcome: str, actor: Any, reason: str) -> Pilot:
+    """Close a reviewed pilot with its outcome (expanded, contracted, killed or concluded)."""
+    _require(actor, "governance.approve_pilot", pilot)
+    if outcome not in PilotOutcome.values:
+        raise DomainError({"outcome": f"Choose an outcome: {', '.join(PilotOutcome.values)}."})
+    if not reason.strip():
+        raise DomainError({"reason": "Record the rationale for the outcome."})
+    return _move(
+        pilot,
+        to=P.CLOSED,
+        actor=actor,
+        reason=reason,
+        outcome=outcome,
+        closed_on=timezone.localdate(),
+    )
+
+
+@transaction.atomic
+def pilots_start_due(*, today: date | None = None) -> list[int]:
+    """Start every approved pilot whose planned start has come (daily task; catches up)."""
+    today = today or timezone.localdate()
+    started = []
+    for pilot in Pilot.objects.filter(status=P.APPROVED, planned_start__lte=today):
+        pilot_start(pilot=pilot, actor=None, reason="planned start reached", today=today)
+        started.append(pilot.pk)
+    return started
