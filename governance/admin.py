@@ -3,9 +3,22 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
 
 from governance.choices import Decision, SubjectKind, TokenScope
-from governance.models import ServiceToken, SignOff, WorkerHeartbeat
+from governance.models import (
+    Baseline,
+    KillCriterion,
+    Metric,
+    Pilot,
+    PilotTransition,
+    ServiceToken,
+    SignOff,
+    Team,
+    WorkerHeartbeat,
+)
+from governance.services.pilots import pilot_approve
 from governance.services.signoffs import (
     assessment_approve,
     shortlist_publish,
@@ -15,7 +28,7 @@ from governance.services.signoffs import (
 )
 from governance.services.tokens import service_token_create, service_token_revoke
 from governance.signoffs import required_roles
-from vendors.admin import AssessmentAdmin, ShortlistVersionAdmin
+from vendors.admin import AssessmentAdmin, HistoryInline, ReadOnlyInline, ShortlistVersionAdmin
 from vendors.adminkit import ServiceAdmin, ServiceForm, run_action
 from vendors.choices import ShortlistStatus
 from vendors.models import Assessment, ShortlistVersion
@@ -218,3 +231,86 @@ admin.site.unregister(Assessment)
 admin.site.register(Assessment, GovernedAssessmentAdmin)
 admin.site.unregister(ShortlistVersion)
 admin.site.register(ShortlistVersion, GovernedShortlistAdmin)
+
+
+# --- pilots -----------------------------------------------------------------------------------
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "cost_centre", "headcount")
+    search_fields = ("name", "cost_centre")
+
+
+@admin.register(Metric)
+class MetricAdmin(admin.ModelAdmin):
+    """The metric catalog: seeded, read-only to roles."""
+
+    list_display = ("code", "name", "unit", "direction", "core", "tiered")
+
+
+class BaselineInline(ReadOnlyInline):
+    model = Baseline
+    fields = ("metric", "tier", "value", "sample_size", "period_start", "period_end", "source")
+    readonly_fields = fields
+
+
+class KillCriterionInline(ReadOnlyInline):
+    model = KillCriterion
+    fields = ("plain_words",)
+    readonly_fields = fields
+
+
+class PilotHistoryInline(HistoryInline):
+    model = PilotTransition
+
+
+@admin.register(Pilot)
+class PilotAdmin(SignOffAdminMixin, admin.ModelAdmin):
+    """Pilots (edited on the pilot pages, where every gate is explained)."""
+
+    subject_kind = SubjectKind.PILOT
+    list_display = (
+        "title",
+        "owner",
+        "offering",
+        "status",
+        "outcome",
+        "kill_recommended",
+        "planned_start",
+    )
+    list_filter = ("status", "agentic", "kill_recommended")
+    search_fields = ("title", "use_case", "owner__username")
+    readonly_fields = [f.name for f in Pilot._meta.fields] + ["teams_list", "page"]
+    exclude = ("teams",)
+    inlines = [BaselineInline, KillCriterionInline, PilotHistoryInline]
+    actions = ["sign_approve", "approve"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # registered on the pilot pages
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="teams")
+    def teams_list(self, pilot) -> str:
+        return ", ".join(t.name for t in pilot.teams.all())
+
+    @admin.display(description="pilot page")
+    def page(self, pilot) -> str:
+        return format_html('<a href="{}">open</a>', reverse("pilot-page", args=[pilot.pk]))
+
+    @admin.action(
+        description="Approve (shortlist gate and sign-offs checked)", permissions=["approve"]
+    )
+    def approve(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda p: pilot_approve(pilot=p, actor=request.user),
+            "Approved",
+        )
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("governance.approve_pilot")

@@ -197,3 +197,140 @@ def seed_shortlist(users: dict[str, User]) -> int | None:
             actor=users[role],
         )
     return shortlist_publish(version=draft, actor=users["security"]).number
+
+
+TEAMS = [
+    ("Payments", "CC-4100", 9),
+    ("Checkout", "CC-4120", 7),
+    ("Platform API", "CC-5200", 11),
+    ("Mobile", "CC-6100", 8),
+]
+# title, offering, teams, workflows, start offset (days from today), target status, outcome
+PILOTS = [
+    (
+        "Test generation in Payments",
+        "Helix Code",
+        ["Payments"],
+        ["test_generation"],
+        45,
+        "draft",
+        "",
+    ),
+    (
+        "Boilerplate for Checkout",
+        "Cirrus Assist",
+        ["Checkout", "Mobile"],
+        ["boilerplate", "pr_generation"],
+        30,
+        "submitted",
+        "",
+    ),
+    (
+        "Refactoring the Platform API",
+        "Helix Code",
+        ["Platform API"],
+        ["multi_file_refactor"],
+        -40,
+        "running",
+        "",
+    ),
+    (
+        "On-prem debugging assistant",
+        "Meridian Coder (self-hosted)",
+        ["Mobile"],
+        ["debugging"],
+        -200,
+        "closed",
+        "killed",
+    ),
+]
+BASELINES = [
+    ("cycle-time", "standard", "31.5"),
+    ("cycle-time", "complex", "74"),
+    ("defect-escape-rate", "", "0.14"),
+    ("reviewer-load", "", "38"),
+    ("feature-throughput", "", "19.5"),
+]
+
+
+def seed_pilots(users: dict[str, User]) -> list[str]:
+    """Teams and four pilots at different stages, written through the services."""
+    from governance.models import Metric, Pilot, Team
+    from governance.services import pilots as ps
+    from vendors.models import Offering
+
+    if Pilot.objects.exists():
+        return []
+    pm = users["ai_pm"]
+    for name, cost_centre, headcount in TEAMS:
+        if not Team.objects.filter(name=name).exists():
+            ps.team_create(name=name, cost_centre=cost_centre, headcount=headcount, actor=pm)
+    metrics = {m.code: m for m in Metric.objects.all()}
+    today = timezone.localdate()
+    created = []
+    for title, offering, teams, workflows, offset, target, outcome in PILOTS:
+        start = today + timedelta(days=offset)
+        pilot = ps.pilot_create(
+            title=title,
+            offering=Offering.objects.get(name=offering),
+            teams=list(Team.objects.filter(name__in=teams)),
+            workflows=workflows,
+            use_case=f"{title}: {', '.join(w.replace('_', ' ') for w in workflows)}.",
+            planned_start=start,
+            planned_end=start + timedelta(days=75),
+            actor=pm,
+        )
+        created.append(title)
+        for code, tier, value in BASELINES:
+            ps.baseline_set(
+                pilot=pilot,
+                metric=metrics[code],
+                tier=tier,
+                value=Decimal(value),
+                sample_size=140,
+                period_start=start - timedelta(days=120),
+                period_end=start - timedelta(days=30),
+                source="import",
+                actor=pm,
+            )
+        ps.kill_criterion_add(
+            pilot=pilot,
+            metric=metrics["reviewer-load"],
+            comparator="worse_pct",
+            threshold=Decimal("20"),
+            evaluate_from_day=60,
+            actor=pm,
+        )
+        ps.kill_criterion_add(
+            pilot=pilot,
+            metric=metrics["defect-escape-rate"],
+            comparator="above",
+            threshold=Decimal("0.25"),
+            evaluate_from_day=90,
+            consecutive_periods=1,
+            actor=pm,
+        )
+        if target == "draft":
+            continue
+        ps.pilot_submit(pilot=pilot, actor=pm, reason="Scope, baselines and kill criteria agreed.")
+        if target == "submitted":
+            continue
+        for role in ("security", "finance"):
+            signoff_record(
+                kind=SubjectKind.PILOT,
+                subject=pilot,
+                role=role,
+                decision=Decision.APPROVE,
+                actor=users[role],
+            )
+        ps.pilot_approve(pilot=pilot, actor=users["finance"])
+        ps.pilot_start(pilot=pilot, actor=pm, reason="Kick-off held.")
+        if target == "closed":
+            ps.pilot_begin_review(pilot=pilot, actor=pm, reason="Last checkpoint passed.")
+            ps.pilot_close(
+                pilot=pilot,
+                outcome=outcome,
+                actor=users["finance"],
+                reason="Reviewer load stayed 30% above baseline after day 90.",
+            )
+    return created

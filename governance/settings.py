@@ -185,6 +185,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoutingTierEnum": "vendors.choices.RoutingTier",
+        "ComplexityTierEnum": "governance.choices.Tier",
+    },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }

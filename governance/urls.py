@@ -3,11 +3,23 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from governance import views
+from governance import pilot_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
+    path("pilots/", pilot_views.pilot_list, name="pilots"),
+    path("pilots/new/", pilot_views.pilot_register, name="pilot-register"),
+    path("pilots/awaiting-signoff/", pilot_views.signoff_queue, name="signoff-queue"),
+    path("pilots/<int:pk>/", pilot_views.pilot_detail, name="pilot-page"),
+    path("pilots/<int:pk>/baselines/", pilot_views.pilot_add_baseline, name="pilot-baseline"),
+    path(
+        "pilots/<int:pk>/kill-criteria/",
+        pilot_views.pilot_add_kill_criterion,
+        name="pilot-kill-criterion",
+    ),
+    path("pilots/<int:pk>/sign/", pilot_views.pilot_sign, name="pilot-sign"),
+    path("pilots/<int:pk>/<slug:step>/", pilot_views.pilot_step, name="pilot-step"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendors/", include("vendors.urls")),
     path("admin/", admin.site.urls),

@@ -20,6 +20,7 @@ ROLE_GUIDE: dict[str, dict] = {
             ("Assessments", "admin:vendors_assessment_changelist"),
             ("Vendors", "admin:vendors_vendor_changelist"),
             ("Shortlist versions", "admin:vendors_shortlistversion_changelist"),
+            ("Pilots waiting for my sign-off", "signoff-queue"),
         ],
     },
     Role.LEGAL: {
@@ -28,17 +29,25 @@ ROLE_GUIDE: dict[str, dict] = {
         "links": [
             ("Assessments", "admin:vendors_assessment_changelist"),
             ("Shortlist versions", "admin:vendors_shortlistversion_changelist"),
+            ("Pilots waiting for my sign-off", "signoff-queue"),
         ],
     },
     Role.AI_PM: {
         "summary": "Register pilots with measured baselines and pre-committed kill criteria, "
         "record measurements and request sign-off packets.",
-        "links": [("Vendor registry (API)", "vendor-list")],
+        "links": [
+            ("My pilots", "pilots"),
+            ("Register a pilot", "pilot-register"),
+            ("Vendor registry (API)", "vendor-list"),
+        ],
     },
     Role.FINANCE: {
         "summary": "Sign pilot charters, keep the spend ledger and the ROI model, and record "
         "quarterly expand / hold / contract / kill decisions.",
-        "links": [("Vendor registry (API)", "vendor-list")],
+        "links": [
+            ("Pilots waiting for my sign-off", "signoff-queue"),
+            ("Pilots", "pilots"),
+        ],
     },
     Role.PLATFORM: {
         "summary": "Keep the model catalog and pricing current, and run the telemetry that "
@@ -63,7 +72,7 @@ ROLE_GUIDE: dict[str, dict] = {
 
 
 # Shown to every role: the gateway's answer in human form.
-COMMON_LINKS = [("Approved-provider shortlist", "vendors:shortlist")]
+COMMON_LINKS = [("Approved-provider shortlist", "vendors:shortlist"), ("All pilots", "pilots")]
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -4,11 +4,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from governance.api import views
+from governance.api import pilots, views
 
 router = SimpleRouter()
 router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
 router.register("signoffs", views.SignOffViewSet, basename="signoff")
+router.register("pilots", pilots.PilotViewSet, basename="pilot")
+router.register("teams", pilots.TeamViewSet, basename="team")
+router.register("metrics", pilots.MetricViewSet, basename="metric")
+router.register("baselines", pilots.BaselineViewSet, basename="baseline")
+router.register("kill-criteria", pilots.KillCriterionViewSet, basename="kill-criterion")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),

@@ -54,9 +54,7 @@ def test_a_pilot_outside_60_to_90_days_needs_a_justification(make_pilot):
 
 
 def test_the_window_is_6_or_12_months(make_pilot):
-    assert "Value 9 is not a valid choice." in _errors(
-        lambda: make_pilot(window_months=9)
-    )
+    assert "Value 9 is not a valid choice." in _errors(lambda: make_pilot(window_months=9))
 
 
 def test_more_than_two_workflows_are_refused(make_pilot):

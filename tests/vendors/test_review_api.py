@@ -283,8 +283,8 @@ FORBIDDEN = [
     ("platform", "get", "/api/v1/exceptions/{exception}/", None),
     ("legal", "post", "/api/v1/exceptions/", {"response": "{response}"}),
     ("legal", "post", "/api/v1/exceptions/{exception}/revoke/", {"reason": "r"}),
-    ("platform", "get", "/api/v1/signoffs/", None),
-    ("platform", "get", "/api/v1/signoffs/{signoff}/", None),
+    ("nobody", "get", "/api/v1/signoffs/", None),
+    ("nobody", "get", "/api/v1/signoffs/{signoff}/", None),
     ("ai_pm", "post", "/api/v1/signoffs/", {"subject_kind": "assessment"}),
     ("nobody", "get", "/api/v1/audit/", None),
     ("ai_pm", "get", "/api/v1/audit/1/", None),
@@ -315,12 +315,13 @@ def test_each_route_refuses_a_role_without_access(
     assert response.status_code == 403, response.content
 
 
-def test_every_vendor_api_route_has_a_forbidden_access_row():
+def test_every_api_route_has_a_forbidden_access_row():
     from django.urls import get_resolver
 
     from tests.governance.test_anonymous import _concrete, _walk
+    from tests.governance.test_pilot_pages_api import PILOT_FORBIDDEN
 
-    covered = {_shape(url) for _, _, url, _ in FORBIDDEN}
+    covered = {_shape(url) for _, _, url, _ in FORBIDDEN + PILOT_FORBIDDEN}
     routes = {
         _shape(_concrete(route))
         for route in _walk(get_resolver().url_patterns)

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from governance.audit import acting_as
 from governance.choices import Role
-from governance.demo import seed_shortlist, seed_vendors
+from governance.demo import seed_pilots, seed_shortlist, seed_vendors
 
 
 class Command(BaseCommand):
@@ -53,6 +53,9 @@ class Command(BaseCommand):
         number = seed_shortlist(users)
         if number:
             self.stdout.write(f"Published demo shortlist v{number}.")
+        pilots = seed_pilots(users)
+        if pilots:
+            self.stdout.write(f"Created demo pilots: {'; '.join(pilots)}")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")

@@ -1,0 +1,280 @@
+"""Pilot API: pilots, teams, metrics, baselines, kill criteria, and lifecycle actions."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from governance import selectors
+from governance.choices import PilotOutcome
+from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
+from governance.services import pilots as ps
+from vendors.models import Offering
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    """An engineering team."""
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "cost_centre", "headcount"]
+
+    def create(self, validated_data: dict) -> Team:
+        return ps.team_create(**validated_data, actor=self.context["request"].user)
+
+
+class MetricSerializer(serializers.ModelSerializer):
+    """A catalog metric."""
+
+    class Meta:
+        model = Metric
+        fields = ["id", "code", "name", "unit", "direction", "core", "tiered", "description"]
+
+
+class BaselineSerializer(serializers.ModelSerializer):
+    """A measured baseline; POST upserts by (pilot, metric, tier)."""
+
+    metric = serializers.SlugRelatedField(slug_field="code", queryset=Metric.objects.all())
+    pilot = serializers.PrimaryKeyRelatedField(queryset=Pilot.objects.all())
+
+    class Meta:
+        model = Baseline
+        fields = [
+            "id",
+            "pilot",
+            "metric",
+            "tier",
+            "value",
+            "sample_size",
+            "period_start",
+            "period_end",
+            "source",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = ["recorded_by", "recorded_at"]
+        validators = []  # the service validates, with the model's messages
+
+    def create(self, validated_data: dict) -> Baseline:
+        return ps.baseline_set(**validated_data, actor=self.context["request"].user)
+
+
+class KillCriterionSerializer(serializers.ModelSerializer):
+    """A pre-committed kill criterion, with its plain-words rendering."""
+
+    metric = serializers.SlugRelatedField(slug_field="code", queryset=Metric.objects.all())
+    pilot = serializers.PrimaryKeyRelatedField(queryset=Pilot.objects.all())
+
+    class Meta:
+        model = KillCriterion
+        fields = [
+            "id",
+            "pilot",
+            "metric",
+            "tier",
+            "comparator",
+            "threshold",
+            "evaluate_from_day",
+            "consecutive_periods",
+            "plain_words",
+        ]
+        read_only_fields = ["plain_words"]
+
+    def create(self, validated_data: dict) -> KillCriterion:
+        return ps.kill_criterion_add(**validated_data, actor=self.context["request"].user)
+
+
+class PilotSerializer(serializers.ModelSerializer):
+    """A pilot with its scope; baselines and kill criteria have their own endpoints."""
+
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    offering = serializers.PrimaryKeyRelatedField(queryset=Offering.objects.all())
+    teams = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), many=True, required=False
+    )
+    workflows = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    checkpoint_days = serializers.ListField(child=serializers.IntegerField(), required=False)
+    agentic = serializers.BooleanField(required=False, allow_null=True, default=None)
+    next_step_blockers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Pilot
+        fields = [
+            "id",
+            "title",
+            "owner",
+            "offering",
+            "teams",
+            "workflows",
+            "use_case",
+            "agentic",
+            "planned_start",
+            "planned_end",
+            "duration_justification",
+            "window_months",
+            "checkpoint_days",
+            "grace_days",
+            "status",
+            "outcome",
+            "kill_recommended",
+            "started_on",
+            "closed_on",
+            "charter_digest",
+            "next_step_blockers",
+            "created_at",
+        ]
+        read_only_fields = [
+            "status",
+            "outcome",
+            "kill_recommended",
+            "started_on",
+            "closed_on",
+            "charter_digest",
+            "created_at",
+        ]
+
+    def get_next_step_blockers(self, pilot: Pilot) -> list[str]:
+        """What blocks the next lifecycle step, in plain words (only on a single pilot)."""
+        if self.context.get("view") and getattr(self.context["view"], "action", "") == "list":
+            return []
+        return ps.next_step_problems(pilot)
+
+    def create(self, validated_data: dict) -> Pilot:
+        return ps.pilot_create(**validated_data, actor=self.context["request"].user)
+
+    def update(self, instance: Pilot, validated_data: dict) -> Pilot:
+        validated_data.pop("agentic", None) if validated_data.get("agentic") is None else None
+        return ps.pilot_update(pilot=instance, **validated_data, actor=self.context["request"].user)
+
+
+class StepSerializer(serializers.Serializer):
+    """A reason for a lifecycle step."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CloseSerializer(StepSerializer):
+    """Closing a pilot: outcome and rationale."""
+
+    outcome = serializers.ChoiceField(choices=PilotOutcome.choices)
+
+
+class TeamViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Teams."""
+
+    queryset = Team.objects.all()
+    serializer_class = TeamSerializer
+
+
+class MetricViewSet(viewsets.ReadOnlyModelViewSet):
+    """The metric catalog (read-only)."""
+
+    queryset = Metric.objects.all()
+    serializer_class = MetricSerializer
+    filterset_fields = ["core", "tiered", "direction"]
+
+
+class BaselineViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Baselines; POST records or corrects one (frozen after approval)."""
+
+    queryset = Baseline.objects.select_related("metric")
+    serializer_class = BaselineSerializer
+    filterset_fields = ["pilot", "metric__code", "tier"]
+
+    def perform_destroy(self, instance) -> None:
+        ps.baseline_delete(baseline=instance, actor=self.request.user)
+
+
+class KillCriterionViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Kill criteria (frozen after approval)."""
+
+    queryset = KillCriterion.objects.select_related("metric")
+    serializer_class = KillCriterionSerializer
+    filterset_fields = ["pilot", "metric__code"]
+
+    def perform_destroy(self, instance) -> None:
+        ps.kill_criterion_delete(criterion=instance, actor=self.request.user)
+
+
+class PilotViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Pilots and their lifecycle: submit, approve, start, withdraw, review, close."""
+
+    queryset = selectors.pilot_list()
+    serializer_class = PilotSerializer
+    filterset_fields = ["status", "owner__username", "offering", "agentic"]
+    ordering_fields = ["created_at", "planned_start"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    required_perms = None  # set per action below
+
+    def _step(self, request, service, serializer_class=StepSerializer, **extra):
+        body = serializer_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        pilot = service(pilot=self.get_object(), actor=request.user, **body.validated_data, **extra)
+        return Response(
+            PilotSerializer(pilot, context=self.get_serializer_context()).data,
+            status=status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=StepSerializer, responses=PilotSerializer)
+    @action(detail=True, methods=["post"], required_perms={"POST": "governance.change_pilot"})
+    def submit(self, request, pk=None):
+        """Submit a draft for sign-off (its owner)."""
+        return self._step(request, ps.pilot_submit)
+
+    @extend_schema(request=StepSerializer, responses=PilotSerializer)
+    @action(detail=True, methods=["post"], required_perms={"POST": "governance.approve_pilot"})
+    def approve(self, request, pk=None):
+        """Approve a submitted pilot (shortlist gate and sign-offs checked)."""
+        return self._step(request, ps.pilot_approve)
+
+    @extend_schema(request=StepSerializer, responses=PilotSerializer)
+    @action(detail=True, methods=["post"], required_perms={"POST": "governance.change_pilot"})
+    def start(self, request, pk=None):
+        """Start an approved pilot on or after its planned start (its owner)."""
+        return self._step(request, ps.pilot_start)
+
+    @extend_schema(request=StepSerializer, responses=PilotSerializer)
+    @action(detail=True, methods=["post"], required_perms={"POST": "governance.change_pilot"})
+    def withdraw(self, request, pk=None):
+        """Withdraw a draft or submitted pilot (its owner)."""
+        return self._step(request, ps.pilot_withdraw)
+
+    @extend_schema(request=StepSerializer, responses=PilotSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="begin-review",
+        required_perms={"POST": "governance.change_pilot"},
+    )
+    def begin_review(self, request, pk=None):
+        """Move a running pilot to review."""
+        return self._step(request, ps.pilot_begin_review)
+
+    @extend_schema(request=CloseSerializer, responses=PilotSerializer)
+    @action(detail=True, methods=["post"], required_perms={"POST": "governance.approve_pilot"})
+    def close(self, request, pk=None):
+        """Close a reviewed pilot with its outcome."""
+        return self._step(request, ps.pilot_close, CloseSerializer)

@@ -1,0 +1,136 @@
+"""Forms for the pilot pages; each saves through a service (see vendors.adminkit.ServiceForm)."""
+
+from django import forms
+
+from governance.choices import Decision, Workflow
+from governance.models import Baseline, KillCriterion, Pilot, Team
+from governance.services import pilots as ps
+from vendors.adminkit import ServiceForm
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class CheckpointsField(forms.CharField):
+    """Checkpoint days typed as "30, 90, 180"."""
+
+    def to_python(self, value) -> list[int]:
+        if isinstance(value, list):
+            return value
+        text = super().to_python(value)
+        try:
+            return [int(part) for part in text.replace(" ", "").split(",") if part]
+        except ValueError as error:
+            raise forms.ValidationError(
+                "Give whole days separated by commas, e.g. 30, 90, 180."
+            ) from error
+
+    def prepare_value(self, value) -> str:
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+class PilotForm(ServiceForm):
+    """Register a pilot (or change a draft)."""
+
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="1 to 3 teams.",
+    )
+    workflows = forms.MultipleChoiceField(
+        choices=Workflow.choices, widget=forms.CheckboxSelectMultiple, help_text="1 or 2."
+    )
+    checkpoint_days = CheckpointsField(initial="30, 90, 180", help_text="Days after start.")
+
+    class Meta:
+        model = Pilot
+        fields = [
+            "title",
+            "offering",
+            "teams",
+            "workflows",
+            "use_case",
+            "planned_start",
+            "planned_end",
+            "duration_justification",
+            "window_months",
+            "checkpoint_days",
+            "grace_days",
+        ]
+        widgets = {
+            "planned_start": DATE,
+            "planned_end": DATE,
+            "use_case": forms.Textarea(attrs={"rows": 3}),
+            "duration_justification": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def run_service(self):
+        data = dict(self.cleaned_data)
+        teams = list(data.pop("teams"))
+        if self.instance.pk:
+            return ps.pilot_update(
+                pilot=Pilot.objects.get(pk=self.instance.pk),
+                teams=teams,
+                actor=self.request.user,
+                **data,
+            )
+        return ps.pilot_create(teams=teams, actor=self.request.user, **data)
+
+    def _post_clean(self) -> None:
+        # The pilot's agentic flag comes from the offering in the service, so the model
+        # validation of the unsaved instance runs there, once.
+        self.instance.agentic = bool(
+            self.cleaned_data.get("offering") and self.cleaned_data["offering"].agentic
+        )
+        super()._post_clean()
+
+
+class BaselineForm(ServiceForm):
+    """Record a measured baseline on the pilot page."""
+
+    class Meta:
+        model = Baseline
+        fields = ["metric", "tier", "value", "sample_size", "period_start", "period_end", "source"]
+        widgets = {"period_start": DATE, "period_end": DATE}
+
+    def __init__(self, *args, pilot: Pilot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pilot = pilot
+        self.instance.pilot = pilot
+
+    def validate_unique(self) -> None:
+        """Recording a baseline twice corrects it (an upsert), so uniqueness is not an error."""
+
+    def run_service(self):
+        return ps.baseline_set(pilot=self.pilot, actor=self.request.user, **self.cleaned_data)
+
+
+class KillCriterionForm(ServiceForm):
+    """Pre-commit a kill criterion on the pilot page."""
+
+    class Meta:
+        model = KillCriterion
+        fields = [
+            "metric",
+            "tier",
+            "comparator",
+            "threshold",
+            "evaluate_from_day",
+            "consecutive_periods",
+        ]
+
+    def __init__(self, *args, pilot: Pilot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pilot = pilot
+        self.instance.pilot = pilot
+        self.fields["evaluate_from_day"].initial = pilot.grace_days
+
+    def run_service(self):
+        return ps.kill_criterion_add(pilot=self.pilot, actor=self.request.user, **self.cleaned_data)
+
+
+class SignForm(forms.Form):
+    """A one-click sign-off with an optional comment (required to reject)."""
+
+    role = forms.CharField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=Decision.choices, initial=Decision.APPROVE)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

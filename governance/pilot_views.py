@@ -1,0 +1,181 @@
+"""Pilot pages for AI product managers, and the sign-off queue for security and finance."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from governance import selectors
+from governance.choices import PilotStatus, SubjectKind
+from governance.forms import BaselineForm, KillCriterionForm, PilotForm, SignForm
+from governance.models import Pilot, SignOff
+from governance.permissions import get_object_for_user
+from governance.services import pilots as ps
+from governance.services.signoffs import pending_roles, signoff_record
+
+
+@permission_required("governance.view_pilot", raise_exception=True)
+def pilot_list(request: HttpRequest) -> HttpResponse:
+    """All pilots, or mine, filtered by status."""
+    mine = request.GET.get("mine") == "1"
+    status = request.GET.get("status", "")
+    if status not in PilotStatus.values:
+        status = ""
+    pilots = selectors.pilot_list(user=request.user, mine=mine, status=status)
+    return render(
+        request,
+        "governance/pilots/list.html",
+        {"pilots": pilots, "mine": mine, "status": status, "statuses": PilotStatus.choices},
+    )
+
+
+@permission_required("governance.add_pilot", raise_exception=True)
+def pilot_register(request: HttpRequest) -> HttpResponse:
+    """Register a pilot; errors show next to their fields."""
+    form = PilotForm(request.POST or None)
+    form.request = request
+    if request.method == "POST" and form.is_valid():
+        pilot = form.result
+        messages.success(request, f"Registered {pilot}. Add its baselines and kill criteria.")
+        return redirect("pilot-page", pk=pilot.pk)
+    return render(request, "governance/pilots/form.html", {"form": form})
+
+
+def _timeline(pilot: Pilot) -> list[dict]:
+    start = pilot.started_on or pilot.planned_start
+    grace_end = start + timedelta(days=pilot.grace_days)
+    points = [{"day": 0, "date": start, "label": "start"}]
+    points += [
+        {
+            "day": d,
+            "date": start + timedelta(days=d),
+            "label": f"checkpoint day {d}",
+            "in_grace": d < pilot.grace_days,
+        }
+        for d in pilot.checkpoint_days
+    ]
+    points.append(
+        {"day": pilot.grace_days, "date": grace_end, "label": "end of stabilisation grace"}
+    )
+    return sorted(points, key=lambda p: p["day"])
+
+
+def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=200):
+    can_edit = request.user.has_perm("governance.change_pilot", pilot) and not pilot.frozen
+    mine = set(selectors.user_roles(user=request.user))
+    sign_roles = (
+        [r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine]
+        if pilot.status == PilotStatus.SUBMITTED
+        else []
+    )
+    return render(
+        request,
+        "governance/pilots/detail.html",
+        {
+            "pilot": pilot,
+            "baselines": pilot.baselines.select_related("metric"),
+            "kill_criteria": pilot.kill_criteria.select_related("metric"),
+            "history": pilot.history.select_related("actor"),
+            "signoffs": SignOff.objects.filter(
+                subject_kind=SubjectKind.PILOT, subject_id=pilot.pk
+            ).select_related("user"),
+            "blockers": ps.next_step_problems(pilot),
+            "timeline": _timeline(pilot),
+            "can_edit": can_edit,
+            "is_owner": request.user.has_perm("governance.change_pilot", pilot),
+            "can_approve": request.user.has_perm("governance.approve_pilot", pilot),
+            "baseline_form": baseline_form or (BaselineForm(pilot=pilot) if can_edit else None),
+            "kill_form": kill_form or (KillCriterionForm(pilot=pilot) if can_edit else None),
+            "sign_roles": sign_roles,
+        },
+        status=status,
+    )
+
+
+def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scope, baselines, kill criteria in plain words, timeline, history, sign-offs, blockers."""
+    pilot = get_object_for_user(request.user, selectors.pilot_list(), "view", pk=pk)
+    return _detail(request, pilot)
+
+
+@require_POST
+def pilot_add_baseline(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a baseline from the pilot page."""
+    pilot = get_object_for_user(request.user, selectors.pilot_list(), "change", pk=pk)
+    form = BaselineForm(request.POST, pilot=pilot)
+    form.request = request
+    if form.is_valid():
+        messages.success(request, f"Baseline recorded: {form.result}.")
+        return redirect("pilot-page", pk=pk)
+    return _detail(request, pilot, baseline_form=form, status=400)
+
+
+@require_POST
+def pilot_add_kill_criterion(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pre-commit a kill criterion from the pilot page."""
+    pilot = get_object_for_user(request.user, selectors.pilot_list(), "change", pk=pk)
+    form = KillCriterionForm(request.POST, pilot=pilot)
+    form.request = request
+    if form.is_valid():
+        messages.success(request, f"Kill criterion added: {form.result.plain_words}.")
+        return redirect("pilot-page", pk=pk)
+    return _detail(request, pilot, kill_form=form, status=400)
+
+
+STEPS = {
+    "submit": ps.pilot_submit,
+    "approve": ps.pilot_approve,
+    "start": ps.pilot_start,
+    "withdraw": ps.pilot_withdraw,
+}
+
+
+@require_POST
+def pilot_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Run a lifecycle step; a refusal lists what is missing."""
+    pilot = get_object_for_user(request.user, selectors.pilot_list(), "view", pk=pk)
+    service = STEPS.get(step)
+    if service is None:
+        raise PermissionDenied("Unknown step.")
+    try:
+        service(pilot=pilot, actor=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, f"{pilot}: {step} done.")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("pilot-page", pk=pk)
+
+
+@require_POST
+def pilot_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign the pilot charter in one of the user's roles."""
+    pilot = get_object_for_user(request.user, selectors.pilot_list(), "view", pk=pk)
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            signoff_record(
+                kind=SubjectKind.PILOT, subject=pilot, actor=request.user, **form.cleaned_data
+            )
+            messages.success(request, f"Signed {pilot} as {form.cleaned_data['role']}.")
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+    else:
+        messages.error(request, "The sign-off form was incomplete.")
+    if request.POST.get("from_queue"):
+        return redirect("signoff-queue")
+    return redirect("pilot-page", pk=pk)
+
+
+@permission_required("governance.add_signoff", raise_exception=True)
+def signoff_queue(request: HttpRequest) -> HttpResponse:
+    """Submitted pilots waiting for my sign-off, with one-click sign."""
+    return render(
+        request,
+        "governance/pilots/signoffs.html",
+        {"pilots": selectors.pilots_awaiting_signoff(user=request.user)},
+    )
