@@ -120,7 +120,9 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 # Uploads (evidence, packets) are private: no MEDIA_URL is routed, files are only
 # streamed by permission-checked views. Keep MEDIA_ROOT outside any web root.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-MEDIA_URL = None
+# A name only: no URL pattern serves it, so uploads are reachable solely through the
+# permission-checked download views (Django's test live server needs it to be a string).
+MEDIA_URL = "/private-media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

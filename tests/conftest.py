@@ -15,7 +15,7 @@ ROLES = [role.value for role in Role]
 pytest_plugins = ["tests.review_fixtures"]
 
 
-def _service_missing(reason: str) -> None:
+def service_missing(reason: str) -> None:
     """Skip on a laptop; fail under CI, where every service must be there."""
     if settings.TOLLGATE_REQUIRE_SERVICES:
         pytest.fail(f"required service missing: {reason}", pytrace=False)
@@ -59,14 +59,14 @@ def celery_worker_available(transactional_db):
     """A real worker on the configured broker, or skip (laptop) / fail (CI)."""
     broker = settings.CELERY_BROKER_URL
     if not broker:
-        _service_missing("CELERY_BROKER_URL is not set; tasks run eagerly")
+        service_missing("CELERY_BROKER_URL is not set; tasks run eagerly")
     url = urlparse(broker)
     try:
         socket.create_connection((url.hostname, url.port or 6379), timeout=2).close()
     except OSError as exc:
-        _service_missing(f"broker {url.hostname}:{url.port} unreachable: {exc}")
+        service_missing(f"broker {url.hostname}:{url.port} unreachable: {exc}")
     if not celery_app.control.ping(timeout=5):
-        _service_missing("no Celery worker answered a ping on the broker")
+        service_missing("no Celery worker answered a ping on the broker")
     return celery_app
 
 

@@ -287,7 +287,8 @@ class KillCriterion(models.Model):
     @property
     def plain_words(self) -> str:
         """e.g. kill if reviewer minutes per PR are 20% worse than baseline for 2 periods ..."""
-        subject = self.metric.name.lower() if self.metric_id else "the metric"
+        name = self.metric.name if self.metric_id else "The metric"
+        subject = name[0].lower() + name[1:]  # keeps acronyms: "reviewer minutes per PR"
         if self.tier:
             subject += f" ({self.get_tier_display().lower()} PRs)"
         threshold = _plain_number(self.threshold)

@@ -66,7 +66,7 @@ def test_the_pilot_page_shows_blockers_and_plain_words(client, ai_pm, pilot, com
     client.force_login(ai_pm)
     html = client.get(f"/pilots/{pilot.pk}/").content.decode()
     assert (
-        "kill if reviewer minutes per pr is 20% worse than baseline for 2 periods after day 60"
+        "kill if reviewer minutes per PR is 20% worse than baseline for 2 periods after day 60"
         in html
     )
     assert "Nothing blocks the next step." in html

@@ -166,7 +166,7 @@ def test_a_kill_criterion_reads_in_plain_words(pilot, ai_pm, metrics):
         actor=ai_pm,
     )
     assert criterion.plain_words == (
-        "kill if reviewer minutes per pr is 20% worse than baseline for 2 periods after day 60"
+        "kill if reviewer minutes per PR is 20% worse than baseline for 2 periods after day 60"
     )
     above = ps.kill_criterion_add(
         pilot=pilot,
@@ -179,7 +179,7 @@ def test_a_kill_criterion_reads_in_plain_words(pilot, ai_pm, metrics):
         actor=ai_pm,
     )
     assert above.plain_words == (
-        "kill if cycle time per shipped pr (complex PRs) is above 72.5 hours for 1 period "
+        "kill if cycle time per shipped PR (complex PRs) is above 72.5 hours for 1 period "
         "after day 90"
     )
 
