@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -45,6 +44,7 @@ from vendors.models import (
     Vendor,
     VendorTransition,
 )
+from vendors.servicekit import require, save_validated
 from vendors.workflow import transition
 
 A = AssessmentStatus
@@ -56,25 +56,13 @@ VENDOR_EDITABLE_FIELDS = ("name", "slug", "hosting_model", "data_regions", "webs
 REMINDER_DAYS = (30, 7)
 
 
-def _require(user: Any, perm: str, obj: Any = None) -> None:
-    """Refuse unless the user holds the permission (object rules included)."""
-    if user is None or not user.has_perm(perm, obj):
-        raise PermissionDenied(f"You do not have permission to do this ({perm}).")
-
-
-def _save(obj):
-    obj.full_clean()
-    obj.save()
-    return obj
-
-
 # --- vendors ------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def vendor_create(*, name: str, slug: str, hosting_model: str, **fields: Any) -> Vendor:
     """Register a vendor after full validation."""
-    return _save(Vendor(name=name, slug=slug, hosting_model=hosting_model, **fields))
+    return save_validated(Vendor(name=name, slug=slug, hosting_model=hosting_model, **fields))
 
 
 @transaction.atomic
@@ -85,7 +73,7 @@ def vendor_update(*, vendor: Vendor, **fields: Any) -> Vendor:
         raise ValueError(f"vendor_update cannot set {sorted(unknown)}")
     for name, value in fields.items():
         setattr(vendor, name, value)
-    return _save(vendor)
+    return save_validated(vendor)
 
 
 @transaction.atomic
@@ -154,7 +142,7 @@ def _role_emails(role: str) -> list[str]:
 @transaction.atomic
 def offering_create(*, vendor: Vendor, name: str, kind: str, **fields: Any) -> Offering:
     """Add a product to a vendor."""
-    return _save(Offering(vendor=vendor, name=name, kind=kind, **fields))
+    return save_validated(Offering(vendor=vendor, name=name, kind=kind, **fields))
 
 
 @transaction.atomic
@@ -162,13 +150,13 @@ def offering_update(*, offering: Offering, **fields: Any) -> Offering:
     """Change an offering."""
     for name, value in fields.items():
         setattr(offering, name, value)
-    return _save(offering)
+    return save_validated(offering)
 
 
 @transaction.atomic
 def model_version_create(*, vendor: Vendor, family: str, version: str, **fields: Any):
     """Add a model version to the catalog."""
-    return _save(ModelVersion(vendor=vendor, family=family, version=version, **fields))
+    return save_validated(ModelVersion(vendor=vendor, family=family, version=version, **fields))
 
 
 @transaction.atomic
@@ -176,7 +164,7 @@ def model_version_update(*, model_version: ModelVersion, **fields: Any) -> Model
     """Change a model version (prices, dates, status, rollback)."""
     for name, value in fields.items():
         setattr(model_version, name, value)
-    return _save(model_version)
+    return save_validated(model_version)
 
 
 # --- checklist ----------------------------------------------------------------------------
@@ -185,7 +173,7 @@ def model_version_update(*, model_version: ModelVersion, **fields: Any) -> Model
 @transaction.atomic
 def checklist_item_create(**fields: Any) -> ChecklistItem:
     """Add an item to the checklist template."""
-    return _save(ChecklistItem(**fields))
+    return save_validated(ChecklistItem(**fields))
 
 
 @transaction.atomic
@@ -193,14 +181,14 @@ def checklist_item_update(*, item: ChecklistItem, **fields: Any) -> ChecklistIte
     """Change a checklist item; open assessments keep the responses they have."""
     for name, value in fields.items():
         setattr(item, name, value)
-    return _save(item)
+    return save_validated(item)
 
 
 @transaction.atomic
 def checklist_item_retire(*, item: ChecklistItem) -> ChecklistItem:
     """Retire an item: it stops applying to assessments opened from now on."""
     item.active = False
-    return _save(item)
+    return save_validated(item)
 
 
 # --- assessments --------------------------------------------------------------------------
@@ -212,13 +200,15 @@ def assessment_open(
     *, vendor: Vendor, actor: Any, offering: Offering | None = None, notes: str = ""
 ) -> Assessment:
     """Open a review round: one open response per applicable active checklist item."""
-    _require(actor, "vendors.add_assessment")
+    require(actor, "vendors.add_assessment")
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     if offering is not None and offering.vendor_id != vendor.pk:
         raise VendorRuleError({"offering": f"{offering} is not an offering of {vendor}."})
     if vendor.status == V.RETIRED:
         raise VendorRuleError({"vendor": f"{vendor} is retired and cannot be assessed."})
-    assessment = _save(Assessment(vendor=vendor, offering=offering, notes=notes, opened_by=actor))
+    assessment = save_validated(
+        Assessment(vendor=vendor, offering=offering, notes=notes, opened_by=actor)
+    )
     items = selectors.applicable_items(vendor=vendor, offering=offering)
     Response.objects.bulk_create(Response(assessment=assessment, item=item) for item in items)
     if vendor.status in (V.PROSPECT, V.SUSPENDED):
@@ -281,7 +271,7 @@ def assessment_mark_approved(*, assessment: Assessment, digest: str, actor: Any)
 @transaction.atomic
 def assessment_reject(*, assessment: Assessment, actor: Any, reason: str) -> Assessment:
     """Close a review round as rejected."""
-    _require(actor, "vendors.approve_assessment", assessment)
+    require(actor, "vendors.approve_assessment", assessment)
     if not reason.strip():
         raise VendorRuleError({"reason": "Say why the assessment is rejected."})
     assessment = _lock_assessment(assessment)
@@ -349,7 +339,7 @@ def response_set_verdict(
     expires_on: date | None = None,
 ) -> Response:
     """Set the verdict on one checklist item; only the item's owner role (or an admin) may."""
-    _require(actor, "vendors.change_response", response)
+    require(actor, "vendors.change_response", response)
     assessment = _lock_assessment(response.assessment)
     _check_open_for_review(assessment)
     response = Response.objects.select_for_update().select_related("item").get(pk=response.pk)
@@ -406,8 +396,8 @@ def evidence_add(
     *, response: Response, uploaded_file: Any, actor: Any, description: str = ""
 ) -> Evidence:
     """Attach a file to a response after checking its type by content, its size and hash."""
-    _require(actor, "vendors.add_evidence")
-    _require(actor, "vendors.change_response", response)
+    require(actor, "vendors.add_evidence")
+    require(actor, "vendors.change_response", response)
     assessment = _lock_assessment(response.assessment)
     _check_open_for_review(assessment)
     kind, size, sha256 = check_evidence_file(
@@ -463,7 +453,7 @@ def exception_grant(
     actor: Any,
 ) -> RiskException:
     """Accept the risk of a not-satisfied item until a date at most 180 days ahead."""
-    _require(actor, "vendors.add_riskexception", response)
+    require(actor, "vendors.add_riskexception", response)
     assessment = _lock_assessment(response.assessment)
     _check_open_for_review(assessment)
     response = Response.objects.select_for_update().select_related("item").get(pk=response.pk)
@@ -489,7 +479,7 @@ def exception_grant(
                 f"{latest.isoformat()} ({RiskException.MAX_DAYS} days)."
             }
         )
-    exception = _save(
+    exception = save_validated(
         RiskException(
             response=response,
             justification=justification.strip(),
@@ -511,7 +501,7 @@ def exception_grant(
 @transaction.atomic
 def exception_revoke(*, exception: RiskException, actor: Any, reason: str) -> RiskException:
     """Withdraw a risk acceptance; the item is not satisfied again."""
-    _require(actor, "vendors.change_riskexception", exception)
+    require(actor, "vendors.change_riskexception", exception)
     if not reason.strip():
         raise VendorRuleError({"reason": "Say why the exception is revoked."})
     exception = RiskException.objects.select_for_update().get(pk=exception.pk)
@@ -637,11 +627,11 @@ def shortlist_draft_create(
     *, actor: Any, notes: str = "", copy_from: ShortlistVersion | None = None
 ) -> ShortlistVersion:
     """Start a new draft version, by default a copy of the published one."""
-    _require(actor, "vendors.add_shortlistversion")
+    require(actor, "vendors.add_shortlistversion")
     # Lock the newest version so two drafts cannot take the same number.
     latest = ShortlistVersion.objects.select_for_update().order_by("-number").first()
     source = copy_from or ShortlistVersion.objects.filter(status=ShortlistStatus.PUBLISHED).first()
-    draft = _save(
+    draft = save_validated(
         ShortlistVersion(number=(latest.number + 1) if latest else 1, notes=notes, created_by=actor)
     )
     if source is not None:
@@ -671,31 +661,31 @@ def shortlist_entry_add(
     *, version: ShortlistVersion, vendor: Vendor, role: str, actor: Any, **fields: Any
 ) -> ShortlistEntry:
     """Put a provider on a draft version."""
-    _require(actor, "vendors.add_shortlistentry")
+    require(actor, "vendors.add_shortlistentry")
     version = ShortlistVersion.objects.select_for_update().get(pk=version.pk)
     _check_draft(version)
     offering = fields.get("offering")
     if offering is not None and offering.vendor_id != vendor.pk:
         raise VendorRuleError({"offering": f"{offering} is not an offering of {vendor}."})
-    return _save(ShortlistEntry(version=version, vendor=vendor, role=role, **fields))
+    return save_validated(ShortlistEntry(version=version, vendor=vendor, role=role, **fields))
 
 
 @audited
 @transaction.atomic
 def shortlist_entry_update(*, entry: ShortlistEntry, actor: Any, **fields: Any) -> ShortlistEntry:
     """Change an entry of a draft version."""
-    _require(actor, "vendors.change_shortlistentry", entry)
+    require(actor, "vendors.change_shortlistentry", entry)
     _check_draft(ShortlistVersion.objects.select_for_update().get(pk=entry.version_id))
     for name, value in fields.items():
         setattr(entry, name, value)
-    return _save(entry)
+    return save_validated(entry)
 
 
 @audited
 @transaction.atomic
 def shortlist_entry_remove(*, entry: ShortlistEntry, actor: Any) -> None:
     """Take an entry off a draft version."""
-    _require(actor, "vendors.delete_shortlistentry", entry)
+    require(actor, "vendors.delete_shortlistentry", entry)
     _check_draft(ShortlistVersion.objects.select_for_update().get(pk=entry.version_id))
     entry.delete()
 

@@ -4,7 +4,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTrans
 from governance.services.signoffs import signoff_problems, subject_digest
 from vendors.choices import Use
 from vendors.models import Offering
+from vendors.servicekit import require, save_validated
 from vendors.shortlist import shortlist_check
 from vendors.workflow import transition
 
@@ -34,17 +34,6 @@ PILOT_FIELDS = (
 )
 
 
-def _require(user: Any, perm: str, obj: Any = None) -> None:
-    if user is None or not user.has_perm(perm, obj):
-        raise PermissionDenied(f"You do not have permission to do this ({perm}).")
-
-
-def _save(obj):
-    obj.full_clean()
-    obj.save()
-    return obj
-
-
 def _check_editable(pilot: Pilot) -> None:
     if pilot.frozen:
         raise DomainError(
@@ -62,8 +51,8 @@ def _lock(pilot: Pilot) -> Pilot:
 @transaction.atomic
 def team_create(*, name: str, cost_centre: str, headcount: int, actor: Any) -> Team:
     """Register a team."""
-    _require(actor, "governance.add_team")
-    return _save(Team(name=name, cost_centre=cost_centre, headcount=headcount))
+    require(actor, "governance.add_team")
+    return save_validated(Team(name=name, cost_centre=cost_centre, headcount=headcount))
 
 
 @audited
@@ -77,11 +66,11 @@ def pilot_create(
     **fields: Any,
 ) -> Pilot:
     """Register a draft pilot owned by the acting AI product manager."""
-    _require(actor, "governance.add_pilot")
+    require(actor, "governance.add_pilot")
     unknown = set(fields) - set(PILOT_FIELDS)
     if unknown:
         raise ValueError(f"pilot_create cannot set {sorted(unknown)}")
-    pilot = _save(
+    pilot = save_validated(
         Pilot(
             owner=actor,
             offering=offering,
@@ -104,7 +93,7 @@ def _set_teams(pilot: Pilot, teams) -> None:
 @transaction.atomic
 def pilot_update(*, pilot: Pilot, actor: Any, teams: list[Team] | None = None, **fields: Any):
     """Change a pilot's scope while it is a draft or submitted (frozen after approval)."""
-    _require(actor, "governance.change_pilot", pilot)
+    require(actor, "governance.change_pilot", pilot)
     pilot = _lock(pilot)
     _check_editable(pilot)
     unknown = set(fields) - set(PILOT_FIELDS)
@@ -112,7 +101,7 @@ def pilot_update(*, pilot: Pilot, actor: Any, teams: list[Team] | None = None, *
         raise ValueError(f"pilot_update cannot set {sorted(unknown)}")
     for name, value in fields.items():
         setattr(pilot, name, value)
-    _save(pilot)
+    save_validated(pilot)
     if teams is not None:
         _set_teams(pilot, teams)
     return pilot
@@ -124,7 +113,7 @@ def baseline_set(
     *, pilot: Pilot, metric: Metric, actor: Any, tier: str = "", **fields: Any
 ) -> Baseline:
     """Record (or correct) the measured baseline of a metric and tier; refused once frozen."""
-    _require(actor, "governance.add_baseline", pilot)
+    require(actor, "governance.add_baseline", pilot)
     pilot = _lock(pilot)
     _check_editable(pilot)
     baseline = Baseline.objects.filter(pilot=pilot, metric=metric, tier=tier).first() or Baseline(
@@ -133,14 +122,14 @@ def baseline_set(
     for name, value in fields.items():
         setattr(baseline, name, value)
     baseline.recorded_by = actor
-    return _save(baseline)
+    return save_validated(baseline)
 
 
 @audited
 @transaction.atomic
 def baseline_delete(*, baseline: Baseline, actor: Any) -> None:
     """Remove a baseline from a pilot that is not frozen yet."""
-    _require(actor, "governance.delete_baseline", baseline)
+    require(actor, "governance.delete_baseline", baseline)
     _check_editable(_lock(baseline.pilot))
     baseline.delete()
 
@@ -149,17 +138,17 @@ def baseline_delete(*, baseline: Baseline, actor: Any) -> None:
 @transaction.atomic
 def kill_criterion_add(*, pilot: Pilot, metric: Metric, actor: Any, **fields: Any):
     """Pre-commit a kill criterion; refused once the pilot is frozen."""
-    _require(actor, "governance.add_killcriterion", pilot)
+    require(actor, "governance.add_killcriterion", pilot)
     pilot = _lock(pilot)
     _check_editable(pilot)
-    return _save(KillCriterion(pilot=pilot, metric=metric, **fields))
+    return save_validated(KillCriterion(pilot=pilot, metric=metric, **fields))
 
 
 @audited
 @transaction.atomic
 def kill_criterion_delete(*, criterion: KillCriterion, actor: Any) -> None:
     """Remove a kill criterion from a pilot that is not frozen yet."""
-    _require(actor, "governance.delete_killcriterion", criterion)
+    require(actor, "governance.delete_killcriterion", criterion)
     _check_editable(_lock(criterion.pilot))
     criterion.delete()
 
@@ -259,7 +248,7 @@ def _move(
 @transaction.atomic
 def pilot_submit(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
     """Submit a draft for sign-off: scope, kill criteria and core baselines must be complete."""
-    _require(actor, "governance.change_pilot", pilot)
+    require(actor, "governance.change_pilot", pilot)
     return _move(pilot, to=P.SUBMITTED, actor=actor, reason=reason, guard=submit_problems)
 
 
@@ -267,7 +256,7 @@ def pilot_submit(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
 @transaction.atomic
 def pilot_return_to_draft(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
     """Take a submitted pilot back to draft (its sign-offs will need renewing)."""
-    _require(actor, "governance.change_pilot", pilot)
+    require(actor, "governance.change_pilot", pilot)
     return _move(pilot, to=P.DRAFT, actor=actor, reason=reason)
 
 
@@ -278,7 +267,7 @@ def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
 
     Baselines, kill criteria, window and checkpoints freeze from here on.
     """
-    _require(actor, "governance.approve_pilot", pilot)
+    require(actor, "governance.approve_pilot", pilot)
     digest = subject_digest(kind=SubjectKind.PILOT, subject=_lock(pilot))
     return _move(
         pilot,
@@ -295,7 +284,7 @@ def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
 def pilot_start(*, pilot: Pilot, actor: Any, reason: str = "", today: date | None = None):
     """Start an approved pilot on or after its planned start."""
     if actor is not None:  # the daily task starts pilots as the system
-        _require(actor, "governance.change_pilot", pilot)
+        require(actor, "governance.change_pilot", pilot)
     today = today or timezone.localdate()
     return _move(
         pilot,
@@ -311,7 +300,7 @@ def pilot_start(*, pilot: Pilot, actor: Any, reason: str = "", today: date | Non
 @transaction.atomic
 def pilot_withdraw(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
     """Withdraw a draft or submitted pilot."""
-    _require(actor, "governance.change_pilot", pilot)
+    require(actor, "governance.change_pilot", pilot)
     if not reason.strip():
         raise DomainError({"reason": "Say why the pilot is withdrawn."})
     return _move(pilot, to=P.WITHDRAWN, actor=actor, reason=reason)
@@ -322,7 +311,7 @@ def pilot_withdraw(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
 def pilot_begin_review(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
     """Move a running pilot to review (after its last checkpoint, or on request)."""
     if actor is not None:
-        _require(actor, "governance.change_pilot", pilot)
+        require(actor, "governance.change_pilot", pilot)
     return _move(pilot, to=P.UNDER_REVIEW, actor=actor, reason=reason)
 
 
@@ -330,7 +319,7 @@ def pilot_begin_review(*, pilot: Pilot, actor: Any, reason: str) -> Pilot:
 @transaction.atomic
 def pilot_close(*, pilot: Pilot, outcome: str, actor: Any, reason: str) -> Pilot:
     """Close a reviewed pilot with its outcome (expanded, contracted, killed or concluded)."""
-    _require(actor, "governance.approve_pilot", pilot)
+    require(actor, "governance.approve_pilot", pilot)
     if outcome not in PilotOutcome.values:
         raise DomainError({"outcome": f"Choose an outcome: {', '.join(PilotOutcome.values)}."})
     if not reason.strip():

@@ -15,12 +15,8 @@ from vendors import selectors as vendor_selectors
 from vendors import services as vendor_services
 from vendors.canonical import digest
 from vendors.models import Assessment, ShortlistVersion
+from vendors.servicekit import require
 from vendors.shortlist import shortlist_violations
-
-
-def _require(user: Any, perm: str, obj: Any = None) -> None:
-    if user is None or not user.has_perm(perm, obj):
-        raise PermissionDenied(f"You do not have permission to do this ({perm}).")
 
 
 def subject_digest(*, kind: str, subject: Model) -> str:
@@ -34,7 +30,7 @@ def signoff_record(
     *, kind: str, subject: Model, role: str, decision: str, actor: Any, comment: str = ""
 ) -> SignOff:
     """Sign the subject's current content in one of the signer's roles."""
-    _require(actor, "governance.add_signoff")
+    require(actor, "governance.add_signoff")
     spec = SUBJECTS[kind]
     # Lock the subject so its content cannot change between reading and signing it.
     subject = spec.model.objects.select_for_update().get(pk=subject.pk)
@@ -109,7 +105,7 @@ def pending_roles(*, kind: str, subject: Model) -> list[str]:
 @transaction.atomic
 def assessment_approve(*, assessment: Assessment, actor: Any) -> Assessment:
     """Approve an assessment: no blocking gap, and current sign-offs from every required role."""
-    _require(actor, "vendors.approve_assessment", assessment)
+    require(actor, "vendors.approve_assessment", assessment)
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
     problems = [str(gap) for gap in vendor_selectors.assessment_gaps(assessment)]
     current = subject_digest(kind=SubjectKind.ASSESSMENT, subject=assessment)
@@ -129,7 +125,7 @@ def assessment_approve(*, assessment: Assessment, actor: Any) -> Assessment:
 @transaction.atomic
 def shortlist_publish(*, version: ShortlistVersion, actor: Any) -> ShortlistVersion:
     """Publish a draft: the whole policy holds and security and legal signed this content."""
-    _require(actor, "vendors.publish_shortlistversion", version)
+    require(actor, "vendors.publish_shortlistversion", version)
     version = ShortlistVersion.objects.select_for_update().get(pk=version.pk)
     problems = shortlist_violations(version)
     current = subject_digest(kind=SubjectKind.SHORTLIST, subject=version)

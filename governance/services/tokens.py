@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from governance.choices import TokenScope
 from governance.errors import DomainError
 from governance.models import ServiceToken
 from governance.models.tokens import hash_key, new_key
+from vendors.servicekit import require
 
 
 @audited
@@ -21,8 +21,7 @@ def service_token_create(
     *, name: str, scopes: list[str], actor: Any, expires_at: datetime | None = None
 ) -> tuple[ServiceToken, str]:
     """Create a token and its service account; return the token and its key (shown once)."""
-    if actor is None or not actor.has_perm("governance.add_servicetoken"):
-        raise PermissionDenied("Only platform administrators create service tokens.")
+    require(actor, "governance.add_servicetoken")
     unknown = sorted(set(scopes) - set(TokenScope.values))
     if not scopes or unknown:
         raise DomainError(
@@ -33,7 +32,7 @@ def service_token_create(
     account = User(username=f"svc-{name}"[:150], is_active=True)
     account.set_unusable_password()
     account.full_clean(exclude=["password"])
-    account.save()
+    account.save()  # an unusable password is not validated as a password
     key = new_key()
     token = ServiceToken(
         name=name,
@@ -53,8 +52,7 @@ def service_token_create(
 @transaction.atomic
 def service_token_revoke(*, token: ServiceToken, actor: Any) -> ServiceToken:
     """Revoke a token at once; its service account is deactivated with it."""
-    if actor is None or not actor.has_perm("governance.change_servicetoken"):
-        raise PermissionDenied("Only platform administrators revoke service tokens.")
+    require(actor, "governance.change_servicetoken")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     User.objects.filter(pk=token.user_id).update(is_active=False)

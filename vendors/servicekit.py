@@ -1,0 +1,21 @@
+"""Small helpers every service uses (both apps; it lives in the leaf app so vendors can too)."""
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+
+
+def require(user: Any, perm: str, obj: Any = None) -> None:
+    """Refuse unless the user holds the permission (role table and object rules included)."""
+    if user is None or not user.has_perm(perm, obj):
+        raise PermissionDenied(f"You do not have permission to do this ({perm}).")
+
+
+def save_validated(obj: M) -> M:
+    """Run the model's full validation (fields, clean(), constraints), then save."""
+    obj.full_clean()
+    obj.save()
+    return obj
