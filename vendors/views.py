@@ -1,5 +1,7 @@
 """Vendor pages: the shortlist for everyone signed in, and evidence downloads."""
 
+import re
+
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -52,7 +54,7 @@ def shortlist_diff(request: HttpRequest) -> HttpResponse:
     versions = ShortlistVersion.objects.order_by("-number")
     old_number, new_number = request.GET.get("old", ""), request.GET.get("new", "")
     changes = None
-    if old_number.isdigit() and new_number.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", old_number) and re.fullmatch(r"[0-9]{1,9}", new_number):
         old = get_object_or_404(ShortlistVersion, number=int(old_number))
         new = get_object_or_404(ShortlistVersion, number=int(new_number))
         changes = shortlist.shortlist_diff(old, new)

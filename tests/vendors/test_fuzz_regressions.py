@@ -49,3 +49,11 @@ def test_an_empty_verdict_patch_is_a_400(admin_api, assessment):
     rid = assessment.responses.first().pk
     response = admin_api.patch(f"/api/v1/responses/{rid}/", {}, format="json")
     assert response.status_code == 400
+
+
+def test_a_diff_against_a_non_number_is_a_400(api_as, legal, published):
+    for against in ("²", "99999999999999999999", "-1"):
+        response = api_as(legal).get(
+            f"/api/v1/shortlist/versions/{published.pk}/diff/?against={against}"
+        )
+        assert response.status_code == 400, against

@@ -1,5 +1,7 @@
 """Vendor API endpoints: thin; reads through selectors, writes through services."""
 
+import re
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, viewsets
@@ -192,7 +194,7 @@ class ShortlistVersionViewSet(
         """What changed between another version (?against=number) and this one."""
         version = self.get_object()
         against = request.query_params.get("against", "")
-        if not against.isdigit():
+        if not re.fullmatch(r"[0-9]{1,9}", against):
             raise ValidationError({"against": "Give the other version's number."})
         other = get_object_or_404(ShortlistVersion, number=int(against))
         changes = shortlist.shortlist_diff(other, version)
