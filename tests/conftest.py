@@ -55,7 +55,7 @@ def _eager_tasks_unless_worker(request):
 
 
 @pytest.fixture
-def celery_worker_available(transactional_db):
+def celery_worker_available(db):
     """A real worker on the configured broker, or skip (laptop) / fail (CI)."""
     broker = settings.CELERY_BROKER_URL
     if not broker:

@@ -24,7 +24,7 @@ def test_running_the_same_task_id_twice_keeps_one_record():
     assert WorkerHeartbeat.objects.filter(task_id="fixed-id").count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_request_is_queued_only_after_commit(platform):
     task_id = heartbeat_request(user=platform)
     # transaction=True: on_commit callbacks fire at once outside an atomic block.
@@ -48,6 +48,7 @@ def test_other_roles_cannot_queue_a_heartbeat(api_as, persona, role):
 
 
 @pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_runs_the_task_in_another_process(celery_worker_available):
     result = heartbeat.delay()
     payload = result.get(timeout=30)
