@@ -26,6 +26,7 @@ class TokenScope(models.TextChoices):
     """What a service-account token may do; a token can do nothing else."""
 
     SHORTLIST_READ = "shortlist:read", "Read the shortlist (gateway)"
+    MEASUREMENTS_WRITE = "measurements:write", "Post measurements for granted pilots (telemetry)"
 
 
 class Workflow(models.TextChoices):
@@ -91,3 +92,20 @@ class Comparator(models.TextChoices):
     WORSE_THAN_BASELINE_PCT = "worse_pct", "Worse than baseline by X percent"
     ABOVE = "above", "Above an absolute value"
     BELOW = "below", "Below an absolute value"
+
+
+class Verdict(models.TextChoices):
+    """A kill criterion's verdict at a checkpoint."""
+
+    OK = "ok", "OK"
+    BREACHED = "breached", "Breached"
+    INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
+    IN_GRACE = "in_grace", "In grace"
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about."""
+
+    KILL_CRITERION_BREACHED = "kill_breached", "Kill criterion breached"
+    CHECKPOINT_EVALUATED = "checkpoint", "Checkpoint evaluated"
+    EXPIRY = "expiry", "Verdict or exception expiring"

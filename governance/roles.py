@@ -51,6 +51,9 @@ REVIEW_STATUS_READ = {
 }
 # Everyone with a role follows pilots; only their owners (ai_pm) shape them.
 PILOT_READ = {
+    "governance.measurement": VIEW,
+    "governance.checkpointevaluation": VIEW,
+    "governance.criterionresult": VIEW,
     "governance.team": VIEW,
     "governance.metric": VIEW,
     "governance.pilot": VIEW,
@@ -94,6 +97,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.pilot": EDIT,
         "governance.baseline": FULL,
         "governance.killcriterion": FULL,
+        "governance.measurement": EDIT,
+        "governance.checkpointevaluation": ("view", "add"),
     },
     Role.FINANCE: {**REGISTRY_READ, **REVIEW_STATUS_READ, **PILOT_SIGNER},
     Role.PLATFORM: {
@@ -104,6 +109,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "vendors.modelversion": EDIT,
         "governance.workerheartbeat": ("view", "add"),
         "governance.servicetoken": EDIT,
+        "governance.measurement": EDIT,
+        "governance.checkpointevaluation": ("view", "add"),
     },
     Role.AUDITOR: {},  # filled below: view on everything in AUDITED_APPS
 }

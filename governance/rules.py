@@ -15,6 +15,17 @@ def owns_pilot(user, obj) -> bool:
     return pilot.owner_id == user.pk
 
 
+@rules.predicate
+def records_for_pilot(user, pilot) -> bool:
+    """Platform (telemetry) records for any pilot; an AI PM only for pilots they own."""
+    if pilot is None:
+        return True
+    groups = set(user.groups.values_list("name", flat=True))
+    return "platform" in groups or pilot.owner_id == user.pk
+
+
+rules.add_perm("governance.add_measurement", records_for_pilot)
+
 for perm in (
     "governance.change_pilot",
     "governance.add_baseline",

@@ -156,6 +156,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.start_due_pilots",
         "schedule": crontab(hour=5, minute=10),
     },
+    # Daily: kill criteria judged at each checkpoint that has come (missed days caught up).
+    "pilots-checkpoints": {
+        "task": "governance.tasks.evaluate_due_checkpoints",
+        "schedule": crontab(hour=5, minute=20),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------

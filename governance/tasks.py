@@ -23,3 +23,27 @@ def start_due_pilots() -> list[int]:
     from governance.services.pilots import pilots_start_due
 
     return pilots_start_due()
+
+
+@shared_task(acks_late=True)
+def evaluate_due_checkpoints() -> list[list[int]]:
+    """Daily: evaluate every checkpoint that has come (and catch up missed ones)."""
+    from governance.services.checkpoints import checkpoints_evaluate_due
+
+    return [list(pair) for pair in checkpoints_evaluate_due()]
+
+
+@shared_task(bind=True, acks_late=True)
+def evaluate_checkpoint(self, pilot_id: int, checkpoint_day: int) -> dict:
+    """Evaluate one checkpoint on demand (re-reads the pilot by id)."""
+    from governance.models import Pilot
+    from governance.services.checkpoints import checkpoint_evaluate
+
+    record = checkpoint_evaluate(
+        pilot=Pilot.objects.get(pk=pilot_id), checkpoint_day=checkpoint_day
+    )
+    return {
+        "evaluation": record.pk,
+        "hostname": self.request.hostname or "",
+        "kill_recommended": record.kill_recommended,
+    }

@@ -6,9 +6,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance import selectors
+from governance.api.measurements import EvaluateRequestSerializer, EvaluationSerializer
 from governance.choices import PilotOutcome
 from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
 from governance.services import pilots as ps
+from governance.services.checkpoints import checkpoint_evaluate
 from vendors.models import Offering
 
 
@@ -278,3 +280,20 @@ class PilotViewSet(
     def close(self, request, pk=None):
         """Close a reviewed pilot with its outcome."""
         return self._step(request, ps.pilot_close, CloseSerializer)
+
+    @extend_schema(request=EvaluateRequestSerializer, responses=EvaluationSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        required_perms={"POST": "governance.add_checkpointevaluation"},
+    )
+    def evaluate(self, request, pk=None):
+        """Evaluate a checkpoint now (idempotent: an evaluated one is returned as it was)."""
+        body = EvaluateRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = checkpoint_evaluate(
+            pilot=self.get_object(),
+            actor=request.user,
+            checkpoint_day=body.validated_data["checkpoint_day"],
+        )
+        return Response(EvaluationSerializer(record).data)

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from governance.api import pilots, views
+from governance.api import measurements, pilots, views
 
 router = SimpleRouter()
 router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
@@ -14,6 +14,9 @@ router.register("teams", pilots.TeamViewSet, basename="team")
 router.register("metrics", pilots.MetricViewSet, basename="metric")
 router.register("baselines", pilots.BaselineViewSet, basename="baseline")
 router.register("kill-criteria", pilots.KillCriterionViewSet, basename="kill-criterion")
+router.register("measurements", measurements.MeasurementViewSet, basename="measurement")
+router.register("evaluations", measurements.EvaluationViewSet, basename="evaluation")
+router.register("notifications", measurements.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),

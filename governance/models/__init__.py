@@ -1,5 +1,11 @@
 """Governance models."""
 
+from governance.models.measurements import (
+    CheckpointEvaluation,
+    CriterionResult,
+    Measurement,
+    Notification,
+)
 from governance.models.ops import WorkerHeartbeat
 from governance.models.pilots import (
     Baseline,
@@ -14,8 +20,12 @@ from governance.models.tokens import ServiceToken
 
 __all__ = [
     "Baseline",
+    "CheckpointEvaluation",
+    "CriterionResult",
     "KillCriterion",
+    "Measurement",
     "Metric",
+    "Notification",
     "Pilot",
     "PilotTransition",
     "ServiceToken",

@@ -32,6 +32,12 @@ class ServiceToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=12, editable=False, help_text="To recognise it.")
     scopes = models.JSONField(default=list)
+    pilots = models.ManyToManyField(
+        "governance.Pilot",
+        blank=True,
+        related_name="+",
+        help_text="For measurements:write, the only pilots this token may write to.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )

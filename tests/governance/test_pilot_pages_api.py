@@ -266,6 +266,12 @@ PILOT_FORBIDDEN = [
     ("nobody", "get", "/api/v1/kill-criteria/{kill}/", None),
     ("platform", "post", "/api/v1/kill-criteria/", {"pilot": "{pilot}"}),
     ("auditor", "delete", "/api/v1/kill-criteria/{kill}/", None),
+    ("nobody", "get", "/api/v1/measurements/", None),
+    ("nobody", "get", "/api/v1/measurements/1/", None),
+    ("finance", "post", "/api/v1/measurements/bulk/", {"measurements": []}),
+    ("nobody", "get", "/api/v1/evaluations/", None),
+    ("nobody", "get", "/api/v1/evaluations/1/", None),
+    ("finance", "post", "/api/v1/pilots/{pilot}/evaluate/", {"checkpoint_day": 30}),
 ]
 
 

@@ -1,0 +1,239 @@
+"""Measurement ingest: validate every row first, then upsert set-based, all or nothing.
+
+Used by the bulk API, the CSV import command and the admin import alike.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from governance.choices import PilotStatus, Source, Tier
+from governance.errors import DomainError
+from governance.models import Measurement, Metric, Pilot, ServiceToken
+
+MAX_ROWS = 10_000
+FIELDS = ("pilot", "metric", "tier", "period_start", "period_end", "value", "sample_size")
+BATCH = 2_000
+
+
+@dataclass
+class IngestResult:
+    """How many rows were created, updated and left as they were."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _row_errors(row: Any, pilots: dict, metrics: dict) -> tuple[dict, dict]:
+    """Validate one row without touching the database; return (clean row, errors by field)."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    if not isinstance(row, dict):
+        return {}, {"non_field_errors": "Each row is an object."}
+    missing = [f for f in FIELDS if f not in row and f != "tier"]
+    for field in missing:
+        errors[field] = "This field is required."
+    pilot = pilots.get(str(row.get("pilot")))
+    if "pilot" not in errors:
+        if pilot is None:
+            errors["pilot"] = f"Unknown pilot {row.get('pilot')!r}."
+        elif pilot.status != PilotStatus.RUNNING:
+            errors["pilot"] = f"{pilot} is {pilot.get_status_display().lower()}, not running."
+    metric = metrics.get(str(row.get("metric")))
+    if "metric" not in errors and metric is None:
+        errors["metric"] = f"Unknown metric {row.get('metric')!r}."
+    tier = row.get("tier") or ""
+    if tier not in Tier.values:
+        errors["tier"] = f"Tier is one of {', '.join(t for t in Tier.values if t)} or empty."
+    elif metric is not None and metric.tiered != bool(tier):
+        errors["tier"] = (
+            f"{metric} is measured per tier." if metric.tiered else f"{metric} is not tiered."
+        )
+    for field in ("period_start", "period_end"):
+        if field not in errors:
+            try:
+                clean[field] = _parse_date(row[field])
+            except (TypeError, ValueError):
+                errors[field] = "Give a date as YYYY-MM-DD."
+    if "period_start" in clean and "period_end" in clean:
+        if clean["period_end"] < clean["period_start"]:
+            errors["period_end"] = "The period ends before it starts."
+        elif pilot is not None and pilot.started_on and clean["period_end"] < pilot.started_on:
+            errors["period_end"] = f"The period ends before the pilot started ({pilot.started_on})."
+    if "value" not in errors:
+        try:
+            value = Decimal(str(row["value"]))
+            if not value.is_finite() or abs(value) >= Decimal("1e12"):
+                raise InvalidOperation
+            clean["value"] = value.quantize(Decimal("0.0001"))
+        except (InvalidOperation, ValueError):
+            errors["value"] = "Give a finite number below 10^12."
+    if "sample_size" not in errors:
+        size = row["sample_size"]
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size < 2**31:
+            errors["sample_size"] = "Give a whole number above zero."
+        else:
+            clean["sample_size"] = size
+    if errors:
+        return {}, errors
+    clean.update(pilot=pilot, metric=metric, tier=tier)
+    return clean, {}
+
+
+def _check_writer(actor: Any, token: ServiceToken | None, pilots: set[Pilot]) -> None:
+    """A token writes only to its granted pilots; a person needs the role and the pilot."""
+    if token is not None:
+        granted = set(token.pilots.values_list("pk", flat=True))
+        refused = sorted(p.pk for p in pilots if p.pk not in granted)
+        if refused:
+            raise PermissionDenied(
+                f"This token is not granted pilot(s) {', '.join(map(str, refused))}."
+            )
+        return
+    for pilot in pilots:
+        if actor is None or not actor.has_perm("governance.add_measurement", pilot):
+            raise PermissionDenied(f"You may not record measurements for {pilot}.")
+
+
+def _key(pilot_id, metric_id, tier, start, end) -> tuple:
+    return (pilot_id, metric_id, tier, start, end)
+
+
+@transaction.atomic
+def measurements_ingest(
+    *,
+    rows: list[Any],
+    actor: Any,
+    source: str = Source.API,
+    token: ServiceToken | None = None,
+    dry_run: bool = False,
+) -> IngestResult:
+    """Validate every row, then create or update them all in a few set-based queries.
+
+    A row whose key (pilot, metric, tier, period) exists updates that row: posting the same
+    data twice changes nothing. Any invalid row refuses the whole request, naming each bad
+    row by index and field.
+    """
+    if not isinstance(rows, list) or not rows:
+        raise DomainError({"measurements": "Send a non-empty list of measurements."})
+    if len(rows) > MAX_ROWS:
+        raise DomainError({"measurements": f"At most {MAX_ROWS} rows per request."})
+    pilot_ids = {str(r.get("pilot")) for r in rows if isinstance(r, dict)}
+    pilots = {
+        str(p.pk): p
+        for p in Pilot.objects.filter(pk__in=[i for i in pilot_ids if i.isdigit() and len(i) < 10])
+    }
+    metrics = {m.code: m for m in Metric.objects.all()}
+
+    cleaned, errors = [], {}
+    for index, row in enumerate(rows):
+        clean, row_errors = _row_errors(row, pilots, metrics)
+        if row_errors:
+            errors[str(index)] = row_errors
+        else:
+            cleaned.append(clean)
+    if errors:
+        # Keys like "measurements[12].value": every bad row by index and field, nothing written.
+        raise DomainError(
+            {
+                f"measurements[{index}].{field}": f"Row {index}: {message}"
+                for index, row_errors in errors.items()
+                for field, message in row_errors.items()
+            },
+            code="invalid_rows",
+        )
+    _check_writer(actor, token, {c["pilot"] for c in cleaned})
+
+    by_key = {}
+    for clean in cleaned:  # the last row wins when a request repeats a key
+        by_key[
+            _key(
+                clean["pilot"].pk,
+                clean["metric"].pk,
+                clean["tier"],
+                clean["period_start"],
+                clean["period_end"],
+            )
+        ] = clean
+    existing = {
+        _key(m.pilot_id, m.metric_id, m.tier, m.period_start, m.period_end): m
+        for m in Measurement.objects.filter(
+            pilot_id__in={k[0] for k in by_key},
+            period_end__in={k[4] for k in by_key},
+        )
+    }
+    recorder = actor if getattr(actor, "pk", None) else None
+    creates, updates, changes = [], [], []
+    for key, clean in by_key.items():
+        current = existing.get(key)
+        if current is None:
+            creates.append(Measurement(**clean, source=source, recorded_by=recorder))
+        elif (current.value, current.sample_size) != (clean["value"], clean["sample_size"]):
+            changes.append(
+                (
+                    current,
+                    {
+                        "value": [str(current.value), str(clean["value"])],
+                        "sample_size": [str(current.sample_size), str(clean["sample_size"])],
+                    },
+                )
+            )
+            current.value, current.sample_size = clean["value"], clean["sample_size"]
+            current.source, current.recorded_by = source, recorder
+            current.recorded_at = timezone.now()
+            updates.append(current)
+    result = IngestResult(len(creates), len(updates), len(by_key) - len(creates) - len(updates))
+    if dry_run:
+        return result
+    Measurement.objects.bulk_create(creates, batch_size=BATCH)
+    Measurement.objects.bulk_update(
+        updates,
+        ["value", "sample_size", "source", "recorded_by", "recorded_at"],
+        batch_size=BATCH,
+    )
+    _audit_bulk(creates, changes, recorder)
+    return result
+
+
+def _audit_bulk(created: list[Measurement], changed: list[tuple], actor: Any) -> None:
+    """Set-based writes skip model signals, so their audit entries are written here in bulk."""
+    content_type = ContentType.objects.get_for_model(Measurement)
+    entries = [
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(m.pk),
+            object_id=m.pk,
+            object_repr=str(m)[:200],
+            action=LogEntry.Action.CREATE,
+            actor=actor,
+            changes={"value": ["None", str(m.value)], "sample_size": ["None", str(m.sample_size)]},
+        )
+        for m in created
+    ]
+    entries += [
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(m.pk),
+            object_id=m.pk,
+            object_repr=str(m)[:200],
+            action=LogEntry.Action.UPDATE,
+            actor=actor,
+            changes=diff,
+        )
+        for m, diff in changed
+    ]
+    LogEntry.objects.bulk_create(entries, batch_size=BATCH)
