@@ -2,14 +2,19 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from governance.choices import Decision, SubjectKind, TokenScope
+from governance.choices import Decision, Source, SubjectKind, TokenScope
+from governance.csvimport import MEASUREMENT_COLUMNS, CsvFormatError, read_rows
 from governance.models import (
     Baseline,
+    CheckpointEvaluation,
+    CriterionResult,
     KillCriterion,
+    Measurement,
     Metric,
     Pilot,
     PilotTransition,
@@ -18,6 +23,7 @@ from governance.models import (
     Team,
     WorkerHeartbeat,
 )
+from governance.services.measurements import measurements_ingest
 from governance.services.pilots import pilot_approve
 from governance.services.signoffs import (
     assessment_approve,
@@ -314,3 +320,116 @@ class PilotAdmin(SignOffAdminMixin, admin.ModelAdmin):
 
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm("governance.approve_pilot")
+
+
+# --- measurements and evaluations ---------------------------------------------------------------
+
+
+class MeasurementImportForm(forms.Form):
+    """A CSV upload for the admin import (same validation as the API and the command)."""
+
+    csv_file = forms.FileField(help_text="Columns: " + ", ".join(MEASUREMENT_COLUMNS))
+    dry_run = forms.BooleanField(required=False, help_text="Validate only; write nothing.")
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(admin.ModelAdmin):
+    """Measurements (written by telemetry, the API or CSV import; read-only here)."""
+
+    change_list_template = "admin/governance/measurement/change_list.html"
+    list_display = (
+        "pilot",
+        "metric",
+        "tier",
+        "period_start",
+        "period_end",
+        "value",
+        "sample_size",
+        "source",
+        "recorded_at",
+    )
+    list_filter = ("source", "metric", "tier")
+    search_fields = ("pilot__title",)
+    list_select_related = ("pilot", "metric")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="governance_measurement_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload a CSV; every row is validated before anything is written."""
+        if not request.user.has_perm("governance.add_measurement"):
+            raise PermissionDenied
+        form = MeasurementImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                rows = list(read_rows(form.cleaned_data["csv_file"]))
+                result = measurements_ingest(
+                    rows=rows,
+                    actor=request.user,
+                    source=Source.IMPORT,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            except (ValidationError, PermissionDenied, CsvFormatError) as error:
+                for message in getattr(error, "messages", [str(error)])[:50]:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                verb = "Would write" if form.cleaned_data["dry_run"] else "Imported"
+                self.message_user(
+                    request,
+                    f"{verb}: {result.created} new, {result.updated} "
+                    f"updated, {result.unchanged} unchanged.",
+                    messages.SUCCESS,
+                )
+                if not form.cleaned_data["dry_run"]:
+                    return redirect("admin:governance_measurement_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Import measurements",
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/governance/measurement/import.html", context)
+
+
+class CriterionResultInline(ReadOnlyInline):
+    model = CriterionResult
+    fields = ("criterion", "value", "baseline", "delta_pct", "verdict", "explanation")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(CheckpointEvaluation)
+class CheckpointEvaluationAdmin(admin.ModelAdmin):
+    """Checkpoint evaluations: computed, never edited."""
+
+    list_display = ("pilot", "checkpoint_day", "window_end", "kill_recommended", "evaluated_at")
+    list_filter = ("kill_recommended",)
+    readonly_fields = (
+        "pilot",
+        "checkpoint_day",
+        "window_start",
+        "window_end",
+        "kill_recommended",
+        "evaluated_at",
+        "evaluated_by",
+    )
+    inlines = [CriterionResultInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -324,7 +324,7 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
                 actor=users[role],
             )
         ps.pilot_approve(pilot=pilot, actor=users["finance"])
-        ps.pilot_start(pilot=pilot, actor=pm, reason="Kick-off held.")
+        ps.pilot_start(pilot=pilot, actor=pm, reason="Kick-off held.", today=start)
         if target == "closed":
             ps.pilot_begin_review(pilot=pilot, actor=pm, reason="Last checkpoint passed.")
             ps.pilot_close(
@@ -334,3 +334,43 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
                 reason="Reviewer load stayed 30% above baseline after day 90.",
             )
     return created
+
+
+def seed_measurements(users: dict[str, User]) -> int:
+    """Weekly measurements for the running demo pilot, and its first checkpoint evaluated."""
+    from governance.models import Measurement, Pilot
+    from governance.services.checkpoints import checkpoints_evaluate_due
+    from governance.services.measurements import measurements_ingest
+
+    pilot = Pilot.objects.filter(status="running").order_by("pk").first()
+    if pilot is None or Measurement.objects.filter(pilot=pilot).exists():
+        return 0
+    today = timezone.localdate()
+    weeks = (today - pilot.started_on).days // 7
+    # A J-curve: reviewer load rises in the first weeks, then settles below baseline.
+    curve = ["44", "47", "45", "41", "37", "35", "34", "33", "33", "32"]
+    rows = []
+    for week in range(weeks):
+        start = pilot.started_on + timedelta(days=7 * week)
+        end = start + timedelta(days=6)
+        for metric, tier, value in (
+            ("reviewer-load", "", curve[min(week, len(curve) - 1)]),
+            ("cycle-time", "standard", str(31.5 - week * 0.8)),
+            ("defect-escape-rate", "", "0.13"),
+            ("feature-throughput", "", str(19.5 + week * 0.4)),
+        ):
+            rows.append(
+                {
+                    "pilot": pilot.pk,
+                    "metric": metric,
+                    "tier": tier,
+                    "period_start": start.isoformat(),
+                    "period_end": end.isoformat(),
+                    "value": value,
+                    "sample_size": 30,
+                }
+            )
+    if rows:
+        measurements_ingest(rows=rows, actor=users["platform"])
+    checkpoints_evaluate_due()
+    return len(rows)

@@ -7,14 +7,17 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from governance import selectors
 from governance.choices import PilotStatus, SubjectKind
 from governance.forms import BaselineForm, KillCriterionForm, PilotForm, SignForm
-from governance.models import Pilot, SignOff
+from governance.models import Notification, Pilot, SignOff
 from governance.permissions import get_object_for_user
 from governance.services import pilots as ps
+from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
+from governance.services.notifications import notification_mark_read
 from governance.services.signoffs import pending_roles, signoff_record
 
 
@@ -91,6 +94,11 @@ def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=20
             "baseline_form": baseline_form or (BaselineForm(pilot=pilot) if can_edit else None),
             "kill_form": kill_form or (KillCriterionForm(pilot=pilot) if can_edit else None),
             "sign_roles": sign_roles,
+            # Built by governance.charts with every text escaped, so safe to inline.
+            "charts": [mark_safe(svg) for svg in selectors.pilot_charts(pilot=pilot)],  # noqa: S308
+            "evaluations": pilot.evaluations.prefetch_related("results__criterion__metric"),
+            "can_evaluate": pilot.status in EVALUABLE
+            and request.user.has_perm("governance.add_checkpointevaluation", pilot),
         },
         status=status,
     )
@@ -124,6 +132,33 @@ def pilot_add_kill_criterion(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Kill criterion added: {form.result.plain_words}.")
         return redirect("pilot-page", pk=pk)
     return _detail(request, pilot, kill_form=form, status=400)
+
+
+@require_POST
+def pilot_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Evaluate a checkpoint now (idempotent)."""
+    pilot = get_object_for_user(request.user, selectors.pilot_list(), "view", pk=pk)
+    day = request.POST.get("checkpoint_day", "")
+    try:
+        record = checkpoint_evaluate(
+            pilot=pilot, actor=request.user, checkpoint_day=int(day) if day.isdigit() else -1
+        )
+        messages.success(request, f"Checkpoint day {record.checkpoint_day} evaluated.")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("pilot-page", pk=pk)
+
+
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's notifications; POST marks one read."""
+    mine = Notification.objects.filter(user=request.user)
+    if request.method == "POST":
+        target = mine.filter(pk=request.POST.get("id", "0") or 0).first()
+        if target is not None:
+            notification_mark_read(notification=target, user=request.user)
+        return redirect("notifications")
+    return render(request, "governance/notifications.html", {"notifications": mine[:200]})
 
 
 STEPS = {

@@ -1,5 +1,7 @@
 """Reads for the governance app."""
 
+from decimal import Decimal
+
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -89,3 +91,63 @@ def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
         if pilot.pending_roles:
             waiting.append(pilot)
     return waiting
+
+
+def pilot_charts(*, pilot: Pilot) -> list[str]:
+    """One SVG per measured or pre-committed metric (and tier): series, baseline, thresholds."""
+    from datetime import timedelta
+
+    from governance import evaluation
+    from governance.charts import Line, metric_chart_svg
+
+    start = pilot.started_on or pilot.planned_start
+    end = start + timedelta(days=max(pilot.checkpoint_days))
+    series: dict[tuple, list] = {}
+    metrics = {}
+    for m in pilot.measurements.select_related("metric").order_by("period_end"):
+        series.setdefault((m.metric_id, m.tier), []).append((m.period_end, m.value))
+        metrics[m.metric_id] = m.metric
+    baselines = {}
+    for b in pilot.baselines.select_related("metric"):
+        baselines[(b.metric_id, b.tier)] = b.value
+        metrics[b.metric_id] = b.metric
+    criteria: dict[tuple, list] = {}
+    for k in pilot.kill_criteria.select_related("metric"):
+        criteria.setdefault((k.metric_id, k.tier), []).append(k)
+        metrics[k.metric_id] = k.metric
+    charts = []
+    for key in sorted(set(series) | set(criteria), key=lambda k: (metrics[k[0]].position, k[1])):
+        metric = metrics[key[0]]
+        lines = []
+        if key in baselines:
+            lines.append(Line("baseline", baselines[key], "#15803d"))
+        for k in criteria.get(key, []):
+            rule = evaluation.Rule(
+                k.comparator,
+                k.threshold,
+                metric.direction,
+                k.evaluate_from_day,
+                k.consecutive_periods,
+            )
+            bound = evaluation.limit(rule, baselines.get(key))
+            if bound is not None:
+                lines.append(
+                    Line(
+                        f"kill from day {k.evaluate_from_day}",
+                        bound.quantize(Decimal("0.01")),
+                        "#b91c1c",
+                    )
+                )
+        title = metric.name + (f" ({key[1]})" if key[1] else "")
+        charts.append(
+            metric_chart_svg(
+                title=title,
+                unit=metric.unit,
+                points=series.get(key, []),
+                start=start,
+                end=end,
+                grace_days=pilot.grace_days,
+                lines=lines,
+            )
+        )
+    return charts

@@ -19,6 +19,8 @@ urlpatterns = [
         name="pilot-kill-criterion",
     ),
     path("pilots/<int:pk>/sign/", pilot_views.pilot_sign, name="pilot-sign"),
+    path("pilots/<int:pk>/evaluate/", pilot_views.pilot_evaluate, name="pilot-evaluate"),
+    path("notifications/", pilot_views.notification_list, name="notifications"),
     path("pilots/<int:pk>/<slug:step>/", pilot_views.pilot_step, name="pilot-step"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendors/", include("vendors.urls")),

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from governance.audit import acting_as
 from governance.choices import Role
-from governance.demo import seed_pilots, seed_shortlist, seed_vendors
+from governance.demo import seed_measurements, seed_pilots, seed_shortlist, seed_vendors
 
 
 class Command(BaseCommand):
@@ -56,6 +56,9 @@ class Command(BaseCommand):
         pilots = seed_pilots(users)
         if pilots:
             self.stdout.write(f"Created demo pilots: {'; '.join(pilots)}")
+        rows = seed_measurements(users)
+        if rows:
+            self.stdout.write(f"Recorded {rows} demo measurements.")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")

@@ -1,0 +1,113 @@
+"""Charts, the pilot page's evaluation section, notifications page and the admin CSV import."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from governance.charts import Line, metric_chart_svg
+from governance.models import Measurement
+from governance.services import pilots as ps
+from tests.governance.conftest import START
+
+
+def test_a_chart_escapes_user_text_and_draws_each_line():
+    svg = metric_chart_svg(
+        title="<script>alert(1)</script>",
+        unit="</text><x>",
+        start=date(2027, 1, 1),
+        end=date(2027, 7, 1),
+        grace_days=60,
+        points=[(date(2027, 1, 8), Decimal("40")), (date(2027, 1, 15), Decimal("44"))],
+        lines=[Line("baseline", Decimal("38"), "#15803d"), Line("kill", Decimal("45.6"), "red")],
+    )
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "&lt;/text&gt;&lt;x&gt;" in svg
+    assert svg.count("<line ") == 2
+    assert svg.count("<circle ") == 2
+
+
+def test_a_chart_without_data_says_so():
+    svg = metric_chart_svg(
+        title="t",
+        unit="u",
+        start=date(2027, 1, 1),
+        end=date(2027, 2, 1),
+        grace_days=10,
+        points=[],
+        lines=[],
+    )
+    assert "no measurements yet" in svg
+
+
+@pytest.fixture
+def running(approved_pilot, ai_pm):
+    with time_machine.travel(START, tick=False):
+        return ps.pilot_start(pilot=approved_pilot, actor=ai_pm)
+
+
+@pytest.mark.django_db
+def test_the_pilot_page_charts_and_evaluates(client, ai_pm, running, platform):
+    from governance.services.measurements import measurements_ingest
+
+    rows = [
+        {
+            "pilot": running.pk,
+            "metric": "reviewer-load",
+            "tier": "",
+            "period_start": (START + timedelta(days=7 * i)).isoformat(),
+            "period_end": (START + timedelta(days=7 * i + 6)).isoformat(),
+            "value": "44",
+            "sample_size": 10,
+        }
+        for i in range(4)
+    ]
+    measurements_ingest(rows=rows, actor=platform)
+    with time_machine.travel(START + timedelta(days=31), tick=False):
+        client.force_login(ai_pm)  # inside the travel: sessions expire after two weeks
+        html = client.get(f"/pilots/{running.pk}/").content.decode()
+        assert "<svg" in html and "kill from day 60" in html
+        client.post(f"/pilots/{running.pk}/evaluate/", {"checkpoint_day": "30"})
+        html = client.get(f"/pilots/{running.pk}/").content.decode()
+    assert "Day 30 (2027-01-04 → 2027-02-03)" in html
+    assert "inside the grace period (evaluated from day 60)" in html
+
+
+@pytest.mark.django_db
+def test_the_notifications_page_lists_and_marks_read(client, ai_pm):
+    from governance.services.notifications import notify
+
+    notify(users=[ai_pm], kind="checkpoint", title="Day 30 evaluated", body="All fine.")
+    client.force_login(ai_pm)
+    assert "Day 30 evaluated" in client.get("/notifications/").content.decode()
+    nid = ai_pm.notifications.get().pk
+    client.post("/notifications/", {"id": nid})
+    assert ai_pm.notifications.get().read_at is not None
+
+
+@pytest.mark.django_db
+def test_the_admin_import_is_all_or_nothing(client, platform, running):
+    header = "pilot,metric,tier,period_start,period_end,value,sample_size\n"
+    good = f"{running.pk},reviewer-load,,2027-01-04,2027-01-10,40,12\n"
+    bad = f"{running.pk},reviewer-load,,2027-01-11,2027-01-17,oops,12\n"
+    client.force_login(platform)
+    response = client.post(
+        "/admin/governance/measurement/import/",
+        {"csv_file": SimpleUploadedFile("m.csv", (header + good + bad).encode())},
+        follow=True,
+    )
+    assert "Row 1: Give a finite number below 10^12." in response.content.decode()
+    assert Measurement.objects.count() == 0
+    client.post(
+        "/admin/governance/measurement/import/",
+        {"csv_file": SimpleUploadedFile("m.csv", (header + good).encode())},
+    )
+    assert Measurement.objects.get().source == "import"
+
+
+@pytest.mark.django_db
+def test_the_admin_import_is_forbidden_to_readers(client, auditor):
+    client.force_login(auditor)
+    assert client.get("/admin/governance/measurement/import/").status_code == 403
