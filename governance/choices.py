@@ -109,3 +109,4 @@ class NotificationKind(models.TextChoices):
     KILL_CRITERION_BREACHED = "kill_breached", "Kill criterion breached"
     CHECKPOINT_EVALUATED = "checkpoint", "Checkpoint evaluated"
     EXPIRY = "expiry", "Verdict or exception expiring"
+    SHORTLIST_SUSPENDED = "shortlist", "Shortlist entry suspended"

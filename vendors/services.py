@@ -10,9 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from vendors import selectors
 from vendors.audit import audited
@@ -110,30 +110,30 @@ def vendor_set_status(
 
 def _notify_shortlist_suspension(vendor: Vendor, reason: str) -> None:
     """Tell security when a provider on the published shortlist loses its approval."""
-    published = ShortlistEntry.objects.filter(
-        vendor=vendor, version__status=ShortlistStatus.PUBLISHED
-    ).select_related("version")
-    entry = published.first()
+    entry = (
+        ShortlistEntry.objects.filter(vendor=vendor, version__status=ShortlistStatus.PUBLISHED)
+        .select_related("version")
+        .first()
+    )
     if entry is None:
         return
-    recipients = _role_emails(Role.SECURITY)
-    message = (
-        f"{vendor.name} is on shortlist v{entry.version.number} but is no longer approved "
-        f"({reason}). The gateway check now denies it until a new approval."
-    )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"[Tollgate] Shortlist entry suspended: {vendor.name}",
-            message=message,
-            from_email=None,
-            recipient_list=recipients,
-        )
+    _notify(
+        role=Role.SECURITY,
+        kind="shortlist",
+        title=f"Shortlist entry suspended: {vendor.name}",
+        body=f"{vendor.name} is on shortlist v{entry.version.number} but is no longer approved "
+        f"({reason}). The gateway check now denies it until a new approval.",
     )
 
 
-def _role_emails(role: str) -> list[str]:
-    users = get_user_model().objects.filter(groups__name=role, is_active=True).exclude(email="")
-    return sorted({u.email for u in users})
+def _notify(*, role: str, kind: str, title: str, body: str) -> None:
+    """Notify a role through the project's notifier (in-app list and e-mail).
+
+    The notifier is named in settings because it lives in governance, which vendors may
+    not import.
+    """
+    users = get_user_model().objects.filter(groups__name=role, is_active=True)
+    import_string(settings.TOLLGATE_NOTIFIER)(users=users, kind=kind, title=title, body=body)
 
 
 # --- offerings and model versions -----------------------------------------------------------
@@ -519,18 +519,15 @@ def exception_revoke(*, exception: RiskException, actor: Any, reason: str) -> Ri
 
 
 def _notify_owners(response: Response, due_on: date, days_before: int) -> None:
-    """E-mail the item's owner role about a verdict or exception about to lapse."""
+    """Remind the item's owner role of a verdict or exception about to lapse."""
     assessment = response.assessment
-    send_mail(
-        subject=f"[Tollgate] {response.item.title} for {assessment.vendor} lapses on {due_on}",
-        message=(
-            f'The {response.get_status_display().lower()} verdict on "{response.item.title}" '
-            f"in {assessment} lapses in {days_before} days, on {due_on.isoformat()}. Review it "
-            "before then, or it will need review and the vendor's approval will lapse."
-        ),
-        from_email=None,
-        recipient_list=_role_emails(response.item.owner_role),
-        fail_silently=False,
+    _notify(
+        role=response.item.owner_role,
+        kind="expiry",
+        title=f"{response.item.title} for {assessment.vendor} lapses on {due_on}",
+        body=f'The {response.get_status_display().lower()} verdict on "{response.item.title}" '
+        f"in {assessment} lapses in {days_before} days, on {due_on.isoformat()}. Review it "
+        "before then, or it will need review and the vendor's approval will lapse.",
     )
 
 

@@ -80,31 +80,43 @@ def test_running_the_sweep_twice_changes_nothing_more(assessment, judge):
     assert again == {"exceptions_expired": 0, "responses_flagged": 0, "reminders_sent": 0}
 
 
-def test_owners_are_reminded_30_and_7_days_before_once_each(assessment, judge, security):
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks):
+    """Run the sweep and deliver what it queued for after commit (e-mails)."""
+
+    def run():
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.rereview_sweep()
+
+    return run
+
+
+def test_owners_are_reminded_30_and_7_days_before_once_each(assessment, judge, security, sweep):
     security.email = "sec@example.com"
     security.save()
     response = judge(_response(assessment, "per-request-tracing"))
     due = response.expires_on
     with time_machine.travel(due - timedelta(days=31), tick=False):
-        services.rereview_sweep()
+        sweep()
     assert mail.outbox == []
     with time_machine.travel(due - timedelta(days=30), tick=False):
-        services.rereview_sweep()
-        services.rereview_sweep()
+        sweep()
+        sweep()
     assert len(mail.outbox) == 1
     assert "lapses in 30 days" in mail.outbox[0].body
     assert mail.outbox[0].to == ["sec@example.com"]
     with time_machine.travel(due - timedelta(days=7), tick=False):
-        services.rereview_sweep()
+        sweep()
     assert len(mail.outbox) == 2
     assert "lapses in 7 days" in mail.outbox[1].body
     assert ExpiryReminder.objects.filter(response=response).count() == 2
+    assert security.notifications.count() == 2  # also in the in-app list
 
 
-def test_a_missed_30_day_run_is_caught_up(assessment, judge):
+def test_a_missed_30_day_run_is_caught_up(assessment, judge, sweep):
     response = judge(_response(assessment, "per-request-tracing"))
     with time_machine.travel(response.expires_on - timedelta(days=20), tick=False):
-        services.rereview_sweep()
+        sweep()
     assert len(mail.outbox) == 1
     assert "lapses in 20 days" in mail.outbox[0].body
 
