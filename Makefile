@@ -42,5 +42,9 @@ worker: install
 beat: install
 	$(BIN)/celery -A governance beat --loglevel=INFO
 
+## Benchmarks (ratios, not timings): measurement ingest via the API against PostgreSQL COPY.
+bench: install
+	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),10000)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0008_measurements'),
+        ("governance", "0008_measurements"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('kill_breached', 'Kill criterion breached'), ('checkpoint', 'Checkpoint evaluated'), ('expiry', 'Verdict or exception expiring'), ('shortlist', 'Shortlist entry suspended')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("kill_breached", "Kill criterion breached"),
+                    ("checkpoint", "Checkpoint evaluated"),
+                    ("expiry", "Verdict or exception expiring"),
+                    ("shortlist", "Shortlist entry suspended"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -171,10 +171,11 @@ def measurements_ingest(
         ] = clean
     existing = {
         _key(m.pilot_id, m.metric_id, m.tier, m.period_start, m.period_end): m
+        # metric joined in: the audit entries name each row (str(m)) without a query per row.
         for m in Measurement.objects.filter(
             pilot_id__in={k[0] for k in by_key},
             period_end__in={k[4] for k in by_key},
-        )
+        ).select_related("metric")
     }
     recorder = actor if getattr(actor, "pk", None) else None
     creates, updates, changes = [], [], []
@@ -200,9 +201,13 @@ def measurements_ingest(
     if dry_run:
         return result
     Measurement.objects.bulk_create(creates, batch_size=BATCH)
-    Measurement.objects.bulk_update(
+    # An upsert on the natural key: one INSERT ... ON CONFLICT per batch, far cheaper than
+    # bulk_update's CASE WHEN on large batches.
+    Measurement.objects.bulk_create(
         updates,
-        ["value", "sample_size", "source", "recorded_by", "recorded_at"],
+        update_conflicts=True,
+        unique_fields=["pilot", "metric", "tier", "period_start", "period_end"],
+        update_fields=["value", "sample_size", "source", "recorded_by", "recorded_at"],
         batch_size=BATCH,
     )
     _audit_bulk(creates, changes, recorder)

@@ -87,6 +87,13 @@ def test_a_bulk_post_is_set_based(api_as, platform, running, django_assert_max_n
             "/api/v1/measurements/bulk/", {"measurements": _rows(running, n=500)}, format="json"
         )
     assert response.json()["created"] == 500
+    with django_assert_max_num_queries(25):
+        response = client.post(
+            "/api/v1/measurements/bulk/",
+            {"measurements": _rows(running, n=500, value="43")},
+            format="json",
+        )
+    assert response.json()["updated"] == 500
 
 
 def test_rows_for_a_pilot_that_is_not_running_are_refused(api_as, platform, approved_pilot):
