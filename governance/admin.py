@@ -24,7 +24,7 @@ from governance.models import (
     WorkerHeartbeat,
 )
 from governance.services.measurements import measurements_ingest
-from governance.services.pilots import pilot_approve
+from governance.services.pilots import BASELINE_COLUMNS, baselines_import, pilot_approve
 from governance.services.signoffs import (
     assessment_approve,
     shortlist_publish,
@@ -325,18 +325,64 @@ class PilotAdmin(SignOffAdminMixin, admin.ModelAdmin):
 # --- measurements and evaluations ---------------------------------------------------------------
 
 
-class MeasurementImportForm(forms.Form):
-    """A CSV upload for the admin import (same validation as the API and the command)."""
+class CsvImportForm(forms.Form):
+    """A CSV upload for an admin import (same validation as the API and the commands)."""
 
-    csv_file = forms.FileField(help_text="Columns: " + ", ".join(MEASUREMENT_COLUMNS))
+    csv_file = forms.FileField()
     dry_run = forms.BooleanField(required=False, help_text="Validate only; write nothing.")
 
 
+class CsvImportAdminMixin:
+    """An "Import CSV" page on a changelist: every row validated first, all or nothing."""
+
+    change_list_template = "admin/csv_import_change_list.html"
+    import_columns: tuple[str, ...] = ()
+
+    def run_import(self, request, rows: list[dict], dry_run: bool) -> str:
+        raise NotImplementedError
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name=f"{opts.app_label}_{opts.model_name}_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        opts = self.model._meta
+        if not request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
+            raise PermissionDenied
+        form = CsvImportForm(request.POST or None, request.FILES or None)
+        form.fields["csv_file"].help_text = "Columns: " + ", ".join(self.import_columns)
+        if request.method == "POST" and form.is_valid():
+            try:
+                rows = list(read_rows(form.cleaned_data["csv_file"], self.import_columns))
+                summary = self.run_import(request, rows, form.cleaned_data["dry_run"])
+            except (ValidationError, PermissionDenied, CsvFormatError) as error:
+                for message in getattr(error, "messages", [str(error)])[:50]:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(request, summary, messages.SUCCESS)
+                if not form.cleaned_data["dry_run"]:
+                    return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": opts,
+            "title": f"Import {opts.verbose_name_plural}",
+        }
+        return render(request, "admin/csv_import.html", context)
+
+
 @admin.register(Measurement)
-class MeasurementAdmin(admin.ModelAdmin):
+class MeasurementAdmin(CsvImportAdminMixin, admin.ModelAdmin):
     """Measurements (written by telemetry, the API or CSV import; read-only here)."""
 
-    change_list_template = "admin/governance/measurement/change_list.html"
+    import_columns = MEASUREMENT_COLUMNS
     list_display = (
         "pilot",
         "metric",
@@ -358,50 +404,46 @@ class MeasurementAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def get_urls(self):
-        return [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="governance_measurement_import",
-            ),
-            *super().get_urls(),
-        ]
+    def run_import(self, request, rows, dry_run) -> str:
+        result = measurements_ingest(
+            rows=rows, actor=request.user, source=Source.IMPORT, dry_run=dry_run
+        )
+        verb = "Would write" if dry_run else "Imported"
+        return (
+            f"{verb}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged."
+        )
 
-    def import_view(self, request):
-        """Upload a CSV; every row is validated before anything is written."""
-        if not request.user.has_perm("governance.add_measurement"):
-            raise PermissionDenied
-        form = MeasurementImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                rows = list(read_rows(form.cleaned_data["csv_file"]))
-                result = measurements_ingest(
-                    rows=rows,
-                    actor=request.user,
-                    source=Source.IMPORT,
-                    dry_run=form.cleaned_data["dry_run"],
-                )
-            except (ValidationError, PermissionDenied, CsvFormatError) as error:
-                for message in getattr(error, "messages", [str(error)])[:50]:
-                    self.message_user(request, message, messages.ERROR)
-            else:
-                verb = "Would write" if form.cleaned_data["dry_run"] else "Imported"
-                self.message_user(
-                    request,
-                    f"{verb}: {result.created} new, {result.updated} "
-                    f"updated, {result.unchanged} unchanged.",
-                    messages.SUCCESS,
-                )
-                if not form.cleaned_data["dry_run"]:
-                    return redirect("admin:governance_measurement_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "form": form,
-            "title": "Import measurements",
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/governance/measurement/import.html", context)
+
+@admin.register(Baseline)
+class BaselineAdmin(CsvImportAdminMixin, admin.ModelAdmin):
+    """Baselines (recorded on the pilot page, the API or by CSV import)."""
+
+    import_columns = BASELINE_COLUMNS
+    list_display = (
+        "pilot",
+        "metric",
+        "tier",
+        "value",
+        "sample_size",
+        "period_start",
+        "period_end",
+        "source",
+    )
+    list_filter = ("source", "metric")
+    list_select_related = ("pilot", "metric")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def run_import(self, request, rows, dry_run) -> str:
+        count = baselines_import(rows=rows, actor=request.user, dry_run=dry_run)
+        return f"{'Would record' if dry_run else 'Recorded'} {count} baselines."
 
 
 class CriterionResultInline(ReadOnlyInline):

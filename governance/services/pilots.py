@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -343,3 +344,70 @@ def pilots_start_due(*, today: date | None = None) -> list[int]:
         pilot_start(pilot=pilot, actor=None, reason="planned start reached", today=today)
         started.append(pilot.pk)
     return started
+
+
+BASELINE_COLUMNS = ("pilot", "metric", "tier", "value", "sample_size", "period_start", "period_end")
+
+
+@transaction.atomic
+def baselines_import(*, rows: list[dict], actor: Any, dry_run: bool = False) -> int:
+    """Record many baselines at once: every row validated first, then all or nothing.
+
+    Rows name the pilot by id and the metric by code; each row upserts like baseline_set.
+    """
+    from django.core.exceptions import ValidationError
+
+    from governance.models import Metric
+
+    metrics = {m.code: m for m in Metric.objects.all()}
+    pilot_ids = {str(r.get("pilot", "")) for r in rows}
+    pilots = {
+        str(p.pk): p
+        for p in Pilot.objects.filter(pk__in=[i for i in pilot_ids if i.isdigit() and len(i) < 10])
+    }
+    errors: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        pilot, metric = pilots.get(str(row.get("pilot"))), metrics.get(str(row.get("metric")))
+        if pilot is None or metric is None:
+            field = "pilot" if pilot is None else "metric"
+            errors[f"rows[{index}].{field}"] = f"Row {index}: unknown {field} {row.get(field)!r}."
+            continue
+        if pilot.frozen:
+            errors[f"rows[{index}].pilot"] = f"Row {index}: {pilot} is frozen."
+            continue
+        if not actor.has_perm("governance.add_baseline", pilot):
+            raise PermissionDenied(f"You may not record baselines for {pilot}.")
+        candidate = Baseline(
+            pilot=pilot,
+            metric=metric,
+            tier=row.get("tier") or "",
+            value=row.get("value"),
+            sample_size=row.get("sample_size"),
+            period_start=row.get("period_start"),
+            period_end=row.get("period_end"),
+            source="import",
+            recorded_by=actor,
+        )
+        try:
+            # The key may already exist: that row is corrected, not duplicated.
+            candidate.full_clean(validate_unique=False, validate_constraints=False)
+            candidate.validate_constraints(exclude={"pilot", "metric", "tier"})
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors[f"rows[{index}].{field}"] = f"Row {index}: {' '.join(messages)}"
+    if errors:
+        raise DomainError(errors, code="invalid_rows")
+    if not dry_run:
+        for row in rows:
+            baseline_set(
+                pilot=pilots[str(row["pilot"])],
+                metric=metrics[row["metric"]],
+                tier=row.get("tier") or "",
+                value=row["value"],
+                sample_size=row["sample_size"],
+                period_start=row["period_start"],
+                period_end=row["period_end"],
+                source="import",
+                actor=actor,
+            )
+    return len(rows)

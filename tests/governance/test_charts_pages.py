@@ -111,3 +111,49 @@ def test_the_admin_import_is_all_or_nothing(client, platform, running):
 def test_the_admin_import_is_forbidden_to_readers(client, auditor):
     client.force_login(auditor)
     assert client.get("/admin/governance/measurement/import/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_baseline_csv_import_is_all_or_nothing(pilot, ai_pm, tmp_path, client):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    header = "pilot,metric,tier,value,sample_size,period_start,period_end\n"
+    good = (
+        f"{pilot.pk},reviewer-load,,41,80,2026-09-01,2026-11-30\n"
+        f"{pilot.pk},cycle-time,complex,70,30,2026-09-01,2026-11-30\n"
+    )
+    bad = f"{pilot.pk},cycle-time,,30,30,2026-09-01,2026-11-30\n"
+    path = tmp_path / "b.csv"
+    path.write_text(header + good + bad)
+    with pytest.raises(CommandError, match="Row 2: Cycle time per shipped PR is measured per"):
+        call_command("import_baselines", str(path), "--as-user", "ai_pm")
+    assert not pilot.baselines.exists()
+    path.write_text(header + good)
+    out = io.StringIO()
+    call_command("import_baselines", str(path), "--as-user", "ai_pm", stdout=out)
+    assert "Recorded 2 baselines." in out.getvalue()
+    assert pilot.baselines.get(tier="complex").source == "import"
+    client.force_login(ai_pm)
+    client.post(
+        "/admin/governance/baseline/import/",
+        {"csv_file": SimpleUploadedFile("b.csv", (header + good).replace(",41,", ",39,").encode())},
+    )
+    assert pilot.baselines.get(metric__code="reviewer-load").value == Decimal("39")
+
+
+@pytest.mark.django_db
+def test_another_owner_cannot_import_baselines_for_my_pilot(pilot, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from tests.factories import UserFactory
+
+    UserFactory(username="pm2", role="ai_pm")
+    path = tmp_path / "b.csv"
+    path.write_text(
+        "pilot,metric,tier,value,sample_size,period_start,period_end\n"
+        f"{pilot.pk},reviewer-load,,41,80,2026-09-01,2026-11-30\n"
+    )
+    with pytest.raises(CommandError, match="You may not record baselines"):
+        call_command("import_baselines", str(path), "--as-user", "pm2")
