@@ -165,12 +165,13 @@ class ServiceTokenForm(ServiceForm):
 
     class Meta:
         model = ServiceToken
-        fields = ("name", "scopes", "expires_at")
+        fields = ("name", "scopes", "pilots", "expires_at")
 
     def run_service(self):
         return service_token_create(
             name=self.cleaned_data["name"],
             scopes=self.cleaned_data["scopes"],
+            pilots=list(self.cleaned_data.get("pilots") or []),
             expires_at=self.cleaned_data.get("expires_at"),
             actor=self.request.user,
         )
@@ -195,6 +196,7 @@ class ServiceTokenAdmin(ServiceAdmin):
         "name",
         "key_prefix",
         "scopes",
+        "granted_pilots",
         "user",
         "created_by",
         "created_at",
@@ -202,6 +204,14 @@ class ServiceTokenAdmin(ServiceAdmin):
         "revoked_at",
         "last_used_at",
     )
+
+    @admin.display(description="pilots (measurements:write)")
+    def granted_pilots(self, token) -> str:
+        return ", ".join(str(p) for p in token.pilots.all()) or "—"
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj else super().get_fields(request, obj)
+
     actions = ["revoke"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -13,7 +13,7 @@ from governance.models import (
     Notification,
     ServiceToken,
 )
-from governance.services.measurements import MAX_ROWS, measurements_ingest
+from governance.services.measurements import measurements_ingest
 from governance.services.notifications import notification_mark_read
 
 
@@ -167,6 +167,3 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         notification = generics.get_object_or_404(self.get_queryset(), pk=pk)
         notification_mark_read(notification=notification, user=request.user)
         return Response(NotificationSerializer(notification).data)
-
-
-__all__ = ["MAX_ROWS", "EvaluationViewSet", "MeasurementViewSet", "NotificationViewSet"]

@@ -18,7 +18,12 @@ from vendors.servicekit import require
 @audited
 @transaction.atomic
 def service_token_create(
-    *, name: str, scopes: list[str], actor: Any, expires_at: datetime | None = None
+    *,
+    name: str,
+    scopes: list[str],
+    actor: Any,
+    expires_at: datetime | None = None,
+    pilots: list | None = None,
 ) -> tuple[ServiceToken, str]:
     """Create a token and its service account; return the token and its key (shown once)."""
     require(actor, "governance.add_servicetoken")
@@ -45,6 +50,8 @@ def service_token_create(
     )
     token.full_clean()
     token.save()
+    if pilots:
+        token.pilots.set(pilots)
     return token, key
 
 

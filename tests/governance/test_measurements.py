@@ -302,3 +302,17 @@ def test_an_evaluation_runs_in_a_real_worker(celery_worker_available, running, p
     payload = evaluate_checkpoint.delay(running.pk, 30).get(timeout=60)
     assert payload["hostname"]
     assert CheckpointEvaluation.objects.filter(pk=payload["evaluation"]).exists()
+
+
+def test_platform_grants_a_telemetry_token_to_pilots(client, platform, pilot):
+    client.force_login(platform)
+    client.post(
+        "/admin/governance/servicetoken/add/",
+        {"name": "telemetry", "scopes": ["measurements:write"], "pilots": [pilot.pk]},
+    )
+    from governance.models import ServiceToken
+
+    token = ServiceToken.objects.get(name="telemetry")
+    assert list(token.pilots.all()) == [pilot]
+    page = client.get(f"/admin/governance/servicetoken/{token.pk}/change/").content.decode()
+    assert "Helix in payments" in page
