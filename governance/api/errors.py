@@ -7,6 +7,7 @@ HTTP 400 in that shape, never a 500; DRF's own errors are reshaped to match.
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -54,6 +55,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # Records that others refer to are kept for the audit trail; say so instead of a 500.
         return Response(
             error_body("This record cannot be deleted because other records refer to it."),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+
+    if isinstance(exc, DataError):
+        # The database refused a value the validation let through (PostgreSQL: a NUL byte in
+        # a lookup, an out-of-range number): the request is at fault, not the server.
+        return Response(
+            error_body("The request contains a value the database cannot store or look up."),
             status=status.HTTP_400_BAD_REQUEST,
         )
 

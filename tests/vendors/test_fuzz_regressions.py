@@ -57,3 +57,25 @@ def test_a_diff_against_a_non_number_is_a_400(api_as, legal, published):
             f"/api/v1/shortlist/versions/{published.pk}/diff/?against={against}"
         )
         assert response.status_code == 400, against
+
+
+def test_a_value_the_database_refuses_is_a_400_not_a_500():
+    from django.db import DataError
+
+    from governance.api.errors import exception_handler
+
+    response = exception_handler(DataError("text fields cannot contain NUL (0x00) bytes"), {})
+    assert response.status_code == 400
+    assert response.data == {
+        "message": "The request contains a value the database cannot store or look up.",
+        "details": {},
+    }
+
+
+def test_a_nul_byte_in_a_slug_lookup_is_a_400(api_as, security, published):
+    response = api_as(security).post(
+        "/api/v1/shortlist/entries/",
+        {"version": published.pk, "vendor": "a\x00b", "role": "other"},
+        format="json",
+    )
+    assert response.status_code == 400
