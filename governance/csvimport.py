@@ -5,6 +5,10 @@ import io
 from collections.abc import Iterator
 from typing import IO
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
 MEASUREMENT_COLUMNS = (
     "pilot",
     "metric",
@@ -33,3 +37,45 @@ def read_rows(stream: IO[bytes] | IO[str], columns=MEASUREMENT_COLUMNS) -> Itera
         size = clean.get("sample_size", "")
         clean["sample_size"] = int(size) if size.isdigit() else size
         yield clean
+
+
+class CsvImportCommand(BaseCommand):
+    """A management command that imports one CSV, all or nothing, with a --dry-run.
+
+    Subclasses name their `columns` and implement `import_rows`, which validates every row
+    before writing and returns a one-line summary.
+    """
+
+    columns: tuple[str, ...] = ()
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("csv_file")
+        parser.add_argument("--as-user", required=True, help="Username recorded as importer.")
+        parser.add_argument("--dry-run", action="store_true", help="Validate, write nothing.")
+
+    def import_rows(self, rows: list[dict], user, dry_run: bool) -> str:
+        raise NotImplementedError
+
+    def read(self, path: str) -> list[dict]:
+        with open(path, "rb") as handle:
+            return list(read_rows(handle, self.columns))
+
+    def handle(self, *args, **options) -> None:
+        user = get_user_model().objects.filter(username=options["as_user"]).first()
+        if user is None:
+            raise CommandError(f"No user {options['as_user']!r}.")
+        try:
+            rows = self.read(options["csv_file"])
+            summary = self.import_rows(rows, user, options["dry_run"])
+        except (OSError, CsvFormatError) as error:
+            raise CommandError(str(error)) from error
+        except ValidationError as error:
+            lines = "\n".join(f"  {m}" for m in error.messages[:50])
+            more = len(error.messages) - 50
+            raise CommandError(
+                f"Nothing imported: {len(error.messages)} problem(s).\n{lines}"
+                + (f"\n  ... and {more} more" if more > 0 else "")
+            ) from error
+        except PermissionDenied as error:
+            raise CommandError(f"Nothing imported: {error}") from error
+        self.stdout.write(summary)

@@ -217,28 +217,27 @@ def measurements_ingest(
 def _audit_bulk(created: list[Measurement], changed: list[tuple], actor: Any) -> None:
     """Set-based writes skip model signals, so their audit entries are written here in bulk."""
     content_type = ContentType.objects.get_for_model(Measurement)
-    entries = [
-        LogEntry(
-            content_type=content_type,
-            object_pk=str(m.pk),
-            object_id=m.pk,
-            object_repr=str(m)[:200],
-            action=LogEntry.Action.CREATE,
-            actor=actor,
-            changes={"value": ["None", str(m.value)], "sample_size": ["None", str(m.sample_size)]},
+    created_changes = [
+        (
+            m,
+            LogEntry.Action.CREATE,
+            {"value": ["None", str(m.value)], "sample_size": ["None", str(m.sample_size)]},
         )
         for m in created
     ]
-    entries += [
-        LogEntry(
-            content_type=content_type,
-            object_pk=str(m.pk),
-            object_id=m.pk,
-            object_repr=str(m)[:200],
-            action=LogEntry.Action.UPDATE,
-            actor=actor,
-            changes=diff,
-        )
-        for m, diff in changed
-    ]
-    LogEntry.objects.bulk_create(entries, batch_size=BATCH)
+    updated_changes = [(m, LogEntry.Action.UPDATE, diff) for m, diff in changed]
+    LogEntry.objects.bulk_create(
+        (
+            LogEntry(
+                content_type=content_type,
+                object_pk=str(m.pk),
+                object_id=m.pk,
+                object_repr=str(m)[:200],
+                action=action,
+                actor=actor,
+                changes=diff,
+            )
+            for m, action, diff in created_changes + updated_changes
+        ),
+        batch_size=BATCH,
+    )
