@@ -145,7 +145,8 @@ class PilotSerializer(serializers.ModelSerializer):
         return ps.pilot_create(**validated_data, actor=self.context["request"].user)
 
     def update(self, instance: Pilot, validated_data: dict) -> Pilot:
-        validated_data.pop("agentic", None) if validated_data.get("agentic") is None else None
+        if validated_data.get("agentic") is None:
+            validated_data.pop("agentic", None)  # absent or null: keep the pilot's flag
         return ps.pilot_update(pilot=instance, **validated_data, actor=self.context["request"].user)
 
 

@@ -298,3 +298,9 @@ def test_another_pm_cannot_patch_my_pilot(api_as, pilot):
 
     other = UserFactory(username="pm2", role="ai_pm")
     assert api_as(other).patch(f"/api/v1/pilots/{pilot.pk}/", {"title": "x"}).status_code == 403
+
+
+def test_the_owner_patches_a_draft_and_keeps_its_agentic_flag(api_as, ai_pm, pilot):
+    response = api_as(ai_pm).patch(f"/api/v1/pilots/{pilot.pk}/", {"title": "Renamed"})
+    assert response.status_code == 200, response.json()
+    assert (response.json()["title"], response.json()["agentic"]) == ("Renamed", False)
