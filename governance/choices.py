@@ -20,6 +20,7 @@ class SubjectKind(models.TextChoices):
     ASSESSMENT = "assessment", "Vendor assessment"
     SHORTLIST = "shortlist", "Shortlist version"
     PILOT = "pilot", "Pilot charter"
+    QUARTERLY_REVIEW = "quarterly_review", "Quarterly review"
 
 
 class TokenScope(models.TextChoices):
@@ -110,3 +111,68 @@ class NotificationKind(models.TextChoices):
     CHECKPOINT_EVALUATED = "checkpoint", "Checkpoint evaluated"
     EXPIRY = "expiry", "Verdict or exception expiring"
     SHORTLIST_SUSPENDED = "shortlist", "Shortlist entry suspended"
+    REVIEW_DUE = "review_due", "Quarterly review due"
+
+
+class SpendScope(models.TextChoices):
+    """What a spend row is charged to."""
+
+    PILOT = "pilot", "Pilot"
+    TEAM = "team", "Team"
+    PROGRAM = "program", "Program (an offering across its pilots)"
+
+
+class SpendCategory(models.TextChoices):
+    """Ledger categories; RECURRING ones make up annual AI spend, the rest are one-time."""
+
+    SEATS = "seats", "Seats (licences)"
+    INFERENCE_FAST = "inference_fast", "Inference: fast tier"
+    INFERENCE_STANDARD = "inference_standard", "Inference: standard tier"
+    INFERENCE_HEAVY = "inference_heavy", "Inference: heavy tier"
+    PLATFORM_ONE_TIME = "platform_one_time", "Platform build (one-time)"
+    COMPLIANCE = "compliance", "Compliance (recurring)"
+    INTEGRATION = "integration", "Integration (one-time)"
+    TRAINING = "training", "Training (one-time)"
+    MODEL_UPDATE = "model_update", "Model updates (recurring platform)"
+
+
+# Annual AI spend = licences + inference + recurring platform and compliance (DESIGN.md).
+RECURRING_CATEGORIES = frozenset(
+    {
+        SpendCategory.SEATS,
+        SpendCategory.INFERENCE_FAST,
+        SpendCategory.INFERENCE_STANDARD,
+        SpendCategory.INFERENCE_HEAVY,
+        SpendCategory.COMPLIANCE,
+        SpendCategory.MODEL_UPDATE,
+    }
+)
+INFERENCE_TIERS = {
+    SpendCategory.INFERENCE_FAST: "fast",
+    SpendCategory.INFERENCE_STANDARD: "standard",
+    SpendCategory.INFERENCE_HEAVY: "heavy",
+}
+
+
+class ReviewScope(models.TextChoices):
+    """What a quarterly review decides about."""
+
+    PILOT = "pilot", "Pilot"
+    PROGRAM = "program", "Program (an offering across its pilots)"
+
+
+class ReviewDecision(models.TextChoices):
+    """Finance's quarterly decision."""
+
+    EXPAND = "expand", "Expand"
+    HOLD = "hold", "Hold"
+    CONTRACT = "contract", "Contract"
+    KILL = "kill", "Kill"
+
+
+class ReviewStatus(models.TextChoices):
+    """A quarterly review's life: decided, then signed (immutable), maybe superseded."""
+
+    DECIDED = "decided", "Decided, awaiting sign-off"
+    SIGNED = "signed", "Signed"
+    SUPERSEDED = "superseded", "Superseded"

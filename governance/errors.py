@@ -13,3 +13,7 @@ class DomainError(ValidationError):
 
 class TransitionError(DomainError):
     """A status change that the model's transition table does not allow."""
+
+
+class ConflictError(DomainError):
+    """The change lost a race with another one (HTTP 409): reload and decide again."""

@@ -62,6 +62,13 @@ PILOT_READ = {
     "governance.killcriterion": VIEW,
     "governance.signoff": VIEW,
 }
+# Quarterly decisions are visible to everyone who follows pilots.
+REVIEW_DECISIONS_READ = {
+    "governance.quarterlyreview": VIEW,
+    "governance.reviewtransition": VIEW,
+}
+# The ledger and rates behind the ROI: read by those who own pilots or their platform.
+SPEND_READ = {"governance.spend": VIEW, "governance.ratecard": VIEW}
 PILOT_SIGNER = {
     **PILOT_READ,
     "governance.signoff": ("view", "add"),
@@ -85,10 +92,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
     Role.SECURITY: {
         **PILOT_SIGNER,
         **REVIEWER,
+        **REVIEW_DECISIONS_READ,
         # Risk acceptances are security's call.
         "vendors.riskexception": EDIT,
     },
-    Role.LEGAL: {**PILOT_SIGNER, **REVIEWER},
+    Role.LEGAL: {**PILOT_SIGNER, **REVIEWER, **REVIEW_DECISIONS_READ},
     Role.AI_PM: {
         **REGISTRY_READ,
         **REVIEW_STATUS_READ,
@@ -99,8 +107,19 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.killcriterion": FULL,
         "governance.measurement": EDIT,
         "governance.checkpointevaluation": ("view", "add"),
+        **REVIEW_DECISIONS_READ,
+        **SPEND_READ,
     },
-    Role.FINANCE: {**REGISTRY_READ, **REVIEW_STATUS_READ, **PILOT_SIGNER},
+    Role.FINANCE: {
+        **REGISTRY_READ,
+        **REVIEW_STATUS_READ,
+        **PILOT_SIGNER,
+        **REVIEW_DECISIONS_READ,
+        # Finance owns the money: the ledger, the rates and the quarterly decisions.
+        "governance.spend": FULL,
+        "governance.ratecard": FULL,
+        "governance.quarterlyreview": (*EDIT, "decide"),
+    },
     Role.PLATFORM: {
         **REGISTRY_READ,
         **PILOT_READ,
@@ -111,6 +130,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.servicetoken": EDIT,
         "governance.measurement": EDIT,
         "governance.checkpointevaluation": ("view", "add"),
+        **REVIEW_DECISIONS_READ,
+        **SPEND_READ,
     },
     Role.AUDITOR: {},  # filled below: view on everything in AUDITED_APPS
 }

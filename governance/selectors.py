@@ -68,6 +68,29 @@ def pilot_charter_canonical(pilot: Pilot) -> dict:
     }
 
 
+def review_canonical(review) -> dict:
+    """The content a quarterly review sign-off covers: the decision and its frozen snapshot."""
+    from vendors.canonical import digest
+
+    return {
+        "kind": "quarterly_review",
+        "id": review.pk,
+        "quarter": review.quarter,
+        "scope": review.scope,
+        "pilot": review.pilot_id,
+        "offering": review.offering_id,
+        "decision": review.decision,
+        "seat_delta": review.seat_delta,
+        "budget_delta": f"{review.budget_delta:.2f}",
+        "currency": review.currency,
+        "rationale": review.rationale,
+        "decided_by": review.decided_by.get_username(),
+        "snapshot_sha256": digest(review.snapshot),
+        "supersedes": review.supersedes_id,
+        "supersede_reason": review.supersede_reason,
+    }
+
+
 def pilot_list(*, user: User | None = None, mine: bool = False, status: str = "") -> QuerySet:
     """Pilots for the list page and API, with what the list shows joined in."""
     pilots = Pilot.objects.select_related("owner", "offering__vendor").prefetch_related("teams")

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 
-from governance.choices import PilotStatus, Role, SubjectKind
-from governance.models import Pilot
-from governance.selectors import pilot_charter_canonical
+from governance.choices import PilotStatus, ReviewDecision, ReviewStatus, Role, SubjectKind
+from governance.models import Pilot, QuarterlyReview
+from governance.selectors import pilot_charter_canonical, review_canonical
 from vendors.choices import AssessmentStatus, ShortlistStatus
 from vendors.models import Assessment, ShortlistVersion
 from vendors.selectors import assessment_canonical
@@ -62,7 +62,24 @@ SUBJECTS: dict[str, Subject] = {
             Requirement(Role.LEGAL, when=lambda p: p.agentic),
         ),
     ),
+    SubjectKind.QUARTERLY_REVIEW: Subject(
+        model=QuarterlyReview,
+        canonical=review_canonical,
+        signable=lambda r: r.status == ReviewStatus.DECIDED,
+        requirements=(
+            Requirement(Role.FINANCE),
+            # Expanding an agentic use widens what tools may run: security signs that too.
+            Requirement(Role.SECURITY, when=lambda r: expands_agentic_use(r)),
+        ),
+    ),
 }
+
+
+def expands_agentic_use(review: QuarterlyReview) -> bool:
+    """An expand decision on an agentic pilot, or on a program of an agentic offering."""
+    if review.decision != ReviewDecision.EXPAND:
+        return False
+    return review.pilot.agentic if review.pilot_id else review.offering.agentic
 
 
 def required_roles(kind: str, subject: Model) -> list[str]:

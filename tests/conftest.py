@@ -12,7 +12,7 @@ from governance.choices import Role
 from tests.factories import UserFactory
 
 ROLES = [role.value for role in Role]
-pytest_plugins = ["tests.review_fixtures"]
+pytest_plugins = ["tests.review_fixtures", "tests.governance.finance_fixtures"]
 
 
 def service_missing(reason: str) -> None:

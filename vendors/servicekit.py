@@ -2,8 +2,8 @@
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import CheckConstraint, Model
 
 M = TypeVar("M", bound=Model)
 
@@ -19,3 +19,19 @@ def save_validated(obj: M) -> M:
     obj.full_clean()
     obj.save()
     return obj
+
+
+def validate_checks(obj: Model) -> None:
+    """Run the model's check constraints (not its unique ones), raising every message at once.
+
+    For upserts: the unique key is the lookup of the row to correct, not a reason to refuse.
+    """
+    errors = []
+    for constraint in obj._meta.constraints:
+        if isinstance(constraint, CheckConstraint):
+            try:
+                constraint.validate(type(obj), obj)
+            except ValidationError as error:
+                errors.append(error)
+    if errors:
+        raise ValidationError(errors)

@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from governance.errors import ConflictError
+
 
 def _django_error_details(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
@@ -49,7 +51,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         details = _django_error_details(exc)
         message = _first_message(details) or "The request was refused."
-        return Response(error_body(message, details), status=status.HTTP_400_BAD_REQUEST)
+        code = (
+            status.HTTP_409_CONFLICT
+            if isinstance(exc, ConflictError)
+            else status.HTTP_400_BAD_REQUEST
+        )
+        return Response(error_body(message, details), status=code)
 
     if isinstance(exc, ProtectedError | RestrictedError):
         # Records that others refer to are kept for the audit trail; say so instead of a 500.

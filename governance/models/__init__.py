@@ -1,5 +1,6 @@
 """Governance models."""
 
+from governance.models.finance import QuarterlyReview, RateCard, ReviewTransition, Spend
 from governance.models.measurements import (
     CheckpointEvaluation,
     CriterionResult,
@@ -28,8 +29,12 @@ __all__ = [
     "Notification",
     "Pilot",
     "PilotTransition",
+    "QuarterlyReview",
+    "RateCard",
+    "ReviewTransition",
     "ServiceToken",
     "SignOff",
+    "Spend",
     "Team",
     "WorkerHeartbeat",
 ]

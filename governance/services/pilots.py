@@ -335,6 +335,24 @@ def pilot_close(*, pilot: Pilot, outcome: str, actor: Any, reason: str) -> Pilot
     )
 
 
+@audited
+@transaction.atomic
+def pilot_close_by_review(*, pilot: Pilot, outcome: str, actor: Any, reason: str) -> Pilot:
+    """Close a running pilot or one under review as a signed quarterly review decided."""
+    require(actor, "governance.approve_pilot", pilot)
+    pilot = _lock(pilot)
+    if pilot.status == P.RUNNING:
+        pilot = _move(pilot, to=P.UNDER_REVIEW, actor=actor, reason=reason)
+    return _move(
+        pilot,
+        to=P.CLOSED,
+        actor=actor,
+        reason=reason,
+        outcome=outcome,
+        closed_on=timezone.localdate(),
+    )
+
+
 @transaction.atomic
 def pilots_start_due(*, today: date | None = None) -> list[int]:
     """Start every approved pilot whose planned start has come (daily task; catches up)."""

@@ -1,0 +1,524 @@
+"""Finance reads: spend summaries, the measured ROI of a pilot or program, review snapshots.
+
+The arithmetic lives in governance/roi.py; this module only gathers its inputs from the data
+and says where each one came from, so a reviewer can audit every number back to a row.
+
+What counts as *measured* (the audited case):
+- a metric's current value is the sample-size-weighted mean of the pilot's measurement periods
+  that end after the stabilisation grace period and on or before the as-of date;
+- a saving is baseline minus current value (per pilot and tier, weighted by the samples);
+- annual AI spend is the recurring ledger categories over the twelve months up to the as-of
+  month, annualised when fewer months are on the ledger; one-time costs are every one-time row
+  to date. Rows in another currency are left out and listed: Tollgate does not convert.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import fields
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Q
+
+from governance import roi
+from governance.choices import (
+    INFERENCE_TIERS,
+    RECURRING_CATEGORIES,
+    PilotStatus,
+    ReviewScope,
+    ReviewStatus,
+    SpendCategory,
+    SpendScope,
+)
+from governance.evaluation import Period, delta_pct, weighted_mean
+from governance.models import Measurement, Pilot, QuarterlyReview, RateCard, Spend
+from vendors.models import ModelVersion, Offering
+
+ZERO = Decimal(0)
+STARTED = (PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW, PilotStatus.CLOSED)
+# Metrics the ROI reads; the catalog is seeded by migrations.
+CYCLE_TIME, REVIEWER_LOAD, PR_VOLUME = "cycle-time", "reviewer-load", "prs-per-engineer-month"
+# Assumed token profile per routing tier, used to price the heavy-tier shift of the
+# sensitivity table when no better mix is known. Shown with every table that uses it.
+DEFAULT_REQUEST_MIX = {
+    "fast": {"input_tokens": 2000, "cached_input_tokens": 1000, "output_tokens": 300},
+    "standard": {"input_tokens": 4000, "cached_input_tokens": 2000, "output_tokens": 800},
+    "heavy": {"input_tokens": 8000, "cached_input_tokens": 4000, "output_tokens": 2000},
+}
+# Inputs finance may replace with an estimate in the best case.
+ESTIMABLE = (
+    "engineers",
+    "prs_per_engineer_month",
+    "cycle_time_saving_hours",
+    "reviewer_minutes_change_per_pr",
+    "other_audited_benefits",
+)
+
+
+def quarter_of(day: date) -> str:
+    """'2027-Q1' for any day of January to March 2027."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date]:
+    """First and last day of a 'YYYY-Qn' quarter."""
+    year, q = int(quarter[:4]), int(quarter[-1])
+    start = date(year, 3 * q - 2, 1)
+    end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+def _month_add(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# --- spend ----------------------------------------------------------------------------------
+
+
+def scope_spend(*, pilots: list[Pilot], offering: Offering | None = None):
+    """Ledger rows charged to these pilots, or to the program (offering) they belong to."""
+    q = Q(scope=SpendScope.PILOT, pilot__in=[p.pk for p in pilots])
+    if offering is not None:
+        q |= Q(scope=SpendScope.PROGRAM, offering=offering)
+    return Spend.objects.filter(q).select_related("vendor")
+
+
+def spend_summary(rows, *, currency: str, as_of: date) -> dict:
+    """Spend to date, by category, annual recurring and one-time, in one currency."""
+    as_of_month = as_of.replace(day=1)
+    window_start = _month_add(as_of_month, -11)
+    by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    recurring_window = ZERO
+    inference_window: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    one_time = to_date = ZERO
+    months: set[date] = set()
+    excluded = defaultdict(int)
+    for row in rows:
+        if row.month > as_of_month:
+            continue
+        if row.currency != currency:
+            excluded[row.currency] += 1
+            continue
+        to_date += row.amount
+        by_category[row.category] += row.amount
+        if row.category in RECURRING_CATEGORIES:
+            if row.month >= window_start:
+                recurring_window += row.amount
+                months.add(row.month)
+                if row.category in INFERENCE_TIERS:
+                    inference_window[INFERENCE_TIERS[row.category]] += row.amount
+        else:
+            one_time += row.amount
+    factor = Decimal(12) / len(months) if months else ZERO
+    return {
+        "currency": currency,
+        "to_date": to_date,
+        "by_category": {
+            c.value: by_category[c.value] for c in SpendCategory if c.value in by_category
+        },
+        "months_of_recurring_spend": len(months),
+        "annual_ai_spend": (recurring_window * factor).quantize(Decimal("0.01")),
+        "annual_inference": {t: v * factor for t, v in inference_window.items()},
+        "one_time_costs": one_time,
+        "excluded": [
+            f"{n} spend row(s) in {cur} left out: Tollgate does not convert currencies."
+            for cur, n in sorted(excluded.items())
+        ],
+    }
+
+
+# --- measured inputs ------------------------------------------------------------------------
+
+
+def _measured_periods(pilots: list[Pilot], codes: tuple[str, ...], as_of: date) -> dict:
+    """(pilot id, metric code, tier) -> periods after each pilot's grace, up to as_of."""
+    periods: dict[tuple, list[Period]] = defaultdict(list)
+    after = {p.pk: (p.started_on or p.planned_start) + timedelta(days=p.grace_days) for p in pilots}
+    rows = Measurement.objects.filter(
+        pilot__in=list(after), metric__code__in=codes, period_end__lte=as_of
+    ).values_list(
+        "pilot_id", "metric__code", "tier", "period_start", "period_end", "value", "sample_size"
+    )
+    for pilot_id, code, tier, start, end, value, size in rows:
+        if end > after[pilot_id]:
+            periods[(pilot_id, code, tier)].append(Period(start, end, value, size))
+    return periods
+
+
+def _baselines(pilots: list[Pilot], codes: tuple[str, ...]) -> dict:
+    return {
+        (b.pilot_id, b.metric.code, b.tier): b.value
+        for p in pilots
+        for b in p.baselines.all()
+        if b.metric.code in codes
+    }
+
+
+def _pooled_change(periods: dict, baselines: dict, code: str) -> tuple[Decimal | None, int, int]:
+    """Sample-weighted mean of (current - baseline) over pilots and tiers, samples, series."""
+    total = weight = ZERO
+    keys = 0
+    for key, series in periods.items():
+        if key[1] != code or key not in baselines:
+            continue
+        current = weighted_mean(series)
+        samples = sum(p.sample_size for p in series)
+        total += (current - baselines[key]) * samples
+        weight += samples
+        keys += 1
+    if not weight:
+        return None, 0, 0
+    return total / weight, int(weight), keys
+
+
+def _input(value, source: str, *, estimate: bool = False, missing: bool = False) -> dict:
+    return {"value": value, "source": source, "estimate": estimate, "missing": missing}
+
+
+def rate_card(*, currency: str, as_of: date) -> RateCard | None:
+    """The rates in force on the day, in the currency."""
+    return (
+        RateCard.objects.filter(currency=currency, effective_from__lte=as_of)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def measured_inputs(
+    *, pilots: list[Pilot], spend: dict, currency: str, as_of: date
+) -> dict[str, dict]:
+    """The audited case's inputs, each with its value and where it came from."""
+    codes = (CYCLE_TIME, REVIEWER_LOAD, PR_VOLUME)
+    periods = _measured_periods(pilots, codes, as_of)
+    baselines = _baselines(pilots, codes)
+    inputs: dict[str, dict] = {}
+
+    teams = {t.pk: t for p in pilots for t in p.teams.all()}
+    engineers = sum(t.headcount for t in teams.values())
+    inputs["engineers"] = _input(
+        Decimal(engineers),
+        "headcount of "
+        + (", ".join(f"{t.name} ({t.headcount})" for t in teams.values()) or "no team"),
+        missing=not teams,
+    )
+
+    volume = [s for k, v in periods.items() if k[1] == PR_VOLUME for s in v]
+    if volume:
+        inputs["prs_per_engineer_month"] = _input(
+            weighted_mean(volume), f"measured: {len(volume)} period(s) after the grace period"
+        )
+    else:
+        known = [v for k, v in baselines.items() if k[1] == PR_VOLUME]
+        inputs["prs_per_engineer_month"] = _input(
+            (sum(known) / len(known)).quantize(Decimal("0.01")) if known else ZERO,
+            "baseline (no measurement after the grace period yet)"
+            if known
+            else "not measured: no PR-volume baseline or measurement",
+            missing=not known,
+        )
+
+    for name, code, sign, label in (
+        ("cycle_time_saving_hours", CYCLE_TIME, -1, "cycle time"),
+        ("reviewer_minutes_change_per_pr", REVIEWER_LOAD, 1, "reviewer minutes per PR"),
+    ):
+        change, samples, keys = _pooled_change(periods, baselines, code)
+        if change is None:
+            inputs[name] = _input(
+                ZERO, f"not measured: no {label} periods after the grace period", missing=True
+            )
+        else:
+            inputs[name] = _input(
+                (sign * change).quantize(Decimal("0.0001")),
+                f"measured: baseline minus current {label}, {samples} samples over {keys} "
+                "pilot/tier series"
+                if sign < 0
+                else f"measured: current minus baseline {label}, {samples} samples over {keys} "
+                "pilot/tier series",
+            )
+
+    card = rate_card(currency=currency, as_of=as_of)
+    for name in ("loaded_hourly_rate", "senior_hourly_rate"):
+        if card is None:
+            inputs[name] = _input(ZERO, f"no {currency} rate card in force", missing=True)
+        else:
+            inputs[name] = _input(getattr(card, name), f"rate card from {card.effective_from}")
+    inputs["other_audited_benefits"] = _input(ZERO, "none recorded")
+    inputs["annual_ai_spend"] = _input(
+        spend["annual_ai_spend"],
+        f"ledger: recurring categories, {spend['months_of_recurring_spend']} month(s) annualised",
+        missing=spend["annual_ai_spend"] <= 0,
+    )
+    inputs["one_time_costs"] = _input(spend["one_time_costs"], "ledger: one-time categories")
+    return inputs
+
+
+def _roi_inputs(inputs: dict[str, dict], currency: str) -> roi.RoiInputs:
+    return roi.RoiInputs(
+        currency=currency,
+        **{f.name: inputs[f.name]["value"] for f in fields(roi.RoiInputs) if f.name != "currency"},
+    )
+
+
+def _case(inputs: dict[str, dict], currency: str) -> dict:
+    """Inputs with their sources, and the outputs (or why they cannot be computed)."""
+    shown = {name: {**spec, "value": format(spec["value"], "f")} for name, spec in inputs.items()}
+    try:
+        result = roi.calculate(_roi_inputs(inputs, currency))
+    except roi.RoiInputError as error:
+        return {"inputs": shown, "outputs": None, "problems": list(error.errors.values())}
+    return {"inputs": shown, "outputs": result.as_dict(), "problems": []}
+
+
+def tier_request_costs(*, vendor_id: int, currency: str) -> dict[str, Decimal]:
+    """Cost per request per routing tier for a vendor's newest priced model of each tier."""
+    costs = {}
+    versions = ModelVersion.objects.filter(vendor_id=vendor_id, currency=currency).order_by(
+        "tier", "-released_on"
+    )
+    for version in versions:
+        if version.tier in costs or version.tier not in DEFAULT_REQUEST_MIX:
+            continue
+        mix = DEFAULT_REQUEST_MIX[version.tier]
+        costs[version.tier] = roi.request_cost(
+            roi.TierPrice(
+                version.price_input_per_mtok,
+                version.price_cached_input_per_mtok,
+                version.price_output_per_mtok,
+            ),
+            roi.TierMix(Decimal(1), *(Decimal(mix[k]) for k in mix)),
+        )
+    return costs
+
+
+def scope_roi(
+    *,
+    pilots: list[Pilot],
+    offering: Offering | None = None,
+    currency: str = "USD",
+    as_of: date,
+    estimates: dict[str, Decimal] | None = None,
+) -> dict:
+    """Audited and best-case ROI of the pilots (and their program's spend), with sensitivity."""
+    spend = spend_summary(
+        scope_spend(pilots=pilots, offering=offering), currency=currency, as_of=as_of
+    )
+    audited = measured_inputs(pilots=pilots, spend=spend, currency=currency, as_of=as_of)
+    best = dict(audited)
+    for name, value in (estimates or {}).items():
+        if name not in ESTIMABLE:
+            raise ValueError(f"{name} cannot be estimated")
+        if value is not None:
+            best[name] = _input(Decimal(value), "estimate", estimate=True)
+    audited_case, best_case = _case(audited, currency), _case(best, currency)
+    table = []
+    if audited_case["outputs"] is not None:
+        vendor_id = (offering or pilots[0].offering).vendor_id if (offering or pilots) else None
+        split = roi.SpendSplit(
+            inference=spend["annual_inference"],
+            cost_per_request=tier_request_costs(vendor_id=vendor_id, currency=currency)
+            if vendor_id
+            else {},
+        )
+        table = roi.sensitivity(_roi_inputs(audited, currency), split)
+    problems = [
+        f"{name.replace('_', ' ')}: {spec['source']}"
+        for name, spec in audited.items()
+        if spec["missing"]
+    ]
+    return {
+        "as_of": as_of.isoformat(),
+        "currency": currency,
+        "spend": _spend_text(spend),
+        "audited": audited_case,
+        "best": {**best_case, "estimates": sorted(n for n, s in best.items() if s["estimate"])},
+        "sensitivity": table,
+        "assumptions": {"request_mix": DEFAULT_REQUEST_MIX},
+        "problems": problems + spend["excluded"] + audited_case["problems"],
+    }
+
+
+def _spend_text(spend: dict) -> dict:
+    def text(value):
+        if isinstance(value, Decimal):
+            return format(value.quantize(Decimal("0.01")), "f")
+        if isinstance(value, dict):
+            return {k: text(v) for k, v in value.items()}
+        return value
+
+    return text(spend)
+
+
+# --- scopes and snapshots -------------------------------------------------------------------
+
+
+def program_pilots(offering: Offering) -> list[Pilot]:
+    """The pilots of an offering that have started (those with data to judge)."""
+    return list(
+        Pilot.objects.filter(offering=offering, status__in=STARTED)
+        .select_related("offering__vendor", "owner")
+        .prefetch_related("teams", "baselines__metric")
+        .order_by("started_on", "pk")
+    )
+
+
+def review_pilots(*, scope: str, pilot: Pilot | None, offering: Offering | None) -> list[Pilot]:
+    """The pilots a review of this scope is about."""
+    if scope == ReviewScope.PILOT:
+        return list(
+            Pilot.objects.filter(pk=pilot.pk)
+            .select_related("offering__vendor", "owner")
+            .prefetch_related("teams", "baselines__metric")
+        )
+    return program_pilots(offering)
+
+
+def checkpoint_metrics(*, pilots: list[Pilot], as_of: date) -> list[dict]:
+    """For each pilot, metric and tier: baseline, and value and change at each checkpoint
+    reached by the as-of date (the checkpoint windows of the kill-criteria rule)."""
+    rows = (
+        Measurement.objects.filter(pilot__in=[p.pk for p in pilots], period_end__lte=as_of)
+        .select_related("metric")
+        .order_by("metric__position", "tier", "period_end")
+    )
+    series: dict[tuple, list[Period]] = defaultdict(list)
+    metrics = {}
+    for m in rows:
+        series[(m.pilot_id, m.metric_id, m.tier)].append(
+            Period(m.period_start, m.period_end, m.value, m.sample_size)
+        )
+        metrics[m.metric_id] = m.metric
+    baselines = {}
+    for p in pilots:
+        for b in p.baselines.all():
+            baselines[(p.pk, b.metric_id, b.tier)] = b.value
+            metrics[b.metric_id] = b.metric
+    by_id = {p.pk: p for p in pilots}
+    out = []
+    for key in sorted(
+        set(series) | set(baselines), key=lambda k: (k[0], metrics[k[1]].position, k[2])
+    ):
+        pilot, metric = by_id[key[0]], metrics[key[1]]
+        baseline = baselines.get(key)
+        checkpoints = []
+        if pilot.started_on:
+            previous = 0
+            for day in pilot.checkpoint_days:
+                end = pilot.started_on + timedelta(days=day)
+                if end > as_of:
+                    break
+                start = pilot.started_on + timedelta(days=previous)
+                window = [p for p in series.get(key, []) if start < p.end <= end]
+                value = weighted_mean(window)
+                checkpoints.append(
+                    {
+                        "day": day,
+                        "value": _fmt(value),
+                        "delta_pct": _fmt(delta_pct(value, baseline)),
+                        "periods": len(window),
+                    }
+                )
+                previous = day
+        out.append(
+            {
+                "pilot": pilot.pk,
+                "metric": metric.code,
+                "name": metric.name,
+                "unit": metric.unit,
+                "direction": metric.direction,
+                "tier": key[2],
+                "baseline": _fmt(baseline),
+                "checkpoints": checkpoints,
+            }
+        )
+    return out
+
+
+def _fmt(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def review_snapshot(
+    *,
+    scope: str,
+    pilot: Pilot | None,
+    offering: Offering | None,
+    currency: str,
+    as_of: date,
+    estimates: dict | None = None,
+) -> dict:
+    """What a quarterly decision is taken on, frozen into the review: pilots, metrics vs
+    baseline at each checkpoint, spend to date, and the audited and best-case ROI."""
+    pilots = review_pilots(scope=scope, pilot=pilot, offering=offering)
+    return {
+        "as_of": as_of.isoformat(),
+        "pilots": [
+            {
+                "id": p.pk,
+                "title": p.title,
+                "status": p.status,
+                "started_on": _fmt_date(p.started_on),
+                "teams": sorted(t.name for t in p.teams.all()),
+                "agentic": p.agentic,
+            }
+            for p in pilots
+        ],
+        "metrics": checkpoint_metrics(pilots=pilots, as_of=as_of),
+        "roi": scope_roi(
+            pilots=pilots,
+            offering=offering if scope == ReviewScope.PROGRAM else None,
+            currency=currency,
+            as_of=as_of,
+            estimates=estimates,
+        ),
+    }
+
+
+def _fmt_date(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def reviews_due(*, quarter: str) -> list[dict]:
+    """Running pilots and programs without a live review for the quarter."""
+    live = QuarterlyReview.objects.filter(quarter=quarter).exclude(status=ReviewStatus.SUPERSEDED)
+    reviewed_pilots = set(live.filter(scope=ReviewScope.PILOT).values_list("pilot_id", flat=True))
+    reviewed_programs = set(
+        live.filter(scope=ReviewScope.PROGRAM).values_list("offering_id", flat=True)
+    )
+    open_pilots = list(
+        Pilot.objects.filter(status__in=(PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW))
+        .select_related("offering__vendor", "owner")
+        .order_by("offering__vendor__name", "offering__name", "title")
+    )
+    due = [
+        {"scope": ReviewScope.PILOT, "pilot": p, "offering": p.offering, "label": str(p)}
+        for p in open_pilots
+        if p.pk not in reviewed_pilots
+    ]
+    offerings = {p.offering_id: p.offering for p in open_pilots}
+    due += [
+        {"scope": ReviewScope.PROGRAM, "pilot": None, "offering": o, "label": f"program {o}"}
+        for oid, o in offerings.items()
+        if oid not in reviewed_programs
+    ]
+    return due
+
+
+def review_list(*, quarter: str = "") -> list[QuarterlyReview]:
+    """Reviews newest quarter first, superseded ones included (they stay visible)."""
+    reviews = QuarterlyReview.objects.select_related(
+        "pilot", "offering__vendor", "decided_by", "supersedes"
+    )
+    if quarter:
+        reviews = reviews.filter(quarter=quarter)
+    return list(reviews.order_by("-quarter", "scope", "-decided_at", "-id"))
+
+
+def program_seats(*, offering: Offering) -> int:
+    """Seats added or removed by the offering's signed (live) program reviews."""
+    return sum(
+        QuarterlyReview.objects.filter(
+            scope=ReviewScope.PROGRAM, offering=offering, status=ReviewStatus.SIGNED
+        ).values_list("seat_delta", flat=True)
+    )
