@@ -18,11 +18,16 @@ from governance.models import (
     Metric,
     Pilot,
     PilotTransition,
+    QuarterlyReview,
+    RateCard,
+    ReviewTransition,
     ServiceToken,
     SignOff,
+    Spend,
     Team,
     WorkerHeartbeat,
 )
+from governance.services import finance as fs
 from governance.services.measurements import measurements_ingest
 from governance.services.pilots import BASELINE_COLUMNS, baselines_import, pilot_approve
 from governance.services.signoffs import (
@@ -347,6 +352,7 @@ class CsvImportAdminMixin:
 
     change_list_template = "admin/csv_import_change_list.html"
     import_columns: tuple[str, ...] = ()
+    optional_columns: tuple[str, ...] = ("tier",)
 
     def run_import(self, request, rows: list[dict], dry_run: bool) -> str:
         raise NotImplementedError
@@ -370,7 +376,11 @@ class CsvImportAdminMixin:
         form.fields["csv_file"].help_text = "Columns: " + ", ".join(self.import_columns)
         if request.method == "POST" and form.is_valid():
             try:
-                rows = list(read_rows(form.cleaned_data["csv_file"], self.import_columns))
+                rows = list(
+                    read_rows(
+                        form.cleaned_data["csv_file"], self.import_columns, self.optional_columns
+                    )
+                )
                 summary = self.run_import(request, rows, form.cleaned_data["dry_run"])
             except (ValidationError, PermissionDenied, CsvFormatError) as error:
                 for message in getattr(error, "messages", [str(error)])[:50]:
@@ -485,3 +495,135 @@ class CheckpointEvaluationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- finance ----------------------------------------------------------------------------------
+
+
+class SpendForm(ServiceForm):
+    class Meta:
+        model = Spend
+        fields = (
+            "month",
+            "amount",
+            "currency",
+            "scope",
+            "pilot",
+            "team",
+            "offering",
+            "vendor",
+            "category",
+            "reference",
+        )
+
+    def run_service(self):
+        return fs.spend_record(actor=self.request.user, **self.cleaned_data)
+
+
+@admin.register(Spend)
+class SpendAdmin(CsvImportAdminMixin, ServiceAdmin):
+    """The spend ledger: add a row, or import a month's CSV (all or nothing); corrections by
+    recording the same key again."""
+
+    form = SpendForm
+    import_columns = fs.SPEND_COLUMNS
+    optional_columns = ("pilot", "team", "offering", "currency", "reference")
+    list_display = (
+        "month",
+        "scope",
+        "target_label",
+        "vendor",
+        "category",
+        "amount",
+        "currency",
+        "source",
+    )
+    list_filter = ("scope", "category", "currency", "source", "vendor")
+    date_hierarchy = "month"
+    list_select_related = ("pilot", "team", "offering__vendor", "vendor")
+    readonly_fields = ("source", "recorded_by", "recorded_at")
+
+    @admin.display(description="charged to")
+    def target_label(self, spend) -> str:
+        return str(spend.target)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A correction is a new recording of the same key, so the change goes through the
+        # service (add form); existing rows are read-only.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def delete_model(self, request, obj) -> None:
+        fs.spend_delete(spend=obj, actor=request.user)
+
+    def run_import(self, request, rows, dry_run) -> str:
+        count = fs.spend_import(rows=rows, actor=request.user, dry_run=dry_run)
+        return f"{'Would record' if dry_run else 'Recorded'} {count} spend rows."
+
+
+@admin.register(RateCard)
+class RateCardAdmin(admin.ModelAdmin):
+    """Finance's hourly rates (the ROI model reads the card in force on the day)."""
+
+    list_display = ("effective_from", "currency", "loaded_hourly_rate", "senior_hourly_rate")
+    readonly_fields = ("recorded_by",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ReviewHistoryInline(HistoryInline):
+    model = ReviewTransition
+
+
+@admin.register(QuarterlyReview)
+class QuarterlyReviewAdmin(admin.ModelAdmin):
+    """Quarterly reviews, read-only: decided on the finance pages or the API; signed ones
+    never change (a correction supersedes them)."""
+
+    list_display = (
+        "quarter",
+        "scope",
+        "pilot",
+        "offering",
+        "decision",
+        "status",
+        "decided_by",
+        "decided_at",
+        "page",
+    )
+    list_filter = ("quarter", "status", "decision", "scope")
+    list_select_related = ("pilot", "offering__vendor", "decided_by")
+    readonly_fields = [f.name for f in QuarterlyReview._meta.fields] + ["page"]
+    inlines = [ReviewHistoryInline]
+    actions = ["sign_approve"]
+
+    @admin.action(description="Sign: approve the decision in my role", permissions=["sign"])
+    def sign_approve(self, request, queryset):
+        def sign(review):
+            mine = set(request.user.groups.values_list("name", flat=True))
+            roles = [r for r in required_roles(SubjectKind.QUARTERLY_REVIEW, review) if r in mine]
+            if not roles:
+                raise PermissionDenied("None of your roles signs this review.")
+            for role in roles:
+                fs.review_sign(
+                    review=review, actor=request.user, role=role, decision=Decision.APPROVE
+                )
+
+        run_action(self, request, queryset, sign, "Signed")
+
+    def has_sign_permission(self, request) -> bool:
+        return request.user.has_perm("governance.add_signoff")
+
+    @admin.display(description="review page")
+    def page(self, review) -> str:
+        return format_html('<a href="{}">open</a>', reverse("review-page", args=[review.pk]))
+
+    def has_add_permission(self, request) -> bool:
+        return False  # decided on the finance pages, where the snapshot is shown first
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # decisions are records: corrected by superseding, never deleted

@@ -24,12 +24,14 @@ class CsvFormatError(ValueError):
     """The file is not a CSV with the expected header."""
 
 
-def read_rows(stream: IO[bytes] | IO[str], columns=MEASUREMENT_COLUMNS) -> Iterator[dict]:
+def read_rows(
+    stream: IO[bytes] | IO[str], columns=MEASUREMENT_COLUMNS, optional=("tier",)
+) -> Iterator[dict]:
     """Yield one dict per data row; sample_size as int, the rest as text."""
     if isinstance(stream.read(0), bytes):
         stream = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.DictReader(stream)
-    missing = [c for c in columns if c not in (reader.fieldnames or []) and c != "tier"]
+    missing = [c for c in columns if c not in (reader.fieldnames or []) and c not in optional]
     if missing:
         raise CsvFormatError(f"The CSV header lacks: {', '.join(missing)}.")
     for row in reader:
@@ -47,6 +49,7 @@ class CsvImportCommand(BaseCommand):
     """
 
     columns: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ("tier",)
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("csv_file")
@@ -58,7 +61,7 @@ class CsvImportCommand(BaseCommand):
 
     def read(self, path: str) -> list[dict]:
         with open(path, "rb") as handle:
-            return list(read_rows(handle, self.columns))
+            return list(read_rows(handle, self.columns, self.optional))
 
     def handle(self, *args, **options) -> None:
         user = get_user_model().objects.filter(username=options["as_user"]).first()

@@ -230,7 +230,7 @@ PILOTS = [
         "Helix Code",
         ["Platform API"],
         ["multi_file_refactor"],
-        -40,
+        -110,
         "running",
         "",
     ),
@@ -250,6 +250,7 @@ BASELINES = [
     ("defect-escape-rate", "", "0.14"),
     ("reviewer-load", "", "38"),
     ("feature-throughput", "", "19.5"),
+    ("prs-per-engineer-month", "", "5.5"),
 ]
 
 
@@ -355,9 +356,10 @@ def seed_measurements(users: dict[str, User]) -> int:
         end = start + timedelta(days=6)
         for metric, tier, value in (
             ("reviewer-load", "", curve[min(week, len(curve) - 1)]),
-            ("cycle-time", "standard", str(31.5 - week * 0.8)),
+            ("cycle-time", "standard", str(max(31.5 - week * 0.3, 28.5))),
             ("defect-escape-rate", "", "0.13"),
             ("feature-throughput", "", str(19.5 + week * 0.4)),
+            ("prs-per-engineer-month", "", "6"),
         ):
             rows.append(
                 {
@@ -374,3 +376,68 @@ def seed_measurements(users: dict[str, User]) -> int:
         measurements_ingest(rows=rows, actor=users["platform"])
     checkpoints_evaluate_due()
     return len(rows)
+
+
+def seed_finance(users: dict[str, User]) -> int:
+    """A rate card, six months of spend on the running pilot, and one signed hold review."""
+    from governance.finance import quarter_of
+    from governance.models import Pilot, QuarterlyReview, RateCard
+    from governance.services import finance as fs
+
+    pilot = Pilot.objects.filter(status="running").order_by("pk").first()
+    if pilot is None or QuarterlyReview.objects.exists():
+        return 0
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    RateCard.objects.get_or_create(
+        currency="USD",
+        effective_from=this_month.replace(year=this_month.year - 1),
+        defaults={
+            "loaded_hourly_rate": Decimal("118"),
+            "senior_hourly_rate": Decimal("165"),
+            "note": "Demo rates: fully loaded engineer and senior reviewer hours.",
+            "recorded_by": users["finance"],
+        },
+    )
+    vendor = pilot.offering.vendor
+    months = []
+    month = this_month
+    for _ in range(6):
+        months.append(month)
+        month = (month - timedelta(days=1)).replace(day=1)
+    rows = 0
+    for index, month in enumerate(reversed(months)):
+        amounts = {
+            "seats": Decimal("2280"),
+            "inference_fast": Decimal("310") + 15 * index,
+            "inference_standard": Decimal("940") + 40 * index,
+            "inference_heavy": Decimal("1650") + 60 * index,
+            "compliance": Decimal("400"),
+        }
+        if index == 0:
+            amounts["integration"] = Decimal("18000")
+            amounts["training"] = Decimal("4500")
+        for category, amount in amounts.items():
+            fs.spend_record(
+                actor=users["finance"],
+                month=month,
+                amount=amount,
+                scope="pilot",
+                pilot=pilot,
+                vendor=vendor,
+                category=category,
+                reference=f"INV-{month:%Y%m}-{category[:4].upper()}",
+            )
+            rows += 1
+    review = fs.review_decide(
+        actor=users["finance"],
+        quarter=quarter_of(today),
+        scope="pilot",
+        pilot=pilot,
+        decision="hold",
+        rationale="Reviewer load is back below baseline after the J-curve; hold seats and "
+        "decide on expansion at the next checkpoint.",
+        estimates={"other_audited_benefits": Decimal("25000")},
+    )
+    fs.review_sign(review=review, actor=users["finance"], role="finance", decision="approve")
+    return rows

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from governance.choices import Decision, Workflow
+from governance.choices import Decision, ReviewDecision, Workflow
 from governance.models import Baseline, KillCriterion, Pilot, Team
 from governance.services import pilots as ps
 from vendors.adminkit import ServiceForm
@@ -134,3 +134,55 @@ class SignForm(forms.Form):
     role = forms.CharField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(choices=Decision.choices, initial=Decision.APPROVE)
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(forms.Form):
+    """Finance's quarterly decision, with optional best-case estimates (flagged as such)."""
+
+    decision = forms.ChoiceField(choices=ReviewDecision.choices)
+    seat_delta = forms.IntegerField(
+        initial=0, min_value=-(10**6), max_value=10**6, help_text="Seats added (+) or removed (-)."
+    )
+    budget_delta = forms.DecimalField(
+        initial=0, max_digits=14, decimal_places=2, help_text="Annual budget change."
+    )
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    est_engineers = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=18,
+        decimal_places=2,
+        label="Best case: engineers (estimate)",
+    )
+    est_cycle_time_saving_hours = forms.DecimalField(
+        required=False,
+        max_digits=18,
+        decimal_places=4,
+        label="Best case: cycle-time saving per PR, hours (estimate)",
+    )
+    est_other_audited_benefits = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=18,
+        decimal_places=2,
+        label="Best case: other benefits (estimate)",
+    )
+
+    def service_kwargs(self) -> dict:
+        """The decision fields and the estimates dict the review services take."""
+        data = self.cleaned_data
+        estimates = {
+            name[4:]: value
+            for name, value in data.items()
+            if name.startswith("est_") and value is not None
+        }
+        fields = {k: v for k, v in data.items() if not k.startswith("est_") and k != "reason"}
+        return {**fields, "estimates": estimates or None}
+
+
+class SupersedeForm(DecisionForm):
+    """A correction of a signed review: the new decision and why the old one was wrong."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Why the signed review is corrected"
+    )

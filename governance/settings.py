@@ -195,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoutingTierEnum": "vendors.choices.RoutingTier",
         "ComplexityTierEnum": "governance.choices.Tier",
+        "SignOffDecisionEnum": "governance.choices.Decision",
+        "ReviewDecisionEnum": "governance.choices.ReviewDecision",
+        "SpendScopeEnum": "governance.choices.SpendScope",
+        "ReviewScopeEnum": "governance.choices.ReviewScope",
     },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from governance import pilot_views, views
+from governance import finance_views, pilot_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,15 @@ urlpatterns = [
     path("pilots/<int:pk>/sign/", pilot_views.pilot_sign, name="pilot-sign"),
     path("pilots/<int:pk>/evaluate/", pilot_views.pilot_evaluate, name="pilot-evaluate"),
     path("notifications/", pilot_views.notification_list, name="notifications"),
+    path("finance/", finance_views.finance_home, name="finance"),
+    path("finance/decide/", finance_views.review_decide_page, name="review-decide"),
+    path("finance/reviews/<int:pk>/", finance_views.review_page, name="review-page"),
+    path("finance/reviews/<int:pk>/sign/", finance_views.review_sign_page, name="review-sign"),
+    path(
+        "finance/reviews/<int:pk>/supersede/",
+        finance_views.review_supersede_page,
+        name="review-supersede",
+    ),
     path("pilots/<int:pk>/<slug:step>/", pilot_views.pilot_step, name="pilot-step"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendors/", include("vendors.urls")),

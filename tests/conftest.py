@@ -75,7 +75,12 @@ def persona(db):
     """Make (or fetch) the user named after a role, e.g. persona("security")."""
 
     def make(role: str):
-        return UserFactory(username=role, role=role)
+        # Fetch before making: the factory's get_or_create would set a new password on the
+        # existing user and log out every client already signed in as them.
+        from django.contrib.auth import get_user_model
+
+        existing = get_user_model().objects.filter(username=role).first()
+        return existing or UserFactory(username=role, role=role)
 
     return make
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from governance.api import measurements, pilots, views
+from governance.api import finance, measurements, pilots, views
 
 router = SimpleRouter()
 router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
@@ -17,6 +17,8 @@ router.register("kill-criteria", pilots.KillCriterionViewSet, basename="kill-cri
 router.register("measurements", measurements.MeasurementViewSet, basename="measurement")
 router.register("evaluations", measurements.EvaluationViewSet, basename="evaluation")
 router.register("notifications", measurements.NotificationViewSet, basename="notification")
+router.register("spend", finance.SpendViewSet, basename="spend")
+router.register("reviews", finance.ReviewViewSet, basename="review")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),
@@ -34,6 +36,9 @@ urlpatterns = [
         views.ShortlistPublishView.as_view(),
         name="shortlist-publish",
     ),
+    path("roi/calculate/", finance.RoiCalculateView.as_view(), name="roi-calculate"),
+    path("roi/tier-cost/", finance.TierCostView.as_view(), name="roi-tier-cost"),
+    path("roi/scope/", finance.ScopeRoiView.as_view(), name="roi-scope"),
     path("", include("vendors.api.urls")),
     *router.urls,
 ]

@@ -86,9 +86,16 @@ def spend_record(
     require(actor, "governance.add_spend")
     fields = {"amount": amount, "currency": currency, "source": source, "reference": reference}
     candidate = Spend(
-        month=month, scope=scope, vendor=vendor, category=category, pilot=pilot, team=team,
-        offering=offering, recorded_by=actor, **fields,
-    )  # fmt: skip
+        month=month,
+        scope=scope,
+        vendor=vendor,
+        category=category,
+        pilot=pilot,
+        team=team,
+        offering=offering,
+        recorded_by=actor,
+        **fields,
+    )
     candidate.full_clean(validate_constraints=False)
     validate_checks(candidate)
     existing = Spend.objects.select_for_update().filter(**_spend_key(candidate)).first()
@@ -173,10 +180,17 @@ def spend_import(*, rows: list[dict], actor: Any, dry_run: bool = False) -> int:
             errors[f"{prefix}.{bad}"] = f"Row {index}: unknown {bad} {row.get(bad)!r}."
             continue
         candidate = Spend(
-            month=month, amount=amount, currency=row.get("currency") or "USD", scope=scope,
-            vendor=vendor, category=row.get("category", ""), source=Source.IMPORT,
-            reference=row.get("reference", ""), recorded_by=actor, **{field: target},
-        )  # fmt: skip
+            month=month,
+            amount=amount,
+            currency=row.get("currency") or "USD",
+            scope=scope,
+            vendor=vendor,
+            category=row.get("category", ""),
+            source=Source.IMPORT,
+            reference=row.get("reference", ""),
+            recorded_by=actor,
+            **{field: target},
+        )
         try:
             candidate.full_clean(validate_constraints=False)
             validate_checks(candidate)
@@ -199,11 +213,20 @@ def spend_import(*, rows: list[dict], actor: Any, dry_run: bool = False) -> int:
                 **{
                     name: getattr(candidate, name)
                     for name in (
-                        "month", "amount", "currency", "scope", "vendor", "category", "pilot",
-                        "team", "offering", "source", "reference",
+                        "month",
+                        "amount",
+                        "currency",
+                        "scope",
+                        "vendor",
+                        "category",
+                        "pilot",
+                        "team",
+                        "offering",
+                        "source",
+                        "reference",
                     )
                 },
-            )  # fmt: skip
+            )
     return len(candidates)
 
 
@@ -320,10 +343,17 @@ def review_decide(
     _check_subject(scope, pilot, offering)
     _check_seats(decision, seat_delta)
     review = QuarterlyReview(
-        quarter=quarter, scope=scope, pilot=pilot, offering=offering, decision=decision,
-        seat_delta=seat_delta, budget_delta=budget_delta, currency=currency,
-        rationale=(rationale or "").strip(), decided_by=actor,
-    )  # fmt: skip
+        quarter=quarter,
+        scope=scope,
+        pilot=pilot,
+        offering=offering,
+        decision=decision,
+        seat_delta=seat_delta,
+        budget_delta=budget_delta,
+        currency=currency,
+        rationale=(rationale or "").strip(),
+        decided_by=actor,
+    )
     review.full_clean(exclude={"snapshot", "decided_at"}, validate_constraints=False)
     _freeze(review, estimates)
     return _save_new(review)
@@ -439,11 +469,19 @@ def review_supersede(
         subject_field="review",
     )
     correction = QuarterlyReview(
-        quarter=review.quarter, scope=review.scope, pilot=review.pilot, offering=review.offering,
-        decision=decision, seat_delta=seat_delta, budget_delta=budget_delta,
-        currency=review.currency, rationale=(rationale or "").strip(), decided_by=actor,
-        supersedes=review, supersede_reason=reason.strip(),
-    )  # fmt: skip
+        quarter=review.quarter,
+        scope=review.scope,
+        pilot=review.pilot,
+        offering=review.offering,
+        decision=decision,
+        seat_delta=seat_delta,
+        budget_delta=budget_delta,
+        currency=review.currency,
+        rationale=(rationale or "").strip(),
+        decided_by=actor,
+        supersedes=review,
+        supersede_reason=reason.strip(),
+    )
     correction.full_clean(exclude={"snapshot", "decided_at"}, validate_constraints=False)
     _freeze(correction, estimates)
     return _save_new(correction)

@@ -92,8 +92,14 @@ def test_spend_import_is_all_or_nothing(running_pilot, finance):
 
 def test_spend_import_names_unknown_targets_and_repeats(running_pilot, finance):
     slug = running_pilot.offering.vendor.slug
-    row = {"month": "2027-03", "amount": "5", "scope": "pilot", "pilot": "999999",
-           "vendor": slug, "category": "seats"}  # fmt: skip
+    row = {
+        "month": "2027-03",
+        "amount": "5",
+        "scope": "pilot",
+        "pilot": "999999",
+        "vendor": slug,
+        "category": "seats",
+    }
     ok = {**row, "pilot": str(running_pilot.pk)}
     with pytest.raises(DomainError) as error:
         fs.spend_import(rows=[row, ok, ok], actor=finance)
@@ -274,8 +280,13 @@ def test_a_signed_review_cannot_change_through_a_model_save(decide, finance):
 
 def test_revising_before_signing_makes_the_signature_stale(decide, finance):
     review = decide()
-    fs.review_sign(review=review, actor=finance, role="finance", decision="reject",
-                   comment="Seat count missing.")  # fmt: skip
+    fs.review_sign(
+        review=review,
+        actor=finance,
+        role="finance",
+        decision="reject",
+        comment="Seat count missing.",
+    )
     review = fs.review_update(review=review, actor=finance, rationale="Hold at current seats.")
     assert review.status == "decided"
     review = fs.review_sign(review=review, actor=finance, role="finance", decision="approve")
@@ -304,12 +315,14 @@ def test_supersede_keeps_both_and_links_them(decide, finance):
 def test_supersede_needs_a_reason_and_a_signed_review(decide, finance):
     review = decide()
     with pytest.raises(DomainError, match="Only a signed review"):
-        fs.review_supersede(review=review, actor=finance, reason="x", decision="hold",
-                            rationale="y")  # fmt: skip
+        fs.review_supersede(
+            review=review, actor=finance, reason="x", decision="hold", rationale="y"
+        )
     fs.review_sign(review=review, actor=finance, role="finance", decision="approve")
     with pytest.raises(DomainError, match="why"):
-        fs.review_supersede(review=review, actor=finance, reason=" ", decision="hold",
-                            rationale="y")  # fmt: skip
+        fs.review_supersede(
+            review=review, actor=finance, reason=" ", decision="hold", rationale="y"
+        )
 
 
 def test_signoffs_cover_the_snapshot(decide, finance):
@@ -321,9 +334,13 @@ def test_signoffs_cover_the_snapshot(decide, finance):
 
 def test_program_review_kill_closes_every_open_pilot(ledger, finance, rates, as_of):
     review = fs.review_decide(
-        actor=finance, quarter="2027-Q2", scope="program", offering=ledger.offering,
-        decision="kill", rationale="The offering does not pay for itself.",
-    )  # fmt: skip
+        actor=finance,
+        quarter="2027-Q2",
+        scope="program",
+        offering=ledger.offering,
+        decision="kill",
+        rationale="The offering does not pay for itself.",
+    )
     assert review.snapshot["pilots"][0]["id"] == ledger.pk
     fs.review_sign(review=review, actor=finance, role="finance", decision="approve")
     ledger.refresh_from_db()
@@ -332,9 +349,14 @@ def test_program_review_kill_closes_every_open_pilot(ledger, finance, rates, as_
 
 def test_program_expand_records_the_seat_change(ledger, finance, rates, as_of):
     review = fs.review_decide(
-        actor=finance, quarter="2027-Q2", scope="program", offering=ledger.offering,
-        decision="expand", seat_delta=25, rationale="Add the platform team.",
-    )  # fmt: skip
+        actor=finance,
+        quarter="2027-Q2",
+        scope="program",
+        offering=ledger.offering,
+        decision="expand",
+        seat_delta=25,
+        rationale="Add the platform team.",
+    )
     review = fs.review_sign(review=review, actor=finance, role="finance", decision="approve")
     assert "now +25" in review.effect
     assert finance_seats(ledger.offering) == 25
@@ -379,9 +401,13 @@ def test_two_finance_users_deciding_at_once_one_wins_one_gets_a_conflict(
         try:
             barrier.wait()
             fs.review_decide(
-                actor=user, quarter="2027-Q2", scope="pilot", pilot=ledger, decision=decision,
+                actor=user,
+                quarter="2027-Q2",
+                scope="pilot",
+                pilot=ledger,
+                decision=decision,
                 rationale=f"{user} decides {decision}.",
-            )  # fmt: skip
+            )
             outcomes.append("ok")
         except ConflictError as error:
             outcomes.append(error.messages[0])

@@ -43,3 +43,17 @@ def test_it_takes_the_password_from_the_environment_setting(settings):
     settings.TOLLGATE_DEMO_PASSWORD = "from-env-pass"
     call_command("seed_demo")
     assert authenticate(username="legal", password="from-env-pass") is not None
+
+
+@pytest.mark.django_db
+def test_it_seeds_six_months_of_spend_and_one_signed_review():
+    from governance.models import QuarterlyReview, Spend
+
+    call_command("seed_demo", password="demo-pass-1")
+    call_command("seed_demo")
+    assert Spend.objects.dates("month", "month").count() == 6
+    review = QuarterlyReview.objects.get()
+    assert review.status == "signed"
+    outputs = review.snapshot["roi"]["audited"]["outputs"]
+    assert outputs["net_roi"] is not None
+    assert review.snapshot["roi"]["problems"] == []

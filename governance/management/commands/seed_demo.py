@@ -9,7 +9,13 @@ from django.db import transaction
 
 from governance.audit import acting_as
 from governance.choices import Role
-from governance.demo import seed_measurements, seed_pilots, seed_shortlist, seed_vendors
+from governance.demo import (
+    seed_finance,
+    seed_measurements,
+    seed_pilots,
+    seed_shortlist,
+    seed_vendors,
+)
 
 
 class Command(BaseCommand):
@@ -59,6 +65,9 @@ class Command(BaseCommand):
         rows = seed_measurements(users)
         if rows:
             self.stdout.write(f"Recorded {rows} demo measurements.")
+        spend = seed_finance(users)
+        if spend:
+            self.stdout.write(f"Recorded {spend} demo spend rows and one signed quarterly review.")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")

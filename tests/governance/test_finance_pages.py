@@ -1,0 +1,138 @@
+"""Finance pages: reviews due, the decide page (snapshot first), sign and supersede."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from governance.models import QuarterlyReview
+
+
+@pytest.fixture
+def signed_in(client):
+    def run(user):
+        # A fresh copy: the persona object may predate a password change by a fixture.
+        client.force_login(get_user_model().objects.get(pk=user.pk))
+        return client
+
+    return run
+
+
+def test_finance_home_lists_what_is_due_and_reviews_by_quarter(signed_in, finance, decide):
+    review = decide()
+    page = signed_in(finance).get("/finance/?quarter=2027-Q2")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Reviews due in 2027-Q2" in html
+    assert f"program {review.pilot.offering}" in html  # the program is still due
+    assert f"/finance/reviews/{review.pk}/" in html
+
+
+def test_decide_page_shows_the_snapshot_before_the_form(signed_in, finance, ledger, rates, as_of):
+    page = signed_in(finance).get(f"/finance/decide/?scope=pilot&id={ledger.pk}&quarter=2027-Q2")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.index('id="roi"') < html.index('id="metrics"') < html.index('id="decide"')
+    assert "1.1000" in html  # audited net ROI
+    assert 'id="sensitivity"' in html
+
+
+def test_deciding_on_the_page_creates_the_review(signed_in, finance, ledger, rates, as_of):
+    client = signed_in(finance)
+    response = client.post(
+        "/finance/decide/",
+        {
+            "scope": "pilot",
+            "id": ledger.pk,
+            "quarter": "2027-Q2",
+            "decision": "hold",
+            "seat_delta": 0,
+            "budget_delta": "0",
+            "rationale": "Hold.",
+            "est_other_audited_benefits": "1000",
+        },
+    )
+    review = QuarterlyReview.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/finance/reviews/{review.pk}/"
+    assert review.snapshot["roi"]["best"]["estimates"] == ["other_audited_benefits"]
+
+
+def test_a_refused_decision_is_shown_on_the_form(signed_in, finance, decide):
+    review = decide()
+    response = signed_in(finance).post(
+        "/finance/decide/",
+        {
+            "scope": "pilot",
+            "id": review.pilot_id,
+            "quarter": "2027-Q2",
+            "decision": "kill",
+            "seat_delta": 0,
+            "budget_delta": "0",
+            "rationale": "Kill.",
+        },
+    )
+    assert response.status_code == 400
+    assert "already has a live review" in response.content.decode()
+
+
+def test_sign_and_supersede_on_the_review_page(signed_in, finance, decide):
+    review = decide()
+    client = signed_in(finance)
+    page = client.get(f"/finance/reviews/{review.pk}/").content.decode()
+    assert "Sign as finance" in page
+    client.post(f"/finance/reviews/{review.pk}/sign/", {"role": "finance", "decision": "approve"})
+    review.refresh_from_db()
+    assert review.status == "signed"
+    page = client.get(f"/finance/reviews/{review.pk}/").content.decode()
+    assert "Correct this signed review" in page
+    response = client.post(
+        f"/finance/reviews/{review.pk}/supersede/",
+        {
+            "reason": "Wrong seats.",
+            "decision": "contract",
+            "seat_delta": -2,
+            "budget_delta": "0",
+            "rationale": "Contract.",
+        },
+    )
+    correction = QuarterlyReview.objects.exclude(pk=review.pk).get()
+    assert response["Location"] == f"/finance/reviews/{correction.pk}/"
+    old = client.get(f"/finance/reviews/{review.pk}/").content.decode()
+    assert f'Superseded</strong> by <a href="/finance/reviews/{correction.pk}/"' in old
+
+
+def test_user_text_is_escaped(signed_in, finance, decide):
+    review = decide(rationale="<script>alert(1)</script>")
+    html = signed_in(finance).get(f"/finance/reviews/{review.pk}/").content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "url"),
+    [
+        ("nobody", "get", "/finance/"),
+        ("ai_pm", "get", "/finance/decide/?scope=pilot&id={pilot}"),
+        ("security", "post", "/finance/decide/"),
+        ("nobody", "get", "/finance/reviews/{review}/"),
+        ("security", "post", "/finance/reviews/{review}/supersede/"),
+    ],
+)
+def test_finance_pages_refuse_roles_without_access(
+    signed_in, persona, nobody, decide, role, method, url
+):
+    review = decide()
+    user = nobody if role == "nobody" else persona(role)
+    client = signed_in(user)
+    target = url.format(pilot=review.pilot_id, review=review.pk)
+    response = getattr(client, method)(target, {"scope": "pilot", "id": review.pilot_id})
+    assert response.status_code == 403
+
+
+def test_a_pm_cannot_sign_as_finance_on_the_page(signed_in, ai_pm, decide):
+    review = decide()
+    client = signed_in(ai_pm)
+    response = client.post(
+        f"/finance/reviews/{review.pk}/sign/", {"role": "finance", "decision": "approve"}
+    )
+    assert response.status_code == 403
+    assert QuarterlyReview.objects.get(pk=review.pk).status == "decided"
