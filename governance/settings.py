@@ -161,6 +161,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.evaluate_due_checkpoints",
         "schedule": crontab(hour=5, minute=20),
     },
+    # Weekly: finance is told which pilots and programs still lack this quarter's review.
+    "reviews-due": {
+        "task": "governance.tasks.notify_reviews_due",
+        "schedule": crontab(day_of_week=1, hour=6, minute=0),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------

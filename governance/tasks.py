@@ -47,3 +47,11 @@ def evaluate_checkpoint(self, pilot_id: int, checkpoint_day: int) -> dict:
         "hostname": self.request.hostname or "",
         "kill_recommended": record.kill_recommended,
     }
+
+
+@shared_task(acks_late=True)
+def notify_reviews_due() -> int:
+    """Weekly: tell finance which pilots and programs still need this quarter's review."""
+    from governance.services.finance import reviews_due_notify
+
+    return reviews_due_notify()

@@ -1,6 +1,6 @@
 """Finance writes: the spend ledger and quarterly expand / hold / contract / kill reviews."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -485,3 +485,36 @@ def review_supersede(
     correction.full_clean(exclude={"snapshot", "decided_at"}, validate_constraints=False)
     _freeze(correction, estimates)
     return _save_new(correction)
+
+
+def reviews_due_notify(*, today: date | None = None) -> int:
+    """Notify finance of the quarter's missing reviews; one notification per quarter and week."""
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    from governance.choices import NotificationKind
+    from governance.models import Notification
+    from governance.services.notifications import notify
+
+    today = today or timezone.localdate()
+    quarter = finance.quarter_of(today)
+    due = finance.reviews_due(quarter=quarter)
+    if not due:
+        return 0
+    title = f"{len(due)} quarterly review(s) due for {quarter}"
+    week_start = timezone.now() - timedelta(days=6)
+    if Notification.objects.filter(
+        kind=NotificationKind.REVIEW_DUE, title=title, created_at__gte=week_start
+    ).exists():
+        return 0  # a rerun of the weekly task says nothing new
+    _, end = finance.quarter_bounds(quarter)
+    body = f"Decide before {end}: " + "; ".join(d["label"] for d in due[:20])
+    if len(due) > 20:
+        body += f"; and {len(due) - 20} more"
+    return notify(
+        users=User.objects.filter(groups__name="finance", is_active=True),
+        kind=NotificationKind.REVIEW_DUE,
+        title=title,
+        body=body,
+        link=reverse("finance") + f"?quarter={quarter}",
+    )

@@ -426,3 +426,14 @@ def test_two_finance_users_deciding_at_once_one_wins_one_gets_a_conflict(
     assert outcomes.count("ok") == 1
     assert any("already has a live review" in o for o in outcomes)
     assert QuarterlyReview.objects.filter(quarter="2027-Q2").count() == 1
+
+
+def test_finance_is_told_which_reviews_are_due_once_a_week(ledger, finance, as_of):
+    from governance.models import Notification
+    from governance.tasks import notify_reviews_due
+
+    assert notify_reviews_due.delay().get() == 1
+    note = Notification.objects.get(user=finance, kind="review_due")
+    assert note.title == "2 quarterly review(s) due for 2027-Q2"
+    assert ledger.title in note.body
+    assert fs.reviews_due_notify() == 0  # the same week: nothing new
