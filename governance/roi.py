@@ -32,6 +32,8 @@ TIERS = ("fast", "standard", "heavy")
 # The sensitivity grid the design card asks for: token prices and heavy-tier share.
 PRICE_CHANGES_PCT = (-50, -25, 0, 50, 100)
 HEAVY_SHIFT_POINTS = (-10, 0, 10)
+# Beyond any plausible enterprise figure: refusing it keeps every result exactly representable.
+LIMIT = Decimal(10) ** 15
 NO_PAYBACK = "No payback: monthly net savings are not positive, so the costs are never recovered."
 
 
@@ -71,8 +73,12 @@ class RoiInputs:
                 errors[f.name] = "A finite decimal number is required."
             elif f.name not in self.SIGNED and value < 0:
                 errors[f.name] = "Cannot be negative."
-        if "annual_ai_spend" not in errors and self.annual_ai_spend <= 0:
-            errors["annual_ai_spend"] = "Annual AI spend must be above zero (it is the divisor)."
+            elif abs(value) > LIMIT:
+                errors[f.name] = f"Must be within ±{LIMIT:,.0f}."
+        if "annual_ai_spend" not in errors and self.annual_ai_spend < CENT:
+            errors["annual_ai_spend"] = (
+                "Annual AI spend must be at least 0.01 (it is the divisor of the multiple)."
+            )
         if not (isinstance(self.currency, str) and len(self.currency) == 3):
             errors["currency"] = "Give a three-letter ISO currency code."
         if errors:
@@ -126,7 +132,9 @@ class RoiResult:
             step = MONTH
         else:  # volumes and hours: two places keep fractional PR counts honest
             step = CENT
-        return value.quantize(step, rounding=ROUND_HALF_EVEN)
+        with localcontext() as ctx:
+            ctx.prec = 80  # room for the largest products of bounded inputs
+            return value.quantize(step, rounding=ROUND_HALF_EVEN)
 
     def as_dict(self) -> dict:
         """Outputs as strings (never floats), with the currency and the payback note."""
@@ -144,7 +152,7 @@ def _text(value: Decimal | None) -> str | None:
 def calculate(inputs: RoiInputs) -> RoiResult:
     """Apply the formulas to the inputs; exact arithmetic, rounding left to the caller."""
     with localcontext() as ctx:
-        ctx.prec = 40  # enough that the exact intermediates never round
+        ctx.prec = 80  # enough that the exact intermediates of bounded inputs never round
         i = inputs
         annual_pr_volume = i.prs_per_engineer_month * 12 * i.engineers
         hours_saved = i.cycle_time_saving_hours * annual_pr_volume
@@ -242,27 +250,39 @@ def sensitivity(
 
     Only the inference part of annual AI spend moves; seats, compliance and the rest stay.
     """
-    rows = []
-    base_inference = split.inference_total
-    for pct in price_changes:
-        cells = []
-        for shift in heavy_shifts:
-            inference, note = inference_after(split, price_change_pct=pct, heavy_shift_points=shift)
-            spend = inputs.annual_ai_spend - base_inference + inference
-            cell = {"heavy_shift_points": shift, "note": note}
-            if spend <= 0:
-                cell.update(net_roi=None, payback_months=None, annual_ai_spend="0.00")
-                cell["note"] = "no spend left to divide by"
-            else:
-                result = calculate(replace(inputs, annual_ai_spend=spend))
-                cell.update(
-                    annual_ai_spend=_text(spend.quantize(CENT)),
-                    net_roi=_text(result.rounded("net_roi")),
-                    payback_months=_text(result.rounded("payback_months")),
-                )
-            cells.append(cell)
-        rows.append({"price_change_pct": pct, "cells": cells})
-    return rows
+    with localcontext() as ctx:
+        ctx.prec = 80  # exact arithmetic on bounded inputs, as in calculate()
+        base_inference = split.inference_total
+        return [
+            {
+                "price_change_pct": pct,
+                "cells": [
+                    _sensitivity_cell(inputs, split, base_inference, pct, shift)
+                    for shift in heavy_shifts
+                ],
+            }
+            for pct in price_changes
+        ]
+
+
+def _sensitivity_cell(
+    inputs: RoiInputs, split: SpendSplit, base_inference: Decimal, pct: int, shift: int
+) -> dict:
+    inference, note = inference_after(split, price_change_pct=pct, heavy_shift_points=shift)
+    spend = inputs.annual_ai_spend - base_inference + inference
+    cell = {"heavy_shift_points": shift, "note": note}
+    try:
+        result = calculate(replace(inputs, annual_ai_spend=spend))
+    except RoiInputError as error:
+        cell.update(net_roi=None, payback_months=None, annual_ai_spend=_text(spend.quantize(CENT)))
+        cell["note"] = error.errors.get("annual_ai_spend", str(error))
+        return cell
+    cell.update(
+        annual_ai_spend=_text(spend.quantize(CENT)),
+        net_roi=_text(result.rounded("net_roi")),
+        payback_months=_text(result.rounded("payback_months")),
+    )
+    return cell
 
 
 # --- routing tiers --------------------------------------------------------------------------
@@ -322,6 +342,12 @@ def tier_cost(prices: Mapping[str, TierPrice], mix: Mapping[str, TierMix]) -> di
         errors["prices.heavy"] = "The all-heavy baseline needs the heavy tier's prices."
     if errors:
         raise RoiInputError(errors)
+    with localcontext() as ctx:
+        ctx.prec = 80  # token counts x prices stay exact whatever their size
+        return _tier_cost(prices, mix)
+
+
+def _tier_cost(prices: Mapping[str, TierPrice], mix: Mapping[str, TierMix]) -> dict:
     per_tier = {t: m.share * request_cost(prices[t], m) for t, m in mix.items() if m.share > 0}
     blended = sum(per_tier.values(), ZERO)
     all_heavy = sum(

@@ -214,3 +214,14 @@ def test_finance_pages_and_api_refuse_service_tokens(client, platform, decide):
     _, key = service_token_create(name="gateway", scopes=["shortlist:read"], actor=platform)
     response = client.get("/api/v1/reviews/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 403
+
+
+def test_implausible_inputs_are_refused_not_a_server_error(api_as, finance):
+    huge = "999999999999.999999"
+    body = {name: huge for name in WORKED_EXAMPLE} | {"annual_ai_spend": "0.000001"}
+    response = api_as(finance).post("/api/v1/roi/calculate/", body, format="json")
+    assert response.status_code == 400
+    assert "annual_ai_spend" in response.json()["details"]
+    body["annual_ai_spend"] = "1"
+    response = api_as(finance).post("/api/v1/roi/calculate/", body, format="json")
+    assert response.status_code == 200  # every result stays exact, however large
