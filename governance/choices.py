@@ -110,3 +110,21 @@ class NotificationKind(models.TextChoices):
     CHECKPOINT_EVALUATED = "checkpoint", "Checkpoint evaluated"
     EXPIRY = "expiry", "Verdict or exception expiring"
     SHORTLIST_SUSPENDED = "shortlist", "Shortlist entry suspended"
+
+
+class PacketKind(models.TextChoices):
+    """What a sign-off packet certifies (one row each in governance.packets.PACKET_KINDS)."""
+
+    ASSESSMENT = "assessment", "Vendor assessment"
+    SHORTLIST = "shortlist", "Shortlist version"
+    PILOT_CHARTER = "pilot_charter", "Pilot charter"
+    CHECKPOINT = "checkpoint", "Checkpoint evaluation"
+
+
+class PacketStatus(models.TextChoices):
+    """Where a packet's rendering stands."""
+
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"

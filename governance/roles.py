@@ -62,6 +62,10 @@ PILOT_READ = {
     "governance.killcriterion": VIEW,
     "governance.signoff": VIEW,
 }
+# Every role may request and read sign-off packets; which packets is narrowed per subject in
+# governance/rules.py (a packet is visible to whoever may view its subject). The auditor
+# only reads and verifies (verifying is a read: it changes nothing).
+PACKETS = {"governance.packet": ("view", "add"), "governance.packettransition": VIEW}
 PILOT_SIGNER = {
     **PILOT_READ,
     "governance.signoff": ("view", "add"),
@@ -83,13 +87,15 @@ REVIEWER = {
 
 ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
     Role.SECURITY: {
+        **PACKETS,
         **PILOT_SIGNER,
         **REVIEWER,
         # Risk acceptances are security's call.
         "vendors.riskexception": EDIT,
     },
-    Role.LEGAL: {**PILOT_SIGNER, **REVIEWER},
+    Role.LEGAL: {**PACKETS, **PILOT_SIGNER, **REVIEWER},
     Role.AI_PM: {
+        **PACKETS,
         **REGISTRY_READ,
         **REVIEW_STATUS_READ,
         **PILOT_READ,
@@ -100,8 +106,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.measurement": EDIT,
         "governance.checkpointevaluation": ("view", "add"),
     },
-    Role.FINANCE: {**REGISTRY_READ, **REVIEW_STATUS_READ, **PILOT_SIGNER},
+    Role.FINANCE: {**PACKETS, **REGISTRY_READ, **REVIEW_STATUS_READ, **PILOT_SIGNER},
     Role.PLATFORM: {
+        **PACKETS,
         **REGISTRY_READ,
         **PILOT_READ,
         "vendors.vendor": EDIT,

@@ -7,6 +7,7 @@ from governance.models.measurements import (
     Notification,
 )
 from governance.models.ops import WorkerHeartbeat
+from governance.models.packets import Packet, PacketTransition
 from governance.models.pilots import (
     Baseline,
     KillCriterion,
@@ -26,6 +27,8 @@ __all__ = [
     "Measurement",
     "Metric",
     "Notification",
+    "Packet",
+    "PacketTransition",
     "Pilot",
     "PilotTransition",
     "ServiceToken",
