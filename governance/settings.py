@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoutingTierEnum": "vendors.choices.RoutingTier",
         "ComplexityTierEnum": "governance.choices.Tier",
+        "PacketKindEnum": "governance.choices.PacketKind",
     },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

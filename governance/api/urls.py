@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from governance.api import measurements, pilots, views
+from governance.api import measurements, packets, pilots, views
 
 router = SimpleRouter()
 router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
@@ -17,6 +17,7 @@ router.register("kill-criteria", pilots.KillCriterionViewSet, basename="kill-cri
 router.register("measurements", measurements.MeasurementViewSet, basename="measurement")
 router.register("evaluations", measurements.EvaluationViewSet, basename="evaluation")
 router.register("notifications", measurements.NotificationViewSet, basename="notification")
+router.register("packets", packets.PacketViewSet, basename="packet")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),
@@ -34,6 +35,7 @@ urlpatterns = [
         views.ShortlistPublishView.as_view(),
         name="shortlist-publish",
     ),
+    path("packets/verify/", packets.PacketVerifyView.as_view(), name="packet-verify"),
     path("", include("vendors.api.urls")),
     *router.urls,
 ]

@@ -319,9 +319,10 @@ def test_every_api_route_has_a_forbidden_access_row():
     from django.urls import get_resolver
 
     from tests.governance.test_anonymous import _concrete, _walk
+    from tests.governance.test_packet_api import PACKET_FORBIDDEN
     from tests.governance.test_pilot_pages_api import PILOT_FORBIDDEN
 
-    covered = {_shape(url) for _, _, url, _ in FORBIDDEN + PILOT_FORBIDDEN}
+    covered = {_shape(url) for _, _, url, _ in FORBIDDEN + PILOT_FORBIDDEN + PACKET_FORBIDDEN}
     routes = {
         _shape(_concrete(route))
         for route in _walk(get_resolver().url_patterns)
