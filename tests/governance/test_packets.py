@@ -340,3 +340,19 @@ def test_the_database_refuses_to_change_a_ready_packet(chain):
         Packet.objects.filter(pk=chain[0].pk).update(sha256="0" * 64)
     chain[0].refresh_from_db()
     assert chain[0].sha256 != "0" * 64
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_worker_renders_a_packet_once(celery_worker_available, published, security):
+    from governance.tasks import render_packet
+
+    # transaction=True: the request's on_commit queues the task to the worker at once.
+    packet = packet_request(kind="shortlist", subject_id=published.pk, actor=security)
+    # A second delivery of the same packet (what a retry or redelivery looks like).
+    payload = render_packet.delay(packet.pk).get(timeout=120)
+    assert payload["hostname"]  # the worker's node name: it ran in another process
+    packet.refresh_from_db()
+    assert (packet.status, packet.sequence, len(packet.sha256)) == ("ready", 1, 64)
+    assert packet.page_count >= 1
+    assert Packet.objects.filter(kind="shortlist", status="ready").count() == 1

@@ -9,7 +9,13 @@ from django.db import transaction
 
 from governance.audit import acting_as
 from governance.choices import Role
-from governance.demo import seed_measurements, seed_pilots, seed_shortlist, seed_vendors
+from governance.demo import (
+    seed_measurements,
+    seed_packets,
+    seed_pilots,
+    seed_shortlist,
+    seed_vendors,
+)
 
 
 class Command(BaseCommand):
@@ -59,6 +65,9 @@ class Command(BaseCommand):
         rows = seed_measurements(users)
         if rows:
             self.stdout.write(f"Recorded {rows} demo measurements.")
+        packets = seed_packets(users)
+        if packets:
+            self.stdout.write(f"Sign-off packets: {', '.join(packets)}")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")
