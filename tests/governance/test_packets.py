@@ -146,7 +146,7 @@ def test_a_genuine_file_verifies_and_says_what_it_certifies(chain):
     assert result.message == (
         f"This file is packet #{chain[1].pk} (link 2 of the chain); the chain up to it is intact."
     )
-    assert "Shortlist version #1" in result.certifies
+    assert f"Shortlist version #{chain[1].subject_id} " in result.certifies
     assert "Published: version 1 with 3 providers" in result.certifies
 
 
