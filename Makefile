@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint migrations-check schema worker beat bench clean
+.PHONY: install run test lint migrations-check schema worker beat bench bench-packets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ beat: install
 ## Benchmarks (ratios, not timings): measurement ingest via the API against PostgreSQL COPY.
 bench: install
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),10000)
+
+## A ~20-page packet through the render service against WeasyPrint on the same HTML.
+bench-packets: install
+	$(BIN)/python bench/packets.py --items $(or $(ITEMS),110) --repeat $(or $(REPEAT),3)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from governance.choices import Decision, Source, SubjectKind, TokenScope
+from governance.choices import Decision, PacketKind, Source, SubjectKind, TokenScope
 from governance.csvimport import MEASUREMENT_COLUMNS, CsvFormatError, read_rows
 from governance.models import (
     Baseline,
@@ -16,6 +16,8 @@ from governance.models import (
     KillCriterion,
     Measurement,
     Metric,
+    Packet,
+    PacketTransition,
     Pilot,
     PilotTransition,
     QuarterlyReview,
@@ -29,6 +31,7 @@ from governance.models import (
 )
 from governance.services import finance as fs
 from governance.services.measurements import measurements_ingest
+from governance.services.packets import packet_request, packet_retry
 from governance.services.pilots import BASELINE_COLUMNS, baselines_import, pilot_approve
 from governance.services.signoffs import (
     assessment_approve,
@@ -111,11 +114,33 @@ class SignOffAdminMixin:
         run_action(self, request, queryset, sign, "Signed")
 
 
-class GovernedAssessmentAdmin(SignOffAdminMixin, AssessmentAdmin):
+class PacketRequestAdminMixin:
+    """Adds a "request a sign-off packet" action to a subject's admin."""
+
+    packet_kind: str
+
+    @admin.action(description="Request a sign-off packet", permissions=["request_packet"])
+    def request_packet(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda subject: packet_request(
+                kind=self.packet_kind, subject_id=subject.pk, actor=request.user
+            ),
+            "Packets requested (see Packets)",
+        )
+
+    def has_request_packet_permission(self, request) -> bool:
+        return request.user.has_perm("governance.add_packet")
+
+
+class GovernedAssessmentAdmin(PacketRequestAdminMixin, SignOffAdminMixin, AssessmentAdmin):
     """The vendors' assessment admin plus sign-offs and approval (which live in governance)."""
 
     subject_kind = SubjectKind.ASSESSMENT
-    actions = ["sign_approve", "approve", *AssessmentAdmin.actions]
+    packet_kind = PacketKind.ASSESSMENT
+    actions = ["sign_approve", "approve", *AssessmentAdmin.actions, "request_packet"]
 
     def approval_context(self, request, assessment: Assessment) -> dict:
         context = super().approval_context(request, assessment)
@@ -136,11 +161,12 @@ class GovernedAssessmentAdmin(SignOffAdminMixin, AssessmentAdmin):
         )
 
 
-class GovernedShortlistAdmin(SignOffAdminMixin, ShortlistVersionAdmin):
+class GovernedShortlistAdmin(PacketRequestAdminMixin, SignOffAdminMixin, ShortlistVersionAdmin):
     """The shortlist admin plus sign-offs and publishing."""
 
     subject_kind = SubjectKind.SHORTLIST
-    actions = ["sign_approve", "publish"]
+    packet_kind = PacketKind.SHORTLIST
+    actions = ["sign_approve", "publish", "request_packet"]
 
     def publish_context(self, request, version: ShortlistVersion) -> dict:
         context = super().publish_context(request, version)
@@ -287,10 +313,11 @@ class PilotHistoryInline(HistoryInline):
 
 
 @admin.register(Pilot)
-class PilotAdmin(SignOffAdminMixin, admin.ModelAdmin):
+class PilotAdmin(PacketRequestAdminMixin, SignOffAdminMixin, admin.ModelAdmin):
     """Pilots (edited on the pilot pages, where every gate is explained)."""
 
     subject_kind = SubjectKind.PILOT
+    packet_kind = PacketKind.PILOT_CHARTER
     list_display = (
         "title",
         "owner",
@@ -305,7 +332,7 @@ class PilotAdmin(SignOffAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in Pilot._meta.fields] + ["teams_list", "page"]
     exclude = ("teams",)
     inlines = [BaselineInline, KillCriterionInline, PilotHistoryInline]
-    actions = ["sign_approve", "approve"]
+    actions = ["sign_approve", "approve", "request_packet"]
 
     def has_add_permission(self, request) -> bool:
         return False  # registered on the pilot pages
@@ -474,9 +501,11 @@ class CriterionResultInline(ReadOnlyInline):
 
 
 @admin.register(CheckpointEvaluation)
-class CheckpointEvaluationAdmin(admin.ModelAdmin):
+class CheckpointEvaluationAdmin(PacketRequestAdminMixin, admin.ModelAdmin):
     """Checkpoint evaluations: computed, never edited."""
 
+    packet_kind = PacketKind.CHECKPOINT
+    actions = ["request_packet"]
     list_display = ("pilot", "checkpoint_day", "window_end", "kill_recommended", "evaluated_at")
     list_filter = ("kill_recommended",)
     readonly_fields = (
@@ -627,3 +656,59 @@ class QuarterlyReviewAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # decisions are records: corrected by superseding, never deleted
+
+
+# --- packets ------------------------------------------------------------------------------------
+
+
+class PacketHistoryInline(HistoryInline):
+    model = PacketTransition
+
+
+@admin.register(Packet)
+class PacketAdmin(admin.ModelAdmin):
+    """Packets: requested from their subject's admin or page; read-only here, ready ones forever."""
+
+    list_display = (
+        "id",
+        "kind",
+        "subject_label",
+        "status",
+        "requested_by",
+        "requested_at",
+        "sequence",
+        "page_count",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("subject_label", "sha256", "summary")
+    # The file is reached through the packet page's audited download, never a media URL.
+    exclude = ("file",)
+    readonly_fields = [f.name for f in Packet._meta.fields if f.name != "file"] + ["page"]
+    inlines = [PacketHistoryInline]
+    actions = ["retry"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="packet page")
+    def page(self, packet) -> str:
+        return format_html('<a href="{}">open</a>', reverse("packet-page", args=[packet.pk]))
+
+    @admin.action(description="Retry the selected failed packets", permissions=["retry"])
+    def retry(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda p: packet_retry(packet=p, actor=request.user),
+            "Queued again",
+        )
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("governance.add_packet")

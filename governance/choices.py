@@ -176,3 +176,21 @@ class ReviewStatus(models.TextChoices):
     DECIDED = "decided", "Decided, awaiting sign-off"
     SIGNED = "signed", "Signed"
     SUPERSEDED = "superseded", "Superseded"
+
+
+class PacketKind(models.TextChoices):
+    """What a sign-off packet certifies (one row each in governance.packets.PACKET_KINDS)."""
+
+    ASSESSMENT = "assessment", "Vendor assessment"
+    SHORTLIST = "shortlist", "Shortlist version"
+    PILOT_CHARTER = "pilot_charter", "Pilot charter"
+    CHECKPOINT = "checkpoint", "Checkpoint evaluation"
+
+
+class PacketStatus(models.TextChoices):
+    """Where a packet's rendering stands."""
+
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"

@@ -441,3 +441,34 @@ def seed_finance(users: dict[str, User]) -> int:
     )
     fs.review_sign(review=review, actor=users["finance"], role="finance", decision="approve")
     return rows
+
+
+def seed_packets(users: dict[str, User]) -> list[str]:
+    """One sign-off packet of each kind that has a subject; rendered now when tasks are eager."""
+    from governance.celery import app
+    from governance.choices import PacketKind
+    from governance.models import CheckpointEvaluation, Packet, Pilot
+    from governance.services.packets import packet_render, packet_request
+    from vendors.models import Assessment
+
+    subjects = {
+        PacketKind.ASSESSMENT: (Assessment.objects.filter(status="approved"), "security"),
+        PacketKind.SHORTLIST: (ShortlistVersion.objects.filter(status="published"), "legal"),
+        PacketKind.PILOT_CHARTER: (
+            Pilot.objects.filter(status__in=["approved", "running", "under_review", "closed"]),
+            "finance",
+        ),
+        PacketKind.CHECKPOINT: (CheckpointEvaluation.objects.all(), "ai_pm"),
+    }
+    made = []
+    for kind, (candidates, requester) in subjects.items():
+        subject = candidates.order_by("pk").first()
+        if subject is None or Packet.objects.filter(kind=kind).exists():
+            continue
+        packet = packet_request(kind=kind, subject_id=subject.pk, actor=users[requester])
+        if app.conf.task_always_eager:
+            # No broker: render here rather than after the command's transaction commits
+            # (the task queued on commit then finds the packet ready and does nothing).
+            packet = packet_render(packet_id=packet.pk)
+        made.append(f"#{packet.pk} {packet.get_kind_display().lower()} ({packet.status})")
+    return made

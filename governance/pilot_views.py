@@ -5,15 +5,17 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from governance import selectors
-from governance.choices import PilotStatus, SubjectKind
+from governance.choices import PacketKind, PilotStatus, SubjectKind
 from governance.forms import BaselineForm, KillCriterionForm, PilotForm, SignForm
-from governance.models import Notification, Pilot, SignOff
+from governance.models import Notification, Packet, Pilot, SignOff
+from governance.packets import pilot_refusal
 from governance.permissions import get_object_for_user
 from governance.services import pilots as ps
 from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
@@ -97,6 +99,11 @@ def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=20
             # Built by governance.charts with every text escaped, so safe to inline.
             "charts": [mark_safe(svg) for svg in selectors.pilot_charts(pilot=pilot)],  # noqa: S308
             "evaluations": pilot.evaluations.prefetch_related("results__criterion__metric"),
+            "packets": Packet.objects.filter(
+                Q(kind=PacketKind.PILOT_CHARTER, subject_id=pilot.pk)
+                | Q(kind=PacketKind.CHECKPOINT, subject_id__in=pilot.evaluations.values("pk"))
+            ),
+            "charter_packet_possible": pilot_refusal(pilot) is None,
             "can_evaluate": pilot.status in EVALUABLE
             and request.user.has_perm("governance.add_checkpointevaluation", pilot),
         },

@@ -69,6 +69,10 @@ REVIEW_DECISIONS_READ = {
 }
 # The ledger and rates behind the ROI: read by those who own pilots or their platform.
 SPEND_READ = {"governance.spend": VIEW, "governance.ratecard": VIEW}
+# Every role may request and read sign-off packets; which packets is narrowed per subject in
+# governance/rules.py (a packet is visible to whoever may view its subject). The auditor
+# only reads and verifies (verifying is a read: it changes nothing).
+PACKETS = {"governance.packet": ("view", "add"), "governance.packettransition": VIEW}
 PILOT_SIGNER = {
     **PILOT_READ,
     "governance.signoff": ("view", "add"),
@@ -90,14 +94,16 @@ REVIEWER = {
 
 ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
     Role.SECURITY: {
+        **PACKETS,
         **PILOT_SIGNER,
         **REVIEWER,
         **REVIEW_DECISIONS_READ,
         # Risk acceptances are security's call.
         "vendors.riskexception": EDIT,
     },
-    Role.LEGAL: {**PILOT_SIGNER, **REVIEWER, **REVIEW_DECISIONS_READ},
+    Role.LEGAL: {**PACKETS, **PILOT_SIGNER, **REVIEWER, **REVIEW_DECISIONS_READ},
     Role.AI_PM: {
+        **PACKETS,
         **REGISTRY_READ,
         **REVIEW_STATUS_READ,
         **PILOT_READ,
@@ -111,6 +117,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **SPEND_READ,
     },
     Role.FINANCE: {
+        **PACKETS,
         **REGISTRY_READ,
         **REVIEW_STATUS_READ,
         **PILOT_SIGNER,
@@ -121,6 +128,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.quarterlyreview": (*EDIT, "decide"),
     },
     Role.PLATFORM: {
+        **PACKETS,
         **REGISTRY_READ,
         **PILOT_READ,
         "vendors.vendor": EDIT,

@@ -36,3 +36,17 @@ for perm in (
     "governance.delete_killcriterion",
 ):
     rules.add_perm(perm, owns_pilot)
+
+
+@rules.predicate
+def sees_packet_subject(user, packet) -> bool:
+    """A packet is visible to whoever may view its subject's kind (e.g. assessments)."""
+    if packet is None:
+        return True
+    from governance.packets import PACKET_KINDS
+
+    return user.has_perm(PACKET_KINDS[packet.kind].view_perm)
+
+
+for perm in ("governance.view_packet", "governance.add_packet"):
+    rules.add_perm(perm, sees_packet_subject)

@@ -204,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "governance.choices.ReviewDecision",
         "SpendScopeEnum": "governance.choices.SpendScope",
         "ReviewScopeEnum": "governance.choices.ReviewScope",
+        "PacketKindEnum": "governance.choices.PacketKind",
     },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
@@ -244,4 +245,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every layout step at INFO; only its warnings matter.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -1,8 +1,13 @@
 """Celery tasks: thin, re-read by id, call a service."""
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
 
 from governance.services.ops import heartbeat_record
+
+# Errors worth retrying with backoff (the database went away); the service fails the packet
+# on anything else. Kept equal to governance.services.packets.TRANSIENT_ERRORS.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(bind=True, acks_late=True)
@@ -55,3 +60,35 @@ def notify_reviews_due() -> int:
     from governance.services.finance import reviews_due_notify
 
     return reviews_due_notify()
+
+
+class PacketTask(Task):
+    """Marks the packet failed once automatic retries are exhausted, so none stays stuck."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        from governance.services.packets import packet_fail
+
+        packet_id = kwargs.get("packet_id", args[0] if args else None)
+        if packet_id is not None:
+            packet_fail(packet_id=packet_id, error=exc)
+
+
+@shared_task(
+    bind=True,
+    base=PacketTask,
+    # A worker killed mid-render leaves the message unacknowledged; the broker redelivers it
+    # and the service picks the packet up where it stood.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def render_packet(self, packet_id: int) -> dict:
+    """Render one packet (re-read by id); a duplicate delivery changes nothing."""
+    from governance.services.packets import packet_render
+
+    packet = packet_render(packet_id=packet_id)
+    return {"id": packet.pk, "status": packet.status, "hostname": self.request.hostname or ""}

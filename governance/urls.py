@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from governance import finance_views, pilot_views, views
+from governance import finance_views, packet_views, pilot_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,12 @@ urlpatterns = [
         finance_views.review_supersede_page,
         name="review-supersede",
     ),
+    path("packets/", packet_views.packet_list, name="packets"),
+    path("packets/request/", packet_views.packet_request_page, name="packet-request-page"),
+    path("packets/verify/", packet_views.packet_verify_page, name="packets-verify"),
+    path("packets/<int:pk>/", packet_views.packet_detail, name="packet-page"),
+    path("packets/<int:pk>/retry/", packet_views.packet_retry_page, name="packet-retry-page"),
+    path("packets/<int:pk>/download/", packet_views.packet_file, name="packet-file"),
     path("pilots/<int:pk>/<slug:step>/", pilot_views.pilot_step, name="pilot-step"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendors/", include("vendors.urls")),

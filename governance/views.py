@@ -38,6 +38,7 @@ ROLE_GUIDE: dict[str, dict] = {
         "links": [
             ("My pilots", "pilots"),
             ("Register a pilot", "pilot-register"),
+            ("Sign-off packets", "packets"),
             ("Vendor registry (API)", "vendor-list"),
         ],
     },
@@ -47,6 +48,7 @@ ROLE_GUIDE: dict[str, dict] = {
         "links": [
             ("Pilots waiting for my sign-off", "signoff-queue"),
             ("Pilots", "pilots"),
+            ("Sign-off packets", "packets"),
         ],
     },
     Role.PLATFORM: {
@@ -66,6 +68,8 @@ ROLE_GUIDE: dict[str, dict] = {
         "links": [
             ("Audit trail", "admin:auditlog_logentry_changelist"),
             ("Export the audit trail (CSV)", "audit-export"),
+            ("Sign-off packets", "packets"),
+            ("Verify a packet", "packets-verify"),
         ],
     },
 }

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from governance.api import finance, measurements, pilots, views
+from governance.api import finance, measurements, packets, pilots, views
 
 router = SimpleRouter()
 router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
@@ -19,6 +19,7 @@ router.register("evaluations", measurements.EvaluationViewSet, basename="evaluat
 router.register("notifications", measurements.NotificationViewSet, basename="notification")
 router.register("spend", finance.SpendViewSet, basename="spend")
 router.register("reviews", finance.ReviewViewSet, basename="review")
+router.register("packets", packets.PacketViewSet, basename="packet")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("roi/calculate/", finance.RoiCalculateView.as_view(), name="roi-calculate"),
     path("roi/tier-cost/", finance.TierCostView.as_view(), name="roi-tier-cost"),
     path("roi/scope/", finance.ScopeRoiView.as_view(), name="roi-scope"),
+    path("packets/verify/", packets.PacketVerifyView.as_view(), name="packet-verify"),
     path("", include("vendors.api.urls")),
     *router.urls,
 ]

@@ -8,6 +8,7 @@ from governance.models.measurements import (
     Notification,
 )
 from governance.models.ops import WorkerHeartbeat
+from governance.models.packets import Packet, PacketTransition
 from governance.models.pilots import (
     Baseline,
     KillCriterion,
@@ -27,6 +28,8 @@ __all__ = [
     "Measurement",
     "Metric",
     "Notification",
+    "Packet",
+    "PacketTransition",
     "Pilot",
     "PilotTransition",
     "QuarterlyReview",

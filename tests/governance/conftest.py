@@ -116,3 +116,56 @@ def approved_pilot(pilot, complete_pilot, sign_pilot, ai_pm, finance):
     ps.pilot_submit(pilot=pilot, actor=ai_pm)
     sign_pilot(pilot)
     return ps.pilot_approve(pilot=pilot, actor=finance)
+
+
+# --- packets --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def approved_assessment(assessment, complete, sign, security):
+    """Acme AI's assessment: every item satisfied, signed by security and legal, approved."""
+    from governance.services.signoffs import assessment_approve
+
+    complete(assessment)
+    sign(assessment)
+    return assessment_approve(assessment=assessment, actor=security)
+
+
+@pytest.fixture
+def evaluation(approved_pilot, ai_pm, platform):
+    """A running pilot's day-90 checkpoint with its one kill criterion breached."""
+    from governance.services.checkpoints import checkpoint_evaluate
+    from governance.services.measurements import measurements_ingest
+
+    with time_machine.travel(START, tick=False):
+        running = ps.pilot_start(pilot=approved_pilot, actor=ai_pm)
+    # baseline 42 reviewer minutes; +20% = 50.4; the weeks after day 60 are at 55.
+    rows = [
+        {
+            "pilot": running.pk,
+            "metric": "reviewer-load",
+            "tier": "",
+            "period_start": (START + timedelta(days=7 * i + 1)).isoformat(),
+            "period_end": (START + timedelta(days=7 * i + 7)).isoformat(),
+            "value": value,
+            "sample_size": 25,
+        }
+        for i, value in enumerate(["44"] * 8 + ["55"] * 5)
+    ]
+    measurements_ingest(rows=rows, actor=platform)
+    with time_machine.travel(START + timedelta(days=90), tick=False):
+        return checkpoint_evaluate(pilot=running, checkpoint_day=90)
+
+
+@pytest.fixture
+def render_packet_of(django_capture_on_commit_callbacks):
+    """render_packet_of(kind, subject, user): request a packet and run its (eager) task."""
+    from governance.services.packets import packet_request
+
+    def run(kind, subject, user):
+        with django_capture_on_commit_callbacks(execute=True):
+            packet = packet_request(kind=kind, subject_id=subject.pk, actor=user)
+        packet.refresh_from_db()
+        return packet
+
+    return run

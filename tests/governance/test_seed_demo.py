@@ -57,3 +57,21 @@ def test_it_seeds_six_months_of_spend_and_one_signed_review():
     outputs = review.snapshot["roi"]["audited"]["outputs"]
     assert outputs["net_roi"] is not None
     assert review.snapshot["roi"]["problems"] == []
+
+
+@pytest.mark.django_db
+def test_it_renders_one_packet_of_each_kind(capsys):
+    from governance.models import Packet
+
+    call_command("seed_demo", password="demo-pass-1")
+    ready = dict(Packet.objects.values_list("kind", "status"))
+    assert ready == {
+        "assessment": "ready",
+        "shortlist": "ready",
+        "pilot_charter": "ready",
+        "checkpoint": "ready",
+    }
+    assert [p.sequence for p in Packet.objects.order_by("sequence")] == [1, 2, 3, 4]
+    assert "Sign-off packets: #" in capsys.readouterr().out
+    call_command("seed_demo")
+    assert Packet.objects.count() == 4

@@ -12,6 +12,7 @@ from governance.choices import Role
 from governance.demo import (
     seed_finance,
     seed_measurements,
+    seed_packets,
     seed_pilots,
     seed_shortlist,
     seed_vendors,
@@ -68,6 +69,9 @@ class Command(BaseCommand):
         spend = seed_finance(users)
         if spend:
             self.stdout.write(f"Recorded {spend} demo spend rows and one signed quarterly review.")
+        packets = seed_packets(users)
+        if packets:
+            self.stdout.write(f"Sign-off packets: {', '.join(packets)}")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")

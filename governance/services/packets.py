@@ -1,0 +1,297 @@
+"""Sign-off packets: request, render (in a Celery task), retry, verify, download."""
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditlog.signals import accessed
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import InterfaceError, OperationalError, transaction
+from django.http import FileResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from governance.audit import acting_as, audited
+from governance.choices import PacketKind, PacketStatus
+from governance.errors import DomainError
+from governance.models import Packet, PacketTransition
+from governance.packets import PACKET_KINDS, packet_subject, signoff_rows
+from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages
+from vendors.canonical import digest
+from vendors.servicekit import require
+from vendors.workflow import transition
+
+S = PacketStatus
+# Failures worth retrying with backoff (the database went away); anything else is a fault
+# of the packet (a template error, a refused fetch, a vanished subject) and fails it.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+def _move(packet: Packet, to: str, *, actor: Any = None, reason: str = "", **updates) -> Packet:
+    return transition(
+        packet,
+        to=to,
+        actor=actor,
+        reason=reason,
+        history=PacketTransition,
+        subject_field="packet",
+        extra_updates=updates,
+    )
+
+
+def _lock(packet_id: int) -> Packet:
+    # Every change of a packet serialises on its row: two deliveries of the same task, or a
+    # retry racing a render, cannot both move it.
+    return Packet.objects.select_for_update().get(pk=packet_id)
+
+
+def _enqueue(packet: Packet) -> None:
+    from governance.tasks import render_packet
+
+    # After commit: the worker must find the row it is asked to render.
+    transaction.on_commit(lambda: render_packet.delay(packet.pk))
+
+
+@audited
+@transaction.atomic
+def packet_request(*, kind: str, subject_id: int, actor: Any) -> Packet:
+    """Queue a packet of a subject; a packet of it already in flight is returned instead."""
+    require(actor, "governance.add_packet")
+    if kind not in PACKET_KINDS:
+        raise DomainError({"kind": f"Choose one of {', '.join(PacketKind.values)}."})
+    spec = PACKET_KINDS[kind]
+    subject = packet_subject(kind, subject_id)
+    label = PacketKind(kind).label.lower()
+    if subject is None:
+        raise DomainError({"subject_id": f"There is no {label} #{subject_id}."})
+    if not actor.has_perm(spec.view_perm, subject):
+        raise PermissionDenied(f"You may not see this {label}, so you may not request its packet.")
+    refusal = spec.refusal(subject)
+    if refusal:
+        raise DomainError({"subject_id": refusal})
+    in_flight = Packet.objects.filter(kind=kind, subject_id=subject.pk, status__in=Packet.IN_FLIGHT)
+    existing = in_flight.first()
+    if existing is not None:
+        return existing
+    packet = Packet(kind=kind, subject_id=subject.pk, subject_label=str(subject)[:300])
+    packet.requested_by = actor
+    packet.full_clean()
+    packet.save()
+    PacketTransition.objects.create(
+        packet=packet, from_status="", to_status=S.QUEUED, actor=actor, reason="requested"
+    )
+    _enqueue(packet)
+    return packet
+
+
+@audited
+@transaction.atomic
+def packet_retry(*, packet: Packet, actor: Any) -> Packet:
+    """Queue a failed packet again; a ready packet is final and never re-rendered."""
+    require(actor, "governance.add_packet", packet)
+    packet = _lock(packet.pk)
+    if packet.status != S.FAILED:
+        raise DomainError(
+            f"Packet #{packet.pk} is {packet.get_status_display().lower()}; only a failed "
+            "packet is retried."
+        )
+    if Packet.objects.filter(
+        kind=packet.kind, subject_id=packet.subject_id, status__in=Packet.IN_FLIGHT
+    ).exists():
+        raise DomainError("Another packet of this subject is being rendered.")
+    packet = _move(packet, S.QUEUED, actor=actor, reason="retry requested")
+    _enqueue(packet)
+    return packet
+
+
+def packet_html(packet: Packet) -> tuple[str, dict]:
+    """The final HTML of a packet, and the facts stored with it (summary, subject digest)."""
+    spec = PACKET_KINDS[packet.kind]
+    subject = packet_subject(packet.kind, packet.subject_id)
+    if subject is None:
+        raise DomainError(f"{packet.get_kind_display()} #{packet.subject_id} no longer exists.")
+    facts = spec.context(subject)
+    stored = {
+        "summary": spec.summary(facts),
+        "subject_digest": digest(spec.canonical(subject)),
+        "subject_label": str(subject)[:300],
+    }
+    requester = packet.requested_by
+    html = render_to_string(
+        spec.template,
+        {
+            **facts,
+            **stored,
+            "packet": packet,
+            "kind_label": packet.get_kind_display(),
+            "generated_at": timezone.now(),
+            "generated_by": requester.get_username(),
+            "requested_by_name": requester.get_full_name(),
+            "signoffs": signoff_rows(packet.kind, subject),
+        },
+    )
+    return html, stored
+
+
+def packet_render(*, packet_id: int) -> Packet:
+    """Render a queued packet, hash it and append it to the chain; running it twice is harmless."""
+    with transaction.atomic():
+        packet = _lock(packet_id)
+        if packet.status in (S.READY, S.FAILED):
+            return packet  # a duplicate delivery: done already, or waiting for a person's retry
+        if packet.status == S.QUEUED:
+            packet = _move(packet, S.RENDERING, attempts=packet.attempts + 1)
+        else:
+            # Still "rendering": the worker that started was lost and the broker redelivered.
+            Packet.objects.filter(pk=packet.pk).update(attempts=packet.attempts + 1)
+    with acting_as(packet.requested_by):
+        try:
+            html, stored = packet_html(packet)
+            data = html_to_pdf(html)
+            pages = pdf_pages(data)
+        except TRANSIENT_ERRORS:
+            raise  # the task retries with backoff
+        except (Exception, RefusedFetch) as error:  # RefusedFetch is a BaseException
+            return packet_fail(packet_id=packet.pk, error=error)
+        return _finish(packet.pk, data, pages, stored)
+
+
+@transaction.atomic
+def _finish(packet_id: int, data: bytes, pages: int, stored: dict) -> Packet:
+    packet = _lock(packet_id)
+    if packet.status != S.RENDERING:
+        return packet  # another delivery finished first; this rendering is discarded
+    # Lock the chain's tail so concurrent renders append one after the other; the unique
+    # sequence catches the one race a lock cannot (two renders appending to an empty chain).
+    tail = Packet.objects.select_for_update().filter(status=S.READY).order_by("-sequence").first()
+    packet.sha256 = hashlib.sha256(data).hexdigest()
+    # Written before the row: if the commit fails, an unreferenced file is left, never a
+    # ready row without its file.
+    packet.file.save(f"{packet.sha256}.pdf", ContentFile(data), save=False)
+    return _move(
+        packet,
+        S.READY,
+        reason=f"rendered {pages} page{'s' if pages != 1 else ''}",
+        page_count=pages,
+        rendered_at=timezone.now(),
+        sequence=tail.sequence + 1 if tail else 1,
+        previous_packet=tail.pk if tail else None,
+        previous_hash=tail.sha256 if tail else "",
+        error="",
+        **stored,
+    )
+
+
+@transaction.atomic
+def packet_fail(*, packet_id: int, error: BaseException) -> Packet:
+    """Record why a packet could not be rendered; a person may retry it."""
+    packet = _lock(packet_id)
+    if packet.status != S.RENDERING:
+        return packet
+    text = f"{type(error).__name__}: {error}"[:2000]
+    return _move(packet, S.FAILED, reason="rendering failed", error=text)
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    """The answer to "is this packet genuine?": match, chain state and what it certifies."""
+
+    packet: Packet | None
+    sha256: str
+    matches: bool
+    chain_intact: bool
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def certifies(self) -> str:
+        p = self.packet
+        if p is None:
+            return ""
+        return (
+            f"{p.get_kind_display()} #{p.subject_id} ({p.subject_label}): {p.summary}. "
+            f"Rendered {p.rendered_at:%Y-%m-%d %H:%M} UTC for {p.requested_by.get_username()}; "
+            f"subject digest {p.subject_digest}."
+        )
+
+    @property
+    def message(self) -> str:
+        if self.packet is None:
+            return "This file matches no packet Tollgate issued."
+        link = f"packet #{self.packet.pk} (link {self.packet.sequence} of the chain)"
+        head = f"This file is {link}" if self.matches else f"The file of {link} was altered"
+        chain = "the chain up to it is intact" if self.chain_intact else self.problems[0]
+        return f"{head}; {chain}."
+
+
+def _file_hash(packet: Packet) -> str | None:
+    try:
+        with packet.file.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def chain_problems(*, upto: Packet) -> list[str]:
+    """Walk the chain from its first link to `upto`; name every broken link, first first."""
+    problems = []
+    expected, previous = 1, None
+    links = Packet.objects.filter(status=S.READY, sequence__lte=upto.sequence).order_by("sequence")
+    for link in links.iterator():
+        if link.sequence != expected or link.previous_packet != (previous and previous.pk):
+            before = f"#{previous.pk}" if previous else "the start of the chain"
+            missing = f"#{link.previous_packet}" if link.previous_packet else "a packet"
+            problems.append(f"packet {missing} is missing between {before} and #{link.pk}")
+        elif link.previous_hash != (previous.sha256 if previous else ""):
+            problems.append(
+                f"packet #{link.pk}'s previous hash does not match packet #{previous.pk}'s hash"
+            )
+        actual = _file_hash(link)
+        if actual is None:
+            problems.append(f"packet #{link.pk}'s file is missing")
+        elif actual != link.sha256:
+            problems.append(f"packet #{link.pk}'s file does not match its stored hash")
+        expected, previous = link.sequence + 1, link
+    return problems
+
+
+def packet_verify(*, data: bytes | None = None, packet_id: int | None = None) -> Verification:
+    """Check a file (or a stored packet by id) against the chain of issued packets."""
+    if data is not None:
+        sha = hashlib.sha256(data).hexdigest()
+        packet = Packet.objects.filter(status=S.READY, sha256=sha).first()
+        if packet is None:
+            return Verification(None, sha, matches=False, chain_intact=False)
+        matches = True
+    else:
+        packet = Packet.objects.filter(status=S.READY, pk=packet_id).first()
+        if packet is None:
+            raise DomainError({"id": f"There is no ready packet #{packet_id}."})
+        sha = _file_hash(packet) or ""
+        matches = sha == packet.sha256
+    problems = chain_problems(upto=packet)
+    return Verification(packet, sha, matches=matches, chain_intact=not problems, problems=problems)
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+def packet_download(*, packet: Packet, user: Any) -> FileResponse:
+    """Stream a ready packet to a user allowed to see it, and log the access."""
+    if not user.has_perm("governance.view_packet", packet):
+        raise PermissionDenied("You may not download this packet.")
+    if packet.status != S.READY:
+        raise DomainError(f"Packet #{packet.pk} is {packet.get_status_display().lower()}.")
+    accessed.send(sender=Packet, instance=packet)
+    response = FileResponse(
+        packet.file.open("rb"),
+        as_attachment=True,
+        filename=f"tollgate-packet-{packet.pk}-{packet.kind}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Packet-SHA256"] = packet.sha256
+    return response
