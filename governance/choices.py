@@ -185,6 +185,7 @@ class PacketKind(models.TextChoices):
     SHORTLIST = "shortlist", "Shortlist version"
     PILOT_CHARTER = "pilot_charter", "Pilot charter"
     CHECKPOINT = "checkpoint", "Checkpoint evaluation"
+    QUARTERLY_REVIEW = "quarterly_review", "Quarterly review"
 
 
 class PacketStatus(models.TextChoices):

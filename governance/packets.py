@@ -15,7 +15,7 @@ from django.db.models import Model
 
 from governance import selectors
 from governance.choices import PacketKind, PilotStatus, SubjectKind, Verdict
-from governance.models import CheckpointEvaluation, Pilot, SignOff
+from governance.models import CheckpointEvaluation, Pilot, QuarterlyReview, SignOff
 from governance.signoffs import SUBJECTS
 from vendors import selectors as vendor_selectors
 from vendors.canonical import digest
@@ -218,6 +218,41 @@ def checkpoint_summary(facts: dict) -> str:
     return line
 
 
+# --- quarterly review ----------------------------------------------------------------------
+
+
+def review_context(review: QuarterlyReview) -> dict:
+    """The decision, its effect, and the snapshot frozen at decision time (ROI, sensitivity,
+    metrics against baseline at each checkpoint, spend), with each reviewed pilot's charts."""
+    pilot_ids = [p["id"] for p in review.snapshot.get("pilots", [])]
+    pilots = Pilot.objects.filter(pk__in=pilot_ids).order_by("pk")
+    return {
+        "review": review,
+        "snapshot": review.snapshot,
+        "charts": [(pilot, _svgs(pilot)) for pilot in pilots],
+        "decision": review.get_decision_display(),
+    }
+
+
+def review_summary(facts: dict) -> str:
+    """e.g. Signed: hold for pilot X in 2027-Q2; audited net ROI 1.1000 (2.1000x), payback 1.52
+    months; seats +0."""
+    review = facts["review"]
+    outputs = (review.snapshot.get("roi") or {}).get("audited", {}).get("outputs")
+    line = (
+        f"{review.get_status_display()}: {review.get_decision_display().lower()} for "
+        f"{review.subject_label} in {review.quarter}"
+    )
+    if outputs:
+        payback = outputs.get("payback_months")
+        line += f"; audited net ROI {outputs['net_roi']} ({outputs['benefit_multiple']}x), " + (
+            f"payback {payback} months" if payback is not None else "no payback"
+        )
+    else:
+        line += "; the audited ROI could not be computed (see the gaps)"
+    return line + f"; seats {review.seat_delta:+d}"
+
+
 PACKET_KINDS: dict[str, PacketKindSpec] = {
     PacketKind.ASSESSMENT: PacketKindSpec(
         model=Assessment,
@@ -259,6 +294,16 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         signed=lambda e: (SubjectKind.PILOT, e.pilot),
         canonical=checkpoint_canonical,
         select_related=("pilot__owner", "pilot__offering__vendor"),
+    ),
+    PacketKind.QUARTERLY_REVIEW: PacketKindSpec(
+        model=QuarterlyReview,
+        template="pdf/quarterly_review.html",
+        context=review_context,
+        summary=review_summary,
+        view_perm="governance.view_quarterlyreview",
+        signed=lambda r: (SubjectKind.QUARTERLY_REVIEW, r),
+        canonical=SUBJECTS[SubjectKind.QUARTERLY_REVIEW].canonical,
+        select_related=("pilot", "offering__vendor", "decided_by", "supersedes"),
     ),
 }
 

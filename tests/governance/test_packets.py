@@ -112,6 +112,35 @@ def test_it_renders_a_checkpoint_packet_with_the_decision(
     _assert_page_one(packet, tmp_path)
 
 
+def test_it_renders_a_quarterly_review_packet_with_roi_sensitivity_and_signers(
+    render_packet_of, decide, finance, tmp_path
+):
+    from governance.services import finance as fs
+
+    review = fs.review_sign(
+        review=decide(decision="kill", rationale="Net ROI does not cover the <script> risk."),
+        actor=finance,
+        role="finance",
+        decision="approve",
+    )
+    packet = render_packet_of("quarterly_review", review, finance)
+    assert packet.status == "ready", packet.error
+    text = _text(packet)
+    assert packet.summary == (
+        "Signed: kill for pilot Helix in payments in 2027-Q2; audited net ROI 1.1000 "
+        "(2.1000x), payback 1.52 months; seats +0"
+    )
+    assert "Kill — pilot Helix in payments, 2027-Q2" in text
+    assert "Net ROI does not cover the <script> risk." in text
+    assert "The pilot was closed as killed." in text
+    assert "Audited (measured only)" in text and "Best case" in text
+    assert "measured: baseline minus current cycle time" in text  # each input's source
+    assert "Sensitivity" in text and "+100%" in text and "heavy share +10 pts" in text
+    assert "Spend to date: 17000.00 USD" in text
+    assert "Finance" in text and "finance" in text  # the sign-off table
+    _assert_page_one(packet, tmp_path)
+
+
 def test_settings_keep_packets_in_private_media(render_packet_of, published, security):
     packet = render_packet_of("shortlist", published, security)
     assert Path(packet.file.path).is_relative_to(Path(settings.MEDIA_ROOT))
