@@ -505,6 +505,12 @@ def reviews_due(*, quarter: str) -> list[dict]:
     return due
 
 
+def review_quarters(*, current: str) -> list[str]:
+    """Quarters that have reviews, newest first, with the current one always listed."""
+    quarters = set(QuarterlyReview.objects.values_list("quarter", flat=True).distinct())
+    return sorted(quarters | {current}, reverse=True)
+
+
 def review_list(*, quarter: str = "") -> list[QuarterlyReview]:
     """Reviews newest quarter first, superseded ones included (they stay visible)."""
     reviews = QuarterlyReview.objects.select_related(

@@ -33,19 +33,16 @@ def _quarter(request: HttpRequest) -> str:
 
 @permission_required("governance.view_quarterlyreview", raise_exception=True)
 def finance_home(request: HttpRequest) -> HttpResponse:
-    """Reviews by quarter and what is due this quarter."""
+    """One quarter at a time: what is due, and its reviews (superseded ones included)."""
     quarter = _quarter(request)
-    reviews = finance.review_list()
-    quarters: dict[str, list] = {}
-    for review in reviews:
-        quarters.setdefault(review.quarter, []).append(review)
     return render(
         request,
         "governance/finance/home.html",
         {
             "quarter": quarter,
+            "quarters": finance.review_quarters(current=quarter),
             "due": finance.reviews_due(quarter=quarter),
-            "quarters": quarters,
+            "reviews": finance.review_list(quarter=quarter),
             "can_decide": request.user.has_perm("governance.decide_quarterlyreview"),
         },
     )
