@@ -46,9 +46,10 @@ beat: install
 bench: install
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),10000)
 
-## A ~20-page packet through the render service against WeasyPrint on the same HTML.
+## A ~20-page quarterly-review packet through the render service against WeasyPrint on the
+## same HTML (KIND=assessment for a vendor assessment; ITEMS= pilots or checklist items).
 bench-packets: install
-	$(BIN)/python bench/packets.py --items $(or $(ITEMS),110) --repeat $(or $(REPEAT),3)
+	$(BIN)/python bench/packets.py $(if $(KIND),--kind $(KIND)) $(if $(ITEMS),--items $(ITEMS)) --repeat $(or $(REPEAT),3)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
