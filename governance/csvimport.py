@@ -37,7 +37,7 @@ def read_rows(
     for row in reader:
         clean = {k: (v or "").strip() for k, v in row.items() if k in columns}
         size = clean.get("sample_size", "")
-        clean["sample_size"] = int(size) if size.isdigit() else size
+        clean["sample_size"] = int(size) if size.isascii() and size.isdigit() else size
         yield clean
 
 

@@ -33,6 +33,7 @@ from governance.choices import (
 )
 from governance.evaluation import Period, delta_pct, weighted_mean
 from governance.models import Measurement, Pilot, QuarterlyReview, RateCard, Spend
+from vendors.choices import ModelStatus
 from vendors.models import ModelVersion, Offering
 
 ZERO = Decimal(0)
@@ -78,8 +79,13 @@ def _month_add(month: date, months: int) -> date:
 
 
 def scope_spend(*, pilots: list[Pilot], offering: Offering | None = None):
-    """Ledger rows charged to these pilots, or to the program (offering) they belong to."""
+    """Ledger rows charged to these pilots, to their teams for the same vendor (the ROI counts
+    those teams' engineers, so it counts their spend too), or to the program (offering)."""
     q = Q(scope=SpendScope.PILOT, pilot__in=[p.pk for p in pilots])
+    vendors = {p.offering.vendor_id for p in pilots}
+    teams = {t.pk for p in pilots for t in p.teams.all()}
+    if teams:
+        q |= Q(scope=SpendScope.TEAM, team__in=teams, vendor__in=vendors)
     if offering is not None:
         q |= Q(scope=SpendScope.PROGRAM, offering=offering)
     return Spend.objects.filter(q).select_related("vendor")
@@ -111,14 +117,21 @@ def spend_summary(rows, *, currency: str, as_of: date) -> dict:
                     inference_window[INFERENCE_TIERS[row.category]] += row.amount
         else:
             one_time += row.amount
-    factor = Decimal(12) / len(months) if months else ZERO
+    # Annualised over the months elapsed since the first recurring month in the window (not
+    # the months that happen to have rows), so a fee billed once is not multiplied up.
+    elapsed = (
+        (as_of_month.year - min(months).year) * 12 + as_of_month.month - min(months).month + 1
+        if months
+        else 0
+    )
+    factor = Decimal(12) / elapsed if elapsed else ZERO
     return {
         "currency": currency,
         "to_date": to_date,
         "by_category": {
             c.value: by_category[c.value] for c in SpendCategory if c.value in by_category
         },
-        "months_of_recurring_spend": len(months),
+        "months_of_recurring_spend": elapsed,
         "annual_ai_spend": (recurring_window * factor).quantize(Decimal("0.01")),
         "annual_inference": {t: v * factor for t, v in inference_window.items()},
         "one_time_costs": one_time,
@@ -247,7 +260,8 @@ def measured_inputs(
     inputs["other_audited_benefits"] = _input(ZERO, "none recorded")
     inputs["annual_ai_spend"] = _input(
         spend["annual_ai_spend"],
-        f"ledger: recurring categories, {spend['months_of_recurring_spend']} month(s) annualised",
+        f"ledger: recurring categories over {spend['months_of_recurring_spend']} month(s) "
+        "since the first, annualised",
         missing=spend["annual_ai_spend"] <= 0,
     )
     inputs["one_time_costs"] = _input(spend["one_time_costs"], "ledger: one-time categories")
@@ -272,11 +286,11 @@ def _case(inputs: dict[str, dict], currency: str) -> dict:
 
 
 def tier_request_costs(*, vendor_id: int, currency: str) -> dict[str, Decimal]:
-    """Cost per request per routing tier for a vendor's newest priced model of each tier."""
+    """Cost per request per routing tier for a vendor's newest approved model of each tier."""
     costs = {}
-    versions = ModelVersion.objects.filter(vendor_id=vendor_id, currency=currency).order_by(
-        "tier", "-released_on"
-    )
+    versions = ModelVersion.objects.filter(
+        vendor_id=vendor_id, currency=currency, status=ModelStatus.APPROVED
+    ).order_by("tier", "-released_on")
     for version in versions:
         if version.tier in costs or version.tier not in DEFAULT_REQUEST_MIX:
             continue

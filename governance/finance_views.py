@@ -21,6 +21,7 @@ from governance.services import finance as fs
 from governance.services.signoffs import pending_roles
 from governance.signoffs import required_roles
 from vendors.models import Offering
+from vendors.servicekit import parse_id
 
 
 def _quarter(request: HttpRequest) -> str:
@@ -50,8 +51,8 @@ def finance_home(request: HttpRequest) -> HttpResponse:
 
 def _subject(request: HttpRequest) -> tuple[str, Pilot | None, Offering | None]:
     scope = request.GET.get("scope") or request.POST.get("scope") or ReviewScope.PILOT
-    raw = request.GET.get("id") or request.POST.get("id") or ""
-    if scope not in ReviewScope.values or not raw.isdigit() or len(raw) > 9:
+    raw = parse_id(request.GET.get("id") or request.POST.get("id"))
+    if scope not in ReviewScope.values or raw is None:
         raise Http404("Name a pilot or a program to review.")
     if scope == ReviewScope.PILOT:
         return (

@@ -18,6 +18,7 @@ from governance.services.packets import (
     packet_retry,
     packet_verify,
 )
+from vendors.servicekit import parse_id
 
 PACKETS = Packet.objects.select_related("requested_by")
 
@@ -48,7 +49,7 @@ def packet_request_page(request: HttpRequest) -> HttpResponse:
     try:
         packet = packet_request(
             kind=request.POST.get("kind", ""),
-            subject_id=int(subject_id) if subject_id.isdigit() else 0,
+            subject_id=parse_id(subject_id) or 0,
             actor=request.user,
         )
     except ValidationError as error:
@@ -99,8 +100,8 @@ def packet_verify_page(request: HttpRequest) -> HttpResponse:
     try:
         if request.method == "POST" and request.FILES.get("file"):
             result = packet_verify(data=request.FILES["file"].read())
-        elif request.GET.get("id", "").isdigit():
-            result = packet_verify(packet_id=int(request.GET["id"]))
+        elif parse_id(request.GET.get("id")) is not None:
+            result = packet_verify(packet_id=parse_id(request.GET["id"]))
     except ValidationError as refused:
         error = " ".join(refused.messages)
     return render(request, "governance/packets/verify.html", {"result": result, "error": error})

@@ -21,6 +21,7 @@ from governance.services import pilots as ps
 from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
 from governance.services.notifications import notification_mark_read
 from governance.services.signoffs import pending_roles, signoff_record
+from vendors.servicekit import parse_id
 
 
 @permission_required("governance.view_pilot", raise_exception=True)
@@ -148,7 +149,7 @@ def pilot_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     day = request.POST.get("checkpoint_day", "")
     try:
         record = checkpoint_evaluate(
-            pilot=pilot, actor=request.user, checkpoint_day=int(day) if day.isdigit() else -1
+            pilot=pilot, actor=request.user, checkpoint_day=parse_id(day) or -1
         )
         messages.success(request, f"Checkpoint day {record.checkpoint_day} evaluated.")
     except ValidationError as error:

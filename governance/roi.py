@@ -308,6 +308,7 @@ class TierMix:
 
 
 MILLION = Decimal(1_000_000)
+SHARE_TOLERANCE = Decimal("0.0001")
 
 
 def request_cost(price: TierPrice, mix: TierMix) -> Decimal:
@@ -328,7 +329,8 @@ def tier_cost(prices: Mapping[str, TierPrice], mix: Mapping[str, TierMix]) -> di
     """
     errors = {}
     shares = sum((m.share for m in mix.values()), ZERO)
-    if shares != 1:
+    # Thirds written as 0.333333 are fine; anything further off is a mistake in the mix.
+    if abs(shares - 1) > SHARE_TOLERANCE:
         errors["mix"] = f"Request shares must add up to 1 (they add up to {shares})."
     for tier, m in mix.items():
         if tier not in TIERS:

@@ -79,7 +79,15 @@ def expands_agentic_use(review: QuarterlyReview) -> bool:
     """An expand decision on an agentic pilot, or on a program of an agentic offering."""
     if review.decision != ReviewDecision.EXPAND:
         return False
-    return review.pilot.agentic if review.pilot_id else review.offering.agentic
+    if review.pilot_id:
+        return review.pilot.agentic
+    # A pilot may be agentic on an offering that is not: any such pilot makes the program so.
+    return (
+        review.offering.agentic
+        or review.offering.pilots.filter(agentic=True)
+        .exclude(status__in=(PilotStatus.DRAFT, PilotStatus.WITHDRAWN))
+        .exists()
+    )
 
 
 def required_roles(kind: str, subject: Model) -> list[str]:

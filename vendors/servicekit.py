@@ -1,5 +1,6 @@
 """Small helpers every service uses (both apps; it lives in the leaf app so vendors can too)."""
 
+import re
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,3 +36,9 @@ def validate_checks(obj: Model) -> None:
                 errors.append(error)
     if errors:
         raise ValidationError(errors)
+
+
+def parse_id(value: Any, *, digits: int = 9) -> int | None:
+    """A database id from user text (ASCII digits only: "²".isdigit() is true), else None."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None

@@ -107,6 +107,11 @@ class TierCostRequestSerializer(serializers.Serializer):
         default=dict,
         help_text="Tier -> model version id; its catalog prices override `prices`.",
     )
+    currency = serializers.ChoiceField(
+        choices=Currency.choices,
+        default=Currency.USD,
+        help_text="The currency of the prices; catalog versions must be priced in it.",
+    )
 
     def validate(self, attrs):
         tiers = set(RoutingTier.values)
@@ -127,6 +132,7 @@ class TierCostResultSerializer(serializers.Serializer):
     spend_share = serializers.DictField(child=serializers.CharField())
     saving_vs_all_heavy = serializers.CharField()
     summary = serializers.CharField()
+    currency = serializers.CharField()
 
 
 class TierCostView(APIView):
@@ -145,6 +151,15 @@ class TierCostView(APIView):
             version = versions.get(pk)
             if version is None:
                 raise DomainError({"model_versions": [f"No model version {pk}."]})
+            if version.currency != data["currency"]:
+                raise DomainError(
+                    {
+                        "model_versions": [
+                            f"{version} is priced in {version.currency}, not "
+                            f"{data['currency']}: Tollgate does not convert currencies."
+                        ]
+                    }
+                )
             prices[tier] = roi.TierPrice(
                 version.price_input_per_mtok,
                 version.price_cached_input_per_mtok,
@@ -152,7 +167,7 @@ class TierCostView(APIView):
             )
         mix = {tier: roi.TierMix(**m) for tier, m in data["mix"].items()}
         try:
-            return Response(roi.tier_cost(prices, mix))
+            return Response({**roi.tier_cost(prices, mix), "currency": data["currency"]})
         except roi.RoiInputError as error:
             raise _roi_refused(error) from error
 

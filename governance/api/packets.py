@@ -21,6 +21,7 @@ from governance.services.packets import (
     packet_retry,
     packet_verify,
 )
+from vendors.servicekit import parse_id
 
 # Packets are a few MB; anything far larger is not one of ours and is not read into memory.
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
@@ -166,10 +167,10 @@ class PacketVerifyView(APIView):
         responses={200: VerificationSerializer, 400: ErrorSerializer},
     )
     def get(self, request):
-        raw = request.query_params.get("id", "")
-        if not raw.isdigit() or len(raw) > 18:
+        packet_id = parse_id(request.query_params.get("id"), digits=18)
+        if packet_id is None:
             raise DomainError({"id": "Give the id of a packet, e.g. ?id=12."})
-        return Response(_verification(packet_verify(packet_id=int(raw))))
+        return Response(_verification(packet_verify(packet_id=packet_id)))
 
     @extend_schema(
         request={"multipart/form-data": VerifyUploadSerializer},

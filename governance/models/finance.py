@@ -153,6 +153,24 @@ class RateCard(models.Model):
 R = ReviewStatus
 
 
+class ReviewQuerySet(models.QuerySet):
+    """Bulk writes refuse signed and superseded reviews, as save() and delete() do."""
+
+    def _refuse_locked(self) -> None:
+        if self.exclude(status=R.DECIDED).exists():
+            raise ValidationError(
+                "Signed and superseded reviews are never changed or deleted.", code="immutable"
+            )
+
+    def update(self, **kwargs):
+        self._refuse_locked()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._refuse_locked()
+        return super().delete()
+
+
 class QuarterlyReview(models.Model):
     """Finance's quarterly decision on a pilot or a program, with its frozen snapshot."""
 
@@ -197,6 +215,8 @@ class QuarterlyReview(models.Model):
         editable=False,
     )
     supersede_reason = models.TextField(blank=True, editable=False)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["-quarter", "-decided_at", "-id"]
@@ -258,6 +278,13 @@ class QuarterlyReview(models.Model):
                         code="immutable",
                     )
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.locked:
+            raise ValidationError(
+                f"A {self.status} review is a record and is never deleted.", code="immutable"
+            )
+        return super().delete(*args, **kwargs)
 
     @property
     def subject(self):

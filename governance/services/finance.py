@@ -1,5 +1,6 @@
 """Finance writes: the spend ledger and quarterly expand / hold / contract / kill reviews."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,11 +23,12 @@ from governance.choices import (
     SubjectKind,
 )
 from governance.errors import ConflictError, DomainError
-from governance.models import Pilot, QuarterlyReview, ReviewTransition, Spend, Team
+from governance.models import Pilot, QuarterlyReview, ReviewTransition, SignOff, Spend, Team
+from governance.models.finance import QUARTER_PATTERN
 from governance.services.pilots import pilot_close_by_review
 from governance.services.signoffs import signoff_problems, signoff_record, subject_digest
 from vendors.models import Offering, Vendor
-from vendors.servicekit import require, save_validated, validate_checks
+from vendors.servicekit import parse_id, require, save_validated, validate_checks
 from vendors.workflow import transition
 
 R = ReviewStatus
@@ -137,18 +139,12 @@ def spend_import(*, rows: list[dict], actor: Any, dry_run: bool = False) -> int:
     require(actor, "governance.add_spend")
     vendors = {v.slug: v for v in Vendor.objects.all()}
     teams = {t.name: t for t in Team.objects.all()}
-    pilot_ids = [r.get("pilot") for r in rows if str(r.get("pilot", "")).isdigit()]
+    pilot_ids = {parse_id(r.get("pilot")) for r in rows} - {None}
     pilots = {
-        str(p.pk): p
-        for p in Pilot.objects.filter(
-            pk__in=[i for i in pilot_ids if len(str(i)) < 10]
-        ).select_related("offering")
+        str(p.pk): p for p in Pilot.objects.filter(pk__in=pilot_ids).select_related("offering")
     }
-    offering_ids = [r.get("offering") for r in rows if str(r.get("offering", "")).isdigit()]
-    offerings = {
-        str(o.pk): o
-        for o in Offering.objects.filter(pk__in=[i for i in offering_ids if len(str(i)) < 10])
-    }
+    offering_ids = {parse_id(r.get("offering")) for r in rows} - {None}
+    offerings = {str(o.pk): o for o in Offering.objects.filter(pk__in=offering_ids)}
     errors: dict[str, str] = {}
     candidates = []
     seen = {}
@@ -278,21 +274,37 @@ def _check_seats(decision: str, seat_delta: int) -> None:
         )
 
 
+def _check_quarter(quarter: str) -> None:
+    """Decisions are for the current quarter, or the one just ended (recorded late)."""
+    if not re.fullmatch(QUARTER_PATTERN, quarter or ""):
+        raise DomainError({"quarter": "Give the quarter as YYYY-Qn, e.g. 2027-Q1."})
+    today = timezone.localdate()
+    current = finance.quarter_of(today)
+    previous = finance.quarter_of(finance.quarter_bounds(current)[0] - timedelta(days=1))
+    if quarter not in (current, previous):
+        raise DomainError(
+            {"quarter": f"Decide for {current}, or for {previous} if it is recorded late."}
+        )
+
+
 def _freeze(review: QuarterlyReview, estimates: dict | None) -> None:
     review.decided_at = timezone.now()
+    # A late decision on the quarter just ended is taken on that quarter's data.
+    as_of = min(timezone.localdate(), finance.quarter_bounds(review.quarter)[1])
     review.snapshot = finance.review_snapshot(
         scope=review.scope,
         pilot=review.pilot,
         offering=review.offering,
         currency=review.currency,
-        as_of=timezone.localdate(),
+        as_of=as_of,
         estimates=estimates,
     )
 
 
 def _live_conflict(review: QuarterlyReview) -> ConflictError:
     return ConflictError(
-        f"{review.subject_label.capitalize()} already has a live review for {review.quarter}; "
+        f"{review.subject_label[:1].upper()}{review.subject_label[1:]} already has a live "
+        f"review for {review.quarter}; "
         "reload it, and supersede it if it needs correcting.",
         code="conflict",
     )
@@ -340,6 +352,9 @@ def review_decide(
         offering = None
     if scope == ReviewScope.PROGRAM:
         pilot = None
+        if offering is not None:
+            offering = Offering.objects.select_for_update().get(pk=offering.pk)
+    _check_quarter(quarter)
     _check_subject(scope, pilot, offering)
     _check_seats(decision, seat_delta)
     review = QuarterlyReview(
@@ -384,12 +399,20 @@ def _apply_effect(review: QuarterlyReview, actor: Any) -> str:
     reason = f"Quarterly review {review.quarter} ({review.get_decision_display().lower()}): "
     reason += review.rationale
     outcome = OUTCOMES.get(review.decision)
+    if review.scope == ReviewScope.PILOT and review.pilot.status not in REVIEWABLE:
+        # A correction never reopens a closed pilot; say so rather than imply it runs.
+        pilot = review.pilot
+        outcome_text = f" as {pilot.outcome}" if pilot.outcome else ""
+        return (
+            f"No change: the pilot was already {pilot.get_status_display().lower()}"
+            f"{outcome_text}; a review does not reopen it."
+        )
     if review.decision == ReviewDecision.HOLD:
-        return "Hold: nothing changes; the pilot keeps running."
+        if review.scope == ReviewScope.PILOT:
+            return "Hold: nothing changes; the pilot keeps running."
+        return "Hold: nothing changes; the program's pilots keep running."
     if review.scope == ReviewScope.PILOT:
         pilot = review.pilot
-        if pilot.status not in REVIEWABLE:
-            return f"No change: the pilot was already {pilot.get_status_display().lower()}."
         pilot_close_by_review(pilot=pilot, outcome=outcome, actor=actor, reason=reason)
         return f"The pilot was closed as {outcome}."
     if review.decision == ReviewDecision.KILL:
@@ -398,7 +421,8 @@ def _apply_effect(review: QuarterlyReview, actor: Any) -> str:
             pilot_close_by_review(pilot=pilot, outcome=outcome, actor=actor, reason=reason)
             closed.append(pilot.title)
         return f"Program killed; closed as killed: {', '.join(closed) or 'no open pilot'}."
-    seats = finance.program_seats(offering=review.offering)
+    # This review is being signed: the signed ones so far plus its own change.
+    seats = finance.program_seats(offering=review.offering) + review.seat_delta
     return f"Seats {review.seat_delta:+d}; the program's reviewed seat change is now {seats:+d}."
 
 
@@ -410,6 +434,21 @@ def review_sign(
     """Sign a decided review; the last required approval signs it and carries out its effect."""
     review = _lock(review)
     _check_open(review)
+    other_role = (
+        SignOff.objects.filter(
+            subject_kind=SubjectKind.QUARTERLY_REVIEW, subject_id=review.pk, user=actor
+        )
+        .exclude(role=role)
+        .first()
+    )
+    if other_role is not None:
+        # Two required signatures mean two people: one person cannot sign in both roles.
+        raise DomainError(
+            {
+                "role": f"You signed this review as {other_role.role}; another person signs "
+                f"as {role}."
+            }
+        )
     signoff_record(
         kind=SubjectKind.QUARTERLY_REVIEW,
         subject=review,
@@ -423,18 +462,17 @@ def review_sign(
     current = subject_digest(kind=SubjectKind.QUARTERLY_REVIEW, subject=review)
     if signoff_problems(kind=SubjectKind.QUARTERLY_REVIEW, subject=review, current_digest=current):
         return review
-    review = transition(
+    # The effect is carried out first so the one save that signs the review also records it.
+    effect = _apply_effect(review, actor)
+    return transition(
         review,
         to=R.SIGNED,
         actor=actor,
         reason="every required sign-off approves this content",
         history=ReviewTransition,
         subject_field="review",
-        extra_updates={"signed_at": timezone.now()},
+        extra_updates={"signed_at": timezone.now(), "effect": effect},
     )
-    review.effect = _apply_effect(review, actor)
-    QuarterlyReview.objects.filter(pk=review.pk).update(effect=review.effect)
-    return review
 
 
 @audited

@@ -15,7 +15,7 @@ from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTrans
 from governance.services.signoffs import signoff_problems, subject_digest
 from vendors.choices import Use
 from vendors.models import Offering
-from vendors.servicekit import require, save_validated
+from vendors.servicekit import parse_id, require, save_validated
 from vendors.shortlist import shortlist_check
 from vendors.workflow import transition
 
@@ -380,8 +380,7 @@ def baselines_import(*, rows: list[dict], actor: Any, dry_run: bool = False) -> 
     metrics = {m.code: m for m in Metric.objects.all()}
     pilot_ids = {str(r.get("pilot", "")) for r in rows}
     pilots = {
-        str(p.pk): p
-        for p in Pilot.objects.filter(pk__in=[i for i in pilot_ids if i.isdigit() and len(i) < 10])
+        str(p.pk): p for p in Pilot.objects.filter(pk__in={parse_id(i) for i in pilot_ids} - {None})
     }
     errors: dict[str, str] = {}
     for index, row in enumerate(rows):

@@ -213,7 +213,7 @@ def test_a_second_live_review_for_the_scope_and_quarter_is_a_conflict(decide):
     with pytest.raises(ConflictError) as error:
         decide(decision="kill", rationale="Costs too much.")
     assert "already has a live review for 2027-Q2" in error.value.messages[0]
-    assert decide(quarter="2027-Q3").quarter == "2027-Q3"
+    assert decide(quarter="2027-Q1").quarter == "2027-Q1"  # the quarter just ended, late
 
 
 def test_finance_signature_signs_a_hold_and_the_pilot_keeps_running(decide, finance):
@@ -383,7 +383,7 @@ def test_quarter_helpers():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_finance_users_deciding_at_once_one_wins_one_gets_a_conflict(
-    ledger, rates, finance, persona
+    ledger, rates, finance, persona, as_of
 ):
     if connection.vendor != "postgresql":
         from tests.conftest import service_missing
@@ -437,3 +437,141 @@ def test_finance_is_told_which_reviews_are_due_once_a_week(ledger, finance, as_o
     assert note.title == "2 quarterly review(s) due for 2027-Q2"
     assert ledger.title in note.body
     assert fs.reviews_due_notify() == 0  # the same week: nothing new
+
+
+def test_a_hold_correcting_a_kill_does_not_claim_the_pilot_runs(decide, finance):
+    kill = fs.review_sign(
+        review=decide(decision="kill", rationale="Stop."),
+        actor=finance,
+        role="finance",
+        decision="approve",
+    )
+    hold = fs.review_supersede(
+        review=kill, actor=finance, reason="Premature.", decision="hold", rationale="Hold."
+    )
+    hold = fs.review_sign(review=hold, actor=finance, role="finance", decision="approve")
+    assert hold.effect == (
+        "No change: the pilot was already closed as killed; a review does not reopen it."
+    )
+
+
+def test_one_person_cannot_sign_a_review_in_two_roles(decide, ledger, finance):
+    from tests.factories import UserFactory
+
+    type(ledger).objects.filter(pk=ledger.pk).update(agentic=True)
+    both = UserFactory(username="fin-sec", role="finance")
+    both.groups.add(*type(both.groups.first()).objects.filter(name="security"))
+    review = decide(decision="expand", seat_delta=5, rationale="Roll out.")
+    fs.review_sign(review=review, actor=both, role="finance", decision="approve")
+    with pytest.raises(DomainError, match="another person signs as security"):
+        fs.review_sign(review=review, actor=both, role="security", decision="approve")
+
+
+def test_finance_cannot_sign_as_security(decide, ledger, finance):
+    type(ledger).objects.filter(pk=ledger.pk).update(agentic=True)
+    review = decide(decision="expand", seat_delta=5, rationale="Roll out.")
+    with pytest.raises(PermissionDenied):
+        fs.review_sign(review=review, actor=finance, role="security", decision="approve")
+
+
+def test_an_agentic_pilot_makes_a_program_expand_need_security(ledger, finance, rates, as_of):
+    type(ledger).objects.filter(pk=ledger.pk).update(agentic=True)
+    review = fs.review_decide(
+        actor=finance,
+        quarter="2027-Q2",
+        scope="program",
+        offering=ledger.offering,
+        decision="expand",
+        seat_delta=10,
+        rationale="Roll out.",
+    )
+    review = fs.review_sign(review=review, actor=finance, role="finance", decision="approve")
+    assert review.status == "decided"  # security has not signed yet
+
+
+@pytest.mark.parametrize("role", ["ai_pm", "security", "auditor"])
+def test_only_finance_supersedes(decide, finance, persona, role):
+    review = fs.review_sign(review=decide(), actor=finance, role="finance", decision="approve")
+    with pytest.raises(PermissionDenied):
+        fs.review_supersede(
+            review=review, actor=persona(role), reason="x", decision="hold", rationale="y"
+        )
+
+
+@pytest.mark.parametrize("quarter", ["2026-Q4", "2027-Q3", "2099-Q1"])
+def test_decisions_are_for_the_current_or_the_previous_quarter(decide, quarter):
+    with pytest.raises(DomainError, match="Decide for 2027-Q2, or for 2027-Q1"):
+        decide(quarter=quarter)
+
+
+def test_a_late_decision_takes_the_quarter_it_is_about(decide):
+    review = decide(quarter="2027-Q1")
+    assert review.snapshot["as_of"] == "2027-03-31"
+
+
+def test_signed_reviews_are_never_deleted_or_bulk_updated(decide, finance):
+    review = fs.review_sign(review=decide(), actor=finance, role="finance", decision="approve")
+    with pytest.raises(ValidationError, match="never deleted"):
+        review.delete()
+    with pytest.raises(ValidationError, match="never changed or deleted"):
+        QuarterlyReview.objects.filter(pk=review.pk).update(rationale="Rewritten.")
+    with pytest.raises(ValidationError):
+        QuarterlyReview.objects.filter(pk=review.pk).delete()
+    assert QuarterlyReview.objects.get(pk=review.pk).rationale.startswith("Savings hold")
+
+
+def test_team_spend_for_the_pilots_teams_counts(ledger, rates, as_of, finance):
+    team = ledger.teams.get()
+    fs.spend_record(
+        actor=finance,
+        month=date(2027, 4, 1),
+        amount=Decimal(4000),
+        scope="team",
+        team=team,
+        vendor=ledger.offering.vendor,
+        category="training",
+    )
+    result = money.scope_roi(pilots=[ledger], as_of=AS_OF)
+    assert result["audited"]["inputs"]["one_time_costs"]["value"] == "9000.00"
+
+
+def test_a_fee_billed_once_is_not_multiplied_up(running_pilot, rates, finance):
+    vendor = running_pilot.offering.vendor
+    for month in (1, 2, 3, 4):
+        fs.spend_record(
+            actor=finance,
+            month=date(2027, month, 1),
+            amount=Decimal(1000),
+            scope="pilot",
+            pilot=running_pilot,
+            vendor=vendor,
+            category="seats",
+        )
+    fs.spend_record(
+        actor=finance,
+        month=date(2027, 2, 1),
+        amount=Decimal(12000),
+        scope="pilot",
+        pilot=running_pilot,
+        vendor=vendor,
+        category="compliance",
+    )
+    summary = money.spend_summary(
+        money.scope_spend(pilots=[running_pilot]), currency="USD", as_of=AS_OF
+    )
+    # 16,000 over the 4 months since January, annualised: 48,000 (not 16,000 x 12 / 2).
+    assert summary["annual_ai_spend"] == Decimal("48000.00")
+
+
+def test_spend_import_names_a_non_ascii_digit_id(running_pilot, finance):
+    row = {
+        "month": "2027-03",
+        "amount": "5",
+        "scope": "pilot",
+        "pilot": "²",
+        "vendor": running_pilot.offering.vendor.slug,
+        "category": "seats",
+    }
+    with pytest.raises(DomainError) as error:
+        fs.spend_import(rows=[row], actor=finance)
+    assert "rows[0].pilot" in error.value.message_dict

@@ -136,3 +136,20 @@ def test_a_pm_cannot_sign_as_finance_on_the_page(signed_in, ai_pm, decide):
     )
     assert response.status_code == 403
     assert QuarterlyReview.objects.get(pk=review.pk).status == "decided"
+
+
+@pytest.mark.parametrize("raw", ["%C2%B2", "12345678901234567890", "x", ""])
+def test_the_decide_page_answers_404_to_a_bad_id(signed_in, finance, raw):
+    response = signed_in(finance).get(f"/finance/decide/?scope=pilot&id={raw}")
+    assert response.status_code == 404
+
+
+def test_admin_sign_action_signs_the_review(signed_in, finance, decide):
+    review = decide()
+    client = signed_in(finance)
+    client.post(
+        "/admin/governance/quarterlyreview/",
+        {"action": "sign_approve", "_selected_action": [review.pk]},
+    )
+    review.refresh_from_db()
+    assert review.status == "signed"
