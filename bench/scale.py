@@ -551,18 +551,6 @@ def main() -> None:
         print(f"resetting {bench_pilots} bench pilots and their rows")
         reset()
 
-    import ingest
-
-    p1 = ingest.run(args.ingest_rows)
-    if "ratio" in p1:
-        print(
-            f"P1 ingest/COPY = {p1['ratio']:.3f}  (api {p1['api_create_rows_per_s']:,.0f} rows/s, "
-            f"copy {p1['copy_rows_per_s']:,.0f} rows/s, {p1['rows']:,} rows, "
-            f"{p1['create_queries']} queries; target >= 0.25)"
-        )
-    else:
-        print(f"P1 api {p1['api_create_rows_per_s']:,.0f} rows/s (no COPY baseline off PostgreSQL)")
-
     at = {}
     for label, size in (("1x", tenth), ("10x", full)):
         seed(size)
@@ -576,6 +564,20 @@ def main() -> None:
             "rows": rows,
         }
         print(f"seeded {label}: {pilots:,} pilots, {rows:,} measurements")
+
+    import ingest
+
+    # Three runs, the median ratio: on a shared 2-core machine one run can be unlucky.
+    runs = sorted((ingest.run(args.ingest_rows) for _ in range(3)), key=lambda f: f.get("ratio", 0))
+    p1 = runs[1]
+    if "ratio" in p1:
+        print(
+            f"P1 ingest/COPY = {p1['ratio']:.3f}  (api {p1['api_create_rows_per_s']:,.0f} rows/s, "
+            f"copy {p1['copy_rows_per_s']:,.0f} rows/s, {p1['rows']:,} rows, "
+            f"{p1['create_queries']} queries; target >= 0.25)"
+        )
+    else:
+        print(f"P1 api {p1['api_create_rows_per_s']:,.0f} rows/s (no COPY baseline off PostgreSQL)")
 
     small, large = at["1x"], at["10x"]
     floor = large["pages"]["floor"][0]

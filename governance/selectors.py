@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from governance.choices import PilotStatus, Role, SubjectKind
-from governance.models import Pilot
+from governance.models import Baseline, KillCriterion, Pilot
 
 
 def user_roles(*, user: User) -> list[str]:
@@ -57,15 +57,31 @@ def pilot_charter_canonical(pilot: Pilot) -> dict:
                 "period": [b.period_start.isoformat(), b.period_end.isoformat()],
                 "source": b.source,
             }
-            for b in pilot.baselines.select_related("metric").order_by("metric__code", "tier")
+            for b in sorted(
+                _related(pilot, "baselines", "metric"), key=lambda b: (b.metric.code, b.tier)
+            )
         ],
         "kill_criteria": [
             k.plain_words
-            for k in pilot.kill_criteria.select_related("metric").order_by(
-                "metric__code", "tier", "comparator", "threshold", "evaluate_from_day"
+            for k in sorted(
+                _related(pilot, "kill_criteria", "metric"),
+                key=lambda k: (
+                    k.metric.code,
+                    k.tier,
+                    k.comparator,
+                    k.threshold,
+                    k.evaluate_from_day,
+                ),
             )
         ],
     }
+
+
+def _related(obj, name: str, *joined: str) -> list:
+    """A related set from the prefetch cache when a list page prefetched it, else one query."""
+    if name in getattr(obj, "_prefetched_objects_cache", {}):
+        return list(getattr(obj, name).all())
+    return list(getattr(obj, name).select_related(*joined))
 
 
 def pilot_list(*, user: User | None = None, mine: bool = False, status: str = "") -> QuerySet:
@@ -80,13 +96,24 @@ def pilot_list(*, user: User | None = None, mine: bool = False, status: str = ""
 
 def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
     """Submitted pilots still waiting for an approve sign-off in one of the user's roles."""
-    from governance.services.signoffs import pending_roles
+    from governance.services.signoffs import pending_roles, signoffs_latest
 
     mine = set(user_roles(user=user))
+    # Everything each charter digest reads, prefetched: a fixed number of queries for any
+    # number of submitted pilots.
+    pilots = list(
+        pilot_list(status=PilotStatus.SUBMITTED).prefetch_related(
+            Prefetch("baselines", Baseline.objects.select_related("metric")),
+            Prefetch("kill_criteria", KillCriterion.objects.select_related("metric")),
+        )
+    )
+    latest = signoffs_latest(kind=SubjectKind.PILOT, subject_ids=[p.pk for p in pilots])
     waiting = []
-    for pilot in pilot_list(status=PilotStatus.SUBMITTED):
+    for pilot in pilots:
         pilot.pending_roles = [
-            r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine
+            r
+            for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot, latest=latest)
+            if r in mine
         ]
         if pilot.pending_roles:
             waiting.append(pilot)
