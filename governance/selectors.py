@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 
 from governance.choices import PilotStatus, Role, SubjectKind
-from governance.models import Baseline, KillCriterion, Pilot
+from governance.models import Baseline, KillCriterion, Metric, Pilot
 
 
 def user_roles(*, user: User) -> list[str]:
@@ -131,9 +131,13 @@ def pilot_charts(*, pilot: Pilot) -> list[str]:
     end = start + timedelta(days=max(pilot.checkpoint_days))
     series: dict[tuple, list] = {}
     metrics = {}
-    for m in pilot.measurements.select_related("metric").order_by("period_end"):
-        series.setdefault((m.metric_id, m.tier), []).append((m.period_end, m.value))
-        metrics[m.metric_id] = m.metric
+    # Plain tuples: a year of daily telemetry is thousands of rows, model instances cost 10x.
+    for metric_id, tier, end, value in pilot.measurements.order_by("period_end").values_list(
+        "metric_id", "tier", "period_end", "value"
+    ):
+        series.setdefault((metric_id, tier), []).append((end, value))
+    if series:
+        metrics.update(Metric.objects.in_bulk({key[0] for key in series}))
     baselines = {}
     for b in pilot.baselines.select_related("metric"):
         baselines[(b.metric_id, b.tier)] = b.value

@@ -24,7 +24,9 @@ class Measurement(models.Model):
     )
 
     class Meta:
-        ordering = ["pilot", "metric", "tier", "period_end"]
+        # By the key's columns, not the related models' orderings: "pilot" would sort a million
+        # rows by the pilot's created_at through a join; these are the unique index's order.
+        ordering = ["pilot_id", "metric_id", "tier", "period_start", "period_end"]
         constraints = [
             models.UniqueConstraint(
                 fields=["pilot", "metric", "tier", "period_start", "period_end"],
