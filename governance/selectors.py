@@ -32,6 +32,10 @@ def audit_entries() -> QuerySet[LogEntry]:
     return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
 
 
+CHARTER_BASELINE_ORDER = ("metric__code", "tier")
+CHARTER_CRITERIA_ORDER = ("metric__code", "tier", "comparator", "threshold", "evaluate_from_day")
+
+
 def pilot_charter_canonical(pilot: Pilot) -> dict:
     """The content a pilot charter sign-off covers: scope, window, baselines, kill criteria."""
     return {
@@ -57,31 +61,35 @@ def pilot_charter_canonical(pilot: Pilot) -> dict:
                 "period": [b.period_start.isoformat(), b.period_end.isoformat()],
                 "source": b.source,
             }
-            for b in sorted(
-                _related(pilot, "baselines", "metric"), key=lambda b: (b.metric.code, b.tier)
-            )
+            for b in _ordered(pilot, "baselines", CHARTER_BASELINE_ORDER)
         ],
         "kill_criteria": [
-            k.plain_words
-            for k in sorted(
-                _related(pilot, "kill_criteria", "metric"),
-                key=lambda k: (
-                    k.metric.code,
-                    k.tier,
-                    k.comparator,
-                    k.threshold,
-                    k.evaluate_from_day,
-                ),
-            )
+            k.plain_words for k in _ordered(pilot, "kill_criteria", CHARTER_CRITERIA_ORDER)
         ],
     }
 
 
-def _related(obj, name: str, *joined: str) -> list:
-    """A related set from the prefetch cache when a list page prefetched it, else one query."""
-    if name in getattr(obj, "_prefetched_objects_cache", {}):
-        return list(getattr(obj, name).all())
-    return list(getattr(obj, name).select_related(*joined))
+def _ordered(pilot: Pilot, name: str, ordering: tuple[str, ...]) -> list:
+    """A related set in the database's order: prefetched (in that order) by a list page, else
+    one query. Sorted by the database, never in Python: a digest signed earlier must not change
+    because Python and the database collate codes differently."""
+    if name in getattr(pilot, "_prefetched_objects_cache", {}):
+        return list(getattr(pilot, name).all())
+    return list(getattr(pilot, name).select_related("metric").order_by(*ordering))
+
+
+def charter_prefetches() -> list[Prefetch]:
+    """What pilot_charter_canonical reads, for a list of pilots: two queries for all."""
+    return [
+        Prefetch(
+            "baselines",
+            Baseline.objects.select_related("metric").order_by(*CHARTER_BASELINE_ORDER),
+        ),
+        Prefetch(
+            "kill_criteria",
+            KillCriterion.objects.select_related("metric").order_by(*CHARTER_CRITERIA_ORDER),
+        ),
+    ]
 
 
 def pilot_list(*, user: User | None = None, mine: bool = False, status: str = "") -> QuerySet:
@@ -101,12 +109,7 @@ def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
     mine = set(user_roles(user=user))
     # Everything each charter digest reads, prefetched: a fixed number of queries for any
     # number of submitted pilots.
-    pilots = list(
-        pilot_list(status=PilotStatus.SUBMITTED).prefetch_related(
-            Prefetch("baselines", Baseline.objects.select_related("metric")),
-            Prefetch("kill_criteria", KillCriterion.objects.select_related("metric")),
-        )
-    )
+    pilots = list(pilot_list(status=PilotStatus.SUBMITTED).prefetch_related(*charter_prefetches()))
     latest = signoffs_latest(kind=SubjectKind.PILOT, subject_ids=[p.pk for p in pilots])
     waiting = []
     for pilot in pilots:

@@ -189,3 +189,18 @@ def test_the_checkpoint_sweep_costs_the_same_for_2_or_14_pilots(persona):
     assert len(large) == len(small)
     # Day 30 is in grace; at day 90 each of the 16 pilots breached.
     assert Notification.objects.filter(user__username="finance").count() == 16
+
+
+def test_the_queue_reads_a_charter_digest_as_signing_does(
+    client, persona, pilot, complete_pilot, sign_pilot, ai_pm
+):
+    from governance.services import pilots as ps
+
+    complete_pilot(pilot)
+    ps.pilot_submit(pilot=pilot, actor=ai_pm)
+    sign_pilot(pilot, roles=("security",))
+    client.force_login(persona("security"))
+    assert client.get("/pilots/awaiting-signoff/").context["pilots"] == []
+    client.force_login(persona("finance"))
+    (waiting,) = client.get("/pilots/awaiting-signoff/").context["pilots"]
+    assert (waiting.pk, waiting.pending_roles) == (pilot.pk, ["finance"])
