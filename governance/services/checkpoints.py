@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
@@ -252,7 +253,6 @@ def checkpoints_evaluate_due(*, today: date | None = None) -> list[tuple[int, in
 def _audit_created(records: list[CheckpointEvaluation]) -> None:
     """bulk_create skips auditlog's signals: the same create entries, written in one insert."""
     content_type = ContentType.objects.get_for_model(CheckpointEvaluation)
-    fields = ("pilot_id", "checkpoint_day", "window_start", "window_end", "kill_recommended")
     LogEntry.objects.bulk_create(
         LogEntry(
             content_type=content_type,
@@ -260,7 +260,7 @@ def _audit_created(records: list[CheckpointEvaluation]) -> None:
             object_id=record.pk,
             object_repr=str(record)[:200],
             action=LogEntry.Action.CREATE,
-            changes={field: ["None", str(getattr(record, field))] for field in fields},
+            changes=model_instance_diff(None, record, use_json_for_changes=False),
         )
         for record in records
     )

@@ -87,6 +87,18 @@ def test_a_dry_run_counts_without_writing(running, platform):
     assert LogEntry.objects.filter(content_type__model="measurement").count() == 2
 
 
+def test_two_ingests_in_one_transaction_both_land(running, platform):
+    from django.db import transaction
+
+    from governance.services.measurements import measurements_ingest
+
+    with transaction.atomic():  # as the CSV import writes its 10,000-row chunks
+        first = measurements_ingest(rows=_rows(running, n=3), actor=platform)
+        second = measurements_ingest(rows=_rows(running, n=5, value="43"), actor=platform)
+    assert (first.created, second.created, second.updated) == (3, 2, 3)
+    assert Measurement.objects.filter(value=Decimal("43")).count() == 5
+
+
 def test_one_bad_row_among_1000_writes_nothing_and_is_named(api_as, platform, running):
     rows = _rows(running, n=1000)
     rows[617]["value"] = "lots"

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -187,6 +188,9 @@ def test_the_checkpoint_sweep_costs_the_same_for_2_or_14_pilots(persona):
         done = checkpoints_evaluate_due(today=TODAY)
     assert len(done) == 14 * 2
     assert len(large) == len(small)
+    entries = LogEntry.objects.filter(content_type__model="checkpointevaluation")
+    assert entries.count() == 16 * 2  # audited as if saved one by one
+    assert {"pilot", "checkpoint_day", "window_end"} <= set(entries.first().changes_dict)
     # Day 30 is in grace; at day 90 each of the 16 pilots breached.
     assert Notification.objects.filter(user__username="finance").count() == 16
 
@@ -204,3 +208,21 @@ def test_the_queue_reads_a_charter_digest_as_signing_does(
     client.force_login(persona("finance"))
     (waiting,) = client.get("/pilots/awaiting-signoff/").context["pilots"]
     assert (waiting.pk, waiting.pending_roles) == (pilot.pk, ["finance"])
+
+
+def test_the_changelist_estimates_only_a_large_unfiltered_postgresql_table(monkeypatch):
+    from governance.admin import EstimatedCountPaginator
+
+    _grow(1, "running")
+    exact = Measurement.objects.count()
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_BELOW", 0)
+    filtered = Measurement.objects.filter(tier="")
+    assert EstimatedCountPaginator(filtered, 100).count == exact
+    unfiltered = EstimatedCountPaginator(Measurement.objects.all(), 100).count
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE governance_measurement")
+        unfiltered = EstimatedCountPaginator(Measurement.objects.all(), 100).count
+        assert unfiltered == pytest.approx(exact, rel=0.2)
+    else:
+        assert unfiltered == exact
