@@ -352,14 +352,18 @@ class EstimatedCountPaginator(Paginator):
         query = getattr(self.object_list, "query", None)
         if query is None or query.where or connection.vendor != "postgresql":
             return super().count
+        table = connection.ops.quote_name(self.object_list.model._meta.db_table)
         with connection.cursor() as cursor:
+            # One query either way, so the page's query count does not depend on the size. The
+            # table name is the model's own, quoted: nothing from the request reaches the SQL.
             cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [self.object_list.model._meta.db_table],
+                "SELECT CASE WHEN reltuples >= %s THEN reltuples::bigint "  # noqa: S608
+                f"ELSE (SELECT count(*) FROM {table}) END "
+                "FROM pg_class WHERE oid = %s::regclass",
+                [self.EXACT_BELOW, self.object_list.model._meta.db_table],
             )
             row = cursor.fetchone()
-        estimate = row[0] if row else -1
-        return estimate if estimate >= self.EXACT_BELOW else super().count
+        return row[0] if row else super().count
 
 
 class CsvImportForm(forms.Form):
