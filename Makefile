@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint migrations-check schema worker beat bench bench-packets clean
+.PHONY: install run test lint migrations-check schema worker beat bench bench-ingest bench-packets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,12 @@ worker: install
 beat: install
 	$(BIN)/celery -A governance beat --loglevel=INFO
 
-## Benchmarks (ratios, not timings): measurement ingest via the API against PostgreSQL COPY.
+## Benchmarks (ratios, not timings; see bench/README.md): the scale suite, P1 to P3.
 bench: install
+	$(BIN)/python bench/scale.py --size $(or $(SIZE),large)
+
+## P1 alone: measurement ingest via the API against PostgreSQL COPY.
+bench-ingest: install
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),10000)
 
 ## A ~20-page quarterly-review packet through the render service against WeasyPrint on the

@@ -3,8 +3,11 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from governance.choices import Decision, PacketKind, Source, SubjectKind, TokenScope
@@ -367,6 +370,34 @@ class PilotAdmin(PacketRequestAdminMixin, SignOffAdminMixin, admin.ModelAdmin):
 # --- measurements and evaluations ---------------------------------------------------------------
 
 
+class EstimatedCountPaginator(Paginator):
+    """Counts exactly, except an unfiltered PostgreSQL table of millions: the planner's estimate.
+
+    An exact COUNT(*) of a million-row table costs more than the rest of a changelist page;
+    the estimate (kept by autovacuum / ANALYZE) only moves the last page number.
+    """
+
+    EXACT_BELOW = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        query = getattr(self.object_list, "query", None)
+        if query is None or query.where or connection.vendor != "postgresql":
+            return super().count
+        table = connection.ops.quote_name(self.object_list.model._meta.db_table)
+        with connection.cursor() as cursor:
+            # One query either way, so the page's query count does not depend on the size. The
+            # table name is the model's own, quoted: nothing from the request reaches the SQL.
+            cursor.execute(
+                "SELECT CASE WHEN reltuples >= %s THEN reltuples::bigint "  # noqa: S608
+                f"ELSE (SELECT count(*) FROM {table}) END "
+                "FROM pg_class WHERE oid = %s::regclass",
+                [self.EXACT_BELOW, self.object_list.model._meta.db_table],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else super().count
+
+
 class CsvImportForm(forms.Form):
     """A CSV upload for an admin import (same validation as the API and the commands)."""
 
@@ -444,6 +475,9 @@ class MeasurementAdmin(CsvImportAdminMixin, admin.ModelAdmin):
     list_filter = ("source", "metric", "tier")
     search_fields = ("pilot__title",)
     list_select_related = ("pilot", "metric")
+    # Millions of rows: no second COUNT(*) of the whole table, and an estimated page count.
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -19,6 +19,10 @@ class Line:
     colour: str
 
 
+# Above this many periods a chart draws its line without a dot per period.
+MAX_DOTS = 90
+
+
 def metric_chart_svg(
     *,
     title: str,
@@ -70,11 +74,14 @@ def metric_chart_svg(
             f"{escape(format(line.value.normalize(), 'f'))}</text>"
         )
     if points:
-        path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in sorted(points))
+        xy = [(x(d), y(v)) for d, v in sorted(points)]
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in xy)
         parts.append(f'<polyline points="{path}" fill="none" stroke="#1f5fa8" stroke-width="2"/>')
-        parts += [
-            f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="#1f5fa8"/>' for d, v in points
-        ]
+        # A dot per period while they can be told apart; a year of daily periods is a line.
+        if len(xy) <= MAX_DOTS:
+            parts += [
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="#1f5fa8"/>' for px, py in xy
+            ]
     else:
         parts.append(
             f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" '

@@ -5,6 +5,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -42,7 +43,10 @@ def finance_home(request: HttpRequest) -> HttpResponse:
         {
             "quarter": quarter,
             "quarters": finance.review_quarters(current=quarter),
-            "due": finance.reviews_due(quarter=quarter),
+            # Hundreds of running pilots can be due at once: a page of them at a time.
+            "due": Paginator(finance.reviews_due(quarter=quarter), 25).get_page(
+                request.GET.get("page")
+            ),
             "reviews": finance.review_list(quarter=quarter),
             "can_decide": request.user.has_perm("governance.decide_quarterlyreview"),
         },

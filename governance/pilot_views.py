@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,8 @@ from governance.services.notifications import notification_mark_read
 from governance.services.signoffs import pending_roles, signoff_record
 from vendors.servicekit import parse_id
 
+PAGE_SIZE = 25
+
 
 @permission_required("governance.view_pilot", raise_exception=True)
 def pilot_list(request: HttpRequest) -> HttpResponse:
@@ -32,10 +35,18 @@ def pilot_list(request: HttpRequest) -> HttpResponse:
     if status not in PilotStatus.values:
         status = ""
     pilots = selectors.pilot_list(user=request.user, mine=mine, status=status)
+    # Paged: hundreds of pilots would make the page (and its query time) grow with the data.
+    page = Paginator(pilots, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "governance/pilots/list.html",
-        {"pilots": pilots, "mine": mine, "status": status, "statuses": PilotStatus.choices},
+        {
+            "pilots": page.object_list,
+            "page": page,
+            "mine": mine,
+            "status": status,
+            "statuses": PilotStatus.choices,
+        },
     )
 
 

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from governance.choices import PilotStatus, Role, SubjectKind
-from governance.models import Pilot
+from governance.models import Baseline, KillCriterion, Metric, Pilot
 
 
 def user_roles(*, user: User) -> list[str]:
@@ -30,6 +30,10 @@ def user_profile(*, user: User) -> dict:
 def audit_entries() -> QuerySet[LogEntry]:
     """The audit trail, newest first, with what its list needs joined in."""
     return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
+
+
+CHARTER_BASELINE_ORDER = ("metric__code", "tier")
+CHARTER_CRITERIA_ORDER = ("metric__code", "tier", "comparator", "threshold", "evaluate_from_day")
 
 
 def pilot_charter_canonical(pilot: Pilot) -> dict:
@@ -57,13 +61,10 @@ def pilot_charter_canonical(pilot: Pilot) -> dict:
                 "period": [b.period_start.isoformat(), b.period_end.isoformat()],
                 "source": b.source,
             }
-            for b in pilot.baselines.select_related("metric").order_by("metric__code", "tier")
+            for b in _ordered(pilot, "baselines", CHARTER_BASELINE_ORDER)
         ],
         "kill_criteria": [
-            k.plain_words
-            for k in pilot.kill_criteria.select_related("metric").order_by(
-                "metric__code", "tier", "comparator", "threshold", "evaluate_from_day"
-            )
+            k.plain_words for k in _ordered(pilot, "kill_criteria", CHARTER_CRITERIA_ORDER)
         ],
     }
 
@@ -91,6 +92,29 @@ def review_canonical(review) -> dict:
     }
 
 
+def _ordered(pilot: Pilot, name: str, ordering: tuple[str, ...]) -> list:
+    """A related set in the database's order: prefetched (in that order) by a list page, else
+    one query. Sorted by the database, never in Python: a digest signed earlier must not change
+    because Python and the database collate codes differently."""
+    if name in getattr(pilot, "_prefetched_objects_cache", {}):
+        return list(getattr(pilot, name).all())
+    return list(getattr(pilot, name).select_related("metric").order_by(*ordering))
+
+
+def charter_prefetches() -> list[Prefetch]:
+    """What pilot_charter_canonical reads, for a list of pilots: two queries for all."""
+    return [
+        Prefetch(
+            "baselines",
+            Baseline.objects.select_related("metric").order_by(*CHARTER_BASELINE_ORDER),
+        ),
+        Prefetch(
+            "kill_criteria",
+            KillCriterion.objects.select_related("metric").order_by(*CHARTER_CRITERIA_ORDER),
+        ),
+    ]
+
+
 def pilot_list(*, user: User | None = None, mine: bool = False, status: str = "") -> QuerySet:
     """Pilots for the list page and API, with what the list shows joined in."""
     pilots = Pilot.objects.select_related("owner", "offering__vendor").prefetch_related("teams")
@@ -103,13 +127,19 @@ def pilot_list(*, user: User | None = None, mine: bool = False, status: str = ""
 
 def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
     """Submitted pilots still waiting for an approve sign-off in one of the user's roles."""
-    from governance.services.signoffs import pending_roles
+    from governance.services.signoffs import pending_roles, signoffs_latest
 
     mine = set(user_roles(user=user))
+    # Everything each charter digest reads, prefetched: a fixed number of queries for any
+    # number of submitted pilots.
+    pilots = list(pilot_list(status=PilotStatus.SUBMITTED).prefetch_related(*charter_prefetches()))
+    latest = signoffs_latest(kind=SubjectKind.PILOT, subject_ids=[p.pk for p in pilots])
     waiting = []
-    for pilot in pilot_list(status=PilotStatus.SUBMITTED):
+    for pilot in pilots:
         pilot.pending_roles = [
-            r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine
+            r
+            for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot, latest=latest)
+            if r in mine
         ]
         if pilot.pending_roles:
             waiting.append(pilot)
@@ -127,9 +157,13 @@ def pilot_charts(*, pilot: Pilot) -> list[str]:
     end = start + timedelta(days=max(pilot.checkpoint_days))
     series: dict[tuple, list] = {}
     metrics = {}
-    for m in pilot.measurements.select_related("metric").order_by("period_end"):
-        series.setdefault((m.metric_id, m.tier), []).append((m.period_end, m.value))
-        metrics[m.metric_id] = m.metric
+    # Plain tuples: a year of daily telemetry is thousands of rows, model instances cost 10x.
+    for metric_id, tier, end, value in pilot.measurements.order_by("period_end").values_list(
+        "metric_id", "tier", "period_end", "value"
+    ):
+        series.setdefault((metric_id, tier), []).append((end, value))
+    if series:
+        metrics.update(Metric.objects.in_bulk({key[0] for key in series}))
     baselines = {}
     for b in pilot.baselines.select_related("metric"):
         baselines[(b.metric_id, b.tier)] = b.value

@@ -1,6 +1,7 @@
 """Notifications: an in-app list per user, plus e-mail through the configured backend."""
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
@@ -10,23 +11,48 @@ from django.utils import timezone
 from governance.models import Notification
 
 
+class Notice(NamedTuple):
+    """One message for some users."""
+
+    users: Iterable[User]
+    kind: str
+    title: str
+    body: str
+    link: str = ""
+
+
 def notify(*, users: Iterable[User], kind: str, title: str, body: str, link: str = "") -> int:
     """Store a notification for each user and e-mail those with an address, after commit."""
-    users = {u.pk: u for u in users if u.is_active}.values()
-    Notification.objects.bulk_create(
-        Notification(user=u, kind=kind, title=title[:200], body=body, link=link) for u in users
-    )
-    recipients = sorted({u.email for u in users if u.email})
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=f"[Tollgate] {title}",
-                message=f"{body}\n\n{link}".strip(),
-                from_email=None,
-                recipient_list=recipients,
+    return notify_all(notices=[Notice(users, kind, title, body, link)])
+
+
+def notify_all(*, notices: Iterable[Notice]) -> int:
+    """Store every notice for its active users in one insert; e-mail each notice after commit."""
+    rows = []
+    for notice in notices:
+        users = {u.pk: u for u in notice.users if u.is_active}.values()
+        rows += [
+            Notification(
+                user=u,
+                kind=notice.kind,
+                title=notice.title[:200],
+                body=notice.body,
+                link=notice.link,
             )
-        )
-    return len(users)
+            for u in users
+        ]
+        recipients = sorted({u.email for u in users if u.email})
+        if recipients:
+            transaction.on_commit(
+                lambda n=notice, r=recipients: send_mail(
+                    subject=f"[Tollgate] {n.title}",
+                    message=f"{n.body}\n\n{n.link}".strip(),
+                    from_email=None,
+                    recipient_list=r,
+                )
+            )
+    Notification.objects.bulk_create(rows)
+    return len(rows)
 
 
 def notification_mark_read(*, notification: Notification, user: User) -> Notification:

@@ -55,27 +55,42 @@ def signoff_record(
     return signoff
 
 
-def signoff_states(*, kind: str, subject: Model, current_digest: str) -> dict[str, Any]:
+def signoffs_latest(*, kind: str, subject_ids: list[int]) -> dict[tuple[int, str], SignOff]:
+    """The latest sign-off per (subject id, role) for many subjects, in one query."""
+    latest: dict[tuple[int, str], SignOff] = {}
+    for signoff in SignOff.objects.filter(
+        subject_kind=kind, subject_id__in=subject_ids
+    ).select_related("user"):  # newest first (Meta.ordering): the first seen is the latest
+        latest.setdefault((signoff.subject_id, signoff.role), signoff)
+    return latest
+
+
+def signoff_states(
+    *,
+    kind: str,
+    subject: Model,
+    current_digest: str,
+    latest: dict[tuple[int, str], SignOff] | None = None,
+) -> dict[str, Any]:
     """Per required role, its latest sign-off if it approves the current content, else why not.
 
     Values are the SignOff, or "missing", or the stale / rejecting SignOff wrapped in a tuple
-    (state, signoff) with state "rejected" or "stale".
+    (state, signoff) with state "rejected" or "stale". `latest` (from signoffs_latest) saves
+    the queries when a page judges many subjects.
     """
+    if latest is None:
+        latest = signoffs_latest(kind=kind, subject_ids=[subject.pk])
     states: dict[str, Any] = {}
     for role in required_roles(kind, subject):
-        latest = (
-            SignOff.objects.filter(subject_kind=kind, subject_id=subject.pk, role=role)
-            .select_related("user")
-            .first()
-        )
-        if latest is None:
+        latest_signoff = latest.get((subject.pk, role))
+        if latest_signoff is None:
             states[role] = "missing"
-        elif latest.decision == Decision.REJECT:
-            states[role] = ("rejected", latest)
-        elif latest.digest != current_digest:
-            states[role] = ("stale", latest)
+        elif latest_signoff.decision == Decision.REJECT:
+            states[role] = ("rejected", latest_signoff)
+        elif latest_signoff.digest != current_digest:
+            states[role] = ("stale", latest_signoff)
         else:
-            states[role] = latest
+            states[role] = latest_signoff
     return states
 
 
@@ -94,10 +109,12 @@ def signoff_problems(*, kind: str, subject: Model, current_digest: str) -> list[
     return problems
 
 
-def pending_roles(*, kind: str, subject: Model) -> list[str]:
+def pending_roles(
+    *, kind: str, subject: Model, latest: dict[tuple[int, str], SignOff] | None = None
+) -> list[str]:
     """Required roles whose approval of the current content is still outstanding."""
     current = subject_digest(kind=kind, subject=subject)
-    states = signoff_states(kind=kind, subject=subject, current_digest=current)
+    states = signoff_states(kind=kind, subject=subject, current_digest=current, latest=latest)
     return [role for role, state in states.items() if not isinstance(state, SignOff)]
 
 

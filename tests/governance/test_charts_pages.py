@@ -29,6 +29,21 @@ def test_a_chart_escapes_user_text_and_draws_each_line():
     assert svg.count("<circle ") == 2
 
 
+def test_a_year_of_daily_periods_is_a_line_without_a_dot_each():
+    start = date(2027, 1, 1)
+    svg = metric_chart_svg(
+        title="t",
+        unit="u",
+        start=start,
+        end=start + timedelta(days=365),
+        grace_days=60,
+        points=[(start + timedelta(days=d), Decimal(40 + d % 5)) for d in range(365)],
+        lines=[],
+    )
+    assert svg.count("<polyline ") == 1
+    assert svg.count("<circle ") == 0
+
+
 def test_a_chart_without_data_says_so():
     svg = metric_chart_svg(
         title="t",

@@ -64,6 +64,41 @@ def test_posting_the_same_rows_twice_is_idempotent(api_as, platform, running):
     assert entry.changes_dict["value"] == ["42.0000", "50.0000"]
 
 
+def test_each_created_row_has_an_audit_entry_naming_it(api_as, platform, running):
+    api_as(platform).post(
+        "/api/v1/measurements/bulk/", {"measurements": _rows(running, n=2)}, format="json"
+    )
+    row = Measurement.objects.select_related("metric").first()
+    entry = LogEntry.objects.get_for_object(row).get()
+    assert entry.action == LogEntry.Action.CREATE
+    assert entry.actor == platform
+    assert entry.object_repr == str(row)
+    assert entry.changes_dict == {"value": ["None", "42.0000"], "sample_size": ["None", "20"]}
+    assert (row.source, row.recorded_by) == ("api", platform)
+
+
+def test_a_dry_run_counts_without_writing(running, platform):
+    from governance.services.measurements import measurements_ingest
+
+    measurements_ingest(rows=_rows(running, n=2), actor=platform)
+    result = measurements_ingest(rows=_rows(running, n=3), actor=platform, dry_run=True)
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 2)
+    assert Measurement.objects.count() == 2
+    assert LogEntry.objects.filter(content_type__model="measurement").count() == 2
+
+
+def test_two_ingests_in_one_transaction_both_land(running, platform):
+    from django.db import transaction
+
+    from governance.services.measurements import measurements_ingest
+
+    with transaction.atomic():  # as the CSV import writes its 10,000-row chunks
+        first = measurements_ingest(rows=_rows(running, n=3), actor=platform)
+        second = measurements_ingest(rows=_rows(running, n=5, value="43"), actor=platform)
+    assert (first.created, second.created, second.updated) == (3, 2, 3)
+    assert Measurement.objects.filter(value=Decimal("43")).count() == 5
+
+
 def test_one_bad_row_among_1000_writes_nothing_and_is_named(api_as, platform, running):
     rows = _rows(running, n=1000)
     rows[617]["value"] = "lots"
