@@ -566,18 +566,7 @@ class CheckpointEvaluationAdmin(PacketRequestAdminMixin, admin.ModelAdmin):
 class SpendForm(ServiceForm):
     class Meta:
         model = Spend
-        fields = (
-            "month",
-            "amount",
-            "currency",
-            "scope",
-            "pilot",
-            "team",
-            "offering",
-            "vendor",
-            "category",
-            "reference",
-        )
+        fields = fs.SPEND_COLUMNS  # the CSV import's columns: one shape for a ledger row
 
     def run_service(self):
         return fs.spend_record(actor=self.request.user, **self.cleaned_data)

@@ -234,22 +234,7 @@ class SpendSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spend
-        fields = [
-            "id",
-            "month",
-            "amount",
-            "currency",
-            "scope",
-            "pilot",
-            "team",
-            "offering",
-            "vendor",
-            "category",
-            "source",
-            "reference",
-            "recorded_by",
-            "recorded_at",
-        ]
+        fields = ["id", *fs.SPEND_COLUMNS, "source", "recorded_by", "recorded_at"]
         read_only_fields = ["source", "recorded_by", "recorded_at"]
         validators = []  # the service validates, with the model's messages
 

@@ -153,3 +153,56 @@ def test_admin_sign_action_signs_the_review(signed_in, finance, decide):
     )
     review.refresh_from_db()
     assert review.status == "signed"
+
+
+def test_finance_adds_spend_in_the_admin_through_the_service(signed_in, finance, running_pilot):
+    client = signed_in(finance)
+    response = client.post(
+        "/admin/governance/spend/add/",
+        {
+            "month": "2027-03-01",
+            "amount": "750.00",
+            "currency": "USD",
+            "scope": "pilot",
+            "pilot": running_pilot.pk,
+            "vendor": running_pilot.offering.vendor.pk,
+            "category": "compliance",
+            "reference": "PO-7",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    spend = running_pilot.spend.get()
+    assert (spend.amount, spend.recorded_by) == (750, finance)
+
+
+def test_the_admin_shows_a_spend_rule_on_the_form(signed_in, finance, running_pilot):
+    response = signed_in(finance).post(
+        "/admin/governance/spend/add/",
+        {
+            "month": "2027-03-01",
+            "amount": "750.00",
+            "currency": "USD",
+            "scope": "team",
+            "pilot": running_pilot.pk,
+            "vendor": running_pilot.offering.vendor.pk,
+            "category": "compliance",
+        },
+    )
+    assert response.status_code == 200
+    assert "Pilot spend names a pilot" in response.content.decode()
+
+
+def test_spend_csv_import_in_the_admin(signed_in, finance, running_pilot):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    slug = running_pilot.offering.vendor.slug
+    data = (
+        "month,amount,currency,scope,pilot,vendor,category,reference\n"
+        f"2027-01,2000,USD,pilot,{running_pilot.pk},{slug},seats,INV-1\n"
+    ).encode()
+    response = signed_in(finance).post(
+        "/admin/governance/spend/import/",
+        {"csv_file": SimpleUploadedFile("spend.csv", data, "text/csv")},
+    )
+    assert response.status_code == 302
+    assert running_pilot.spend.get().source == "import"
