@@ -447,7 +447,7 @@ def seed_packets(users: dict[str, User]) -> list[str]:
     """One sign-off packet of each kind that has a subject; rendered now when tasks are eager."""
     from governance.celery import app
     from governance.choices import PacketKind
-    from governance.models import CheckpointEvaluation, Packet, Pilot
+    from governance.models import CheckpointEvaluation, Packet, Pilot, QuarterlyReview
     from governance.services.packets import packet_render, packet_request
     from vendors.models import Assessment
 
@@ -459,6 +459,7 @@ def seed_packets(users: dict[str, User]) -> list[str]:
             "finance",
         ),
         PacketKind.CHECKPOINT: (CheckpointEvaluation.objects.all(), "ai_pm"),
+        PacketKind.QUARTERLY_REVIEW: (QuarterlyReview.objects.filter(status="signed"), "finance"),
     }
     made = []
     for kind, (candidates, requester) in subjects.items():

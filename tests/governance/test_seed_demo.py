@@ -70,8 +70,9 @@ def test_it_renders_one_packet_of_each_kind(capsys):
         "shortlist": "ready",
         "pilot_charter": "ready",
         "checkpoint": "ready",
+        "quarterly_review": "ready",
     }
-    assert [p.sequence for p in Packet.objects.order_by("sequence")] == [1, 2, 3, 4]
+    assert [p.sequence for p in Packet.objects.order_by("sequence")] == [1, 2, 3, 4, 5]
     assert "Sign-off packets: #" in capsys.readouterr().out
     call_command("seed_demo")
-    assert Packet.objects.count() == 4
+    assert Packet.objects.count() == 5
