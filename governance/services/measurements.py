@@ -61,7 +61,7 @@ def _row_errors(row: Any, pilots: dict, metrics: dict) -> tuple[dict, dict]:
     if "metric" not in errors and metric is None:
         errors["metric"] = f"Unknown metric {row.get('metric')!r}."
     tier = row.get("tier") or ""
-    if tier not in TIERS:
+    if not isinstance(tier, str) or tier not in TIERS:  # JSON may send a list or an object
         errors["tier"] = f"Tier is one of {TIER_NAMES} or empty."
     elif metric is not None and metric.tiered != bool(tier):
         errors["tier"] = (

@@ -115,6 +115,18 @@ def test_one_bad_row_among_1000_writes_nothing_and_is_named(api_as, platform, ru
     assert Measurement.objects.count() == 0
 
 
+@pytest.mark.parametrize("tier", [["standard"], {"tier": "standard"}, 7])
+def test_a_tier_that_is_not_text_is_named_not_a_server_error(api_as, platform, running, tier):
+    """Found by schemathesis: a JSON list as the tier raised TypeError (HTTP 500)."""
+    rows = _rows(running, n=1)
+    rows[0]["tier"] = tier
+    response = api_as(platform).post(
+        "/api/v1/measurements/bulk/", {"measurements": rows}, format="json"
+    )
+    assert response.status_code == 400
+    assert "measurements[0].tier" in response.json()["details"]
+
+
 def test_a_bulk_post_is_set_based(api_as, platform, running, django_assert_max_num_queries):
     client = api_as(platform)
     with django_assert_max_num_queries(25):
