@@ -493,30 +493,71 @@ def _fmt_date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def reviews_due(*, quarter: str) -> list[dict]:
+class DueList:
+    """Pilots, then programs, without a live review for a quarter: counted and sliced in the
+    database, so a page of them costs the same however many pilots run (Paginator-ready)."""
+
+    def __init__(self, quarter: str):
+        live = QuarterlyReview.objects.filter(quarter=quarter).exclude(
+            status=ReviewStatus.SUPERSEDED
+        )
+        open_pilots = Pilot.objects.filter(
+            status__in=(PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW)
+        )
+        self.pilots = (
+            open_pilots.exclude(pk__in=live.filter(scope=ReviewScope.PILOT).values("pilot_id"))
+            .select_related("offering__vendor", "owner")
+            .order_by("offering__vendor__name", "offering__name", "title", "pk")
+        )
+        self.programs = (
+            Offering.objects.filter(pk__in=open_pilots.values("offering_id"))
+            .exclude(pk__in=live.filter(scope=ReviewScope.PROGRAM).values("offering_id"))
+            .select_related("vendor")
+            .order_by("vendor__name", "name", "pk")
+        )
+        self._counts: tuple[int, int] | None = None
+
+    def counts(self) -> tuple[int, int]:
+        if self._counts is None:
+            self._counts = (self.pilots.count(), self.programs.count())
+        return self._counts
+
+    def count(self) -> int:
+        return sum(self.counts())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[dict]:
+        start, stop, _ = index.indices(self.count())
+        pilots, _ = self.counts()
+        items = (
+            [
+                {"scope": ReviewScope.PILOT, "pilot": p, "offering": p.offering, "label": str(p)}
+                for p in self.pilots[start : min(stop, pilots)]
+            ]
+            if start < pilots
+            else []
+        )
+        if stop > pilots:
+            items += [
+                {
+                    "scope": ReviewScope.PROGRAM,
+                    "pilot": None,
+                    "offering": o,
+                    "label": f"program {o}",
+                }
+                for o in self.programs[max(start - pilots, 0) : stop - pilots]
+            ]
+        return items
+
+    def __iter__(self):
+        return iter(self[:])
+
+
+def reviews_due(*, quarter: str) -> DueList:
     """Running pilots and programs without a live review for the quarter."""
-    live = QuarterlyReview.objects.filter(quarter=quarter).exclude(status=ReviewStatus.SUPERSEDED)
-    reviewed_pilots = set(live.filter(scope=ReviewScope.PILOT).values_list("pilot_id", flat=True))
-    reviewed_programs = set(
-        live.filter(scope=ReviewScope.PROGRAM).values_list("offering_id", flat=True)
-    )
-    open_pilots = list(
-        Pilot.objects.filter(status__in=(PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW))
-        .select_related("offering__vendor", "owner")
-        .order_by("offering__vendor__name", "offering__name", "title")
-    )
-    due = [
-        {"scope": ReviewScope.PILOT, "pilot": p, "offering": p.offering, "label": str(p)}
-        for p in open_pilots
-        if p.pk not in reviewed_pilots
-    ]
-    offerings = {p.offering_id: p.offering for p in open_pilots}
-    due += [
-        {"scope": ReviewScope.PROGRAM, "pilot": None, "offering": o, "label": f"program {o}"}
-        for oid, o in offerings.items()
-        if oid not in reviewed_programs
-    ]
-    return due
+    return DueList(quarter)
 
 
 def review_quarters(*, current: str) -> list[str]:

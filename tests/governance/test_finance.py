@@ -575,3 +575,12 @@ def test_spend_import_names_a_non_ascii_digit_id(running_pilot, finance):
     with pytest.raises(DomainError) as error:
         fs.spend_import(rows=[row], actor=finance)
     assert "rows[0].pilot" in error.value.message_dict
+
+
+def test_the_due_list_pages_across_pilots_then_programs(ledger, as_of):
+    from django.core.paginator import Paginator
+
+    pages = Paginator(money.reviews_due(quarter="2027-Q2"), 1)
+    assert pages.count == 2
+    assert [d["scope"] for d in pages.page(1)] == ["pilot"]
+    assert [d["label"] for d in pages.page(2)] == [f"program {ledger.offering}"]
