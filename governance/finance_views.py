@@ -21,6 +21,7 @@ from governance.selectors import user_roles
 from governance.services import finance as fs
 from governance.services.signoffs import pending_roles
 from governance.signoffs import required_roles
+from vendors.choices import Currency
 from vendors.models import Offering
 from vendors.servicekit import parse_id
 
@@ -72,7 +73,10 @@ def review_decide_page(request: HttpRequest) -> HttpResponse:
     """The snapshot and ROI first, then the decision form."""
     scope, pilot, offering = _subject(request)
     quarter = _quarter(request) if request.method == "GET" else request.POST.get("quarter", "")
-    form = DecisionForm(request.POST or None)
+    currency = request.GET.get("currency") or request.POST.get("currency") or Currency.USD
+    if currency not in Currency.values:
+        currency = Currency.USD
+    form = DecisionForm(request.POST or None, initial={"currency": currency})
     if request.method == "POST" and form.is_valid():
         try:
             review = fs.review_decide(
@@ -93,7 +97,7 @@ def review_decide_page(request: HttpRequest) -> HttpResponse:
         scope=scope,
         pilot=pilot,
         offering=offering,
-        currency="USD",
+        currency=currency,
         as_of=timezone.localdate(),
     )
     return render(

@@ -6,6 +6,7 @@ from governance.choices import Decision, ReviewDecision, Workflow
 from governance.models import Baseline, KillCriterion, Pilot, Team
 from governance.services import pilots as ps
 from vendors.adminkit import ServiceForm
+from vendors.choices import Currency
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -146,6 +147,12 @@ class DecisionForm(forms.Form):
     budget_delta = forms.DecimalField(
         initial=0, max_digits=14, decimal_places=2, help_text="Annual budget change."
     )
+    currency = forms.ChoiceField(
+        choices=Currency.choices,
+        initial=Currency.USD,
+        required=False,
+        help_text="Spend in other currencies is left out of the ROI (never converted).",
+    )
     rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     est_engineers = forms.DecimalField(
         required=False,
@@ -177,11 +184,15 @@ class DecisionForm(forms.Form):
             if name.startswith("est_") and value is not None
         }
         fields = {k: v for k, v in data.items() if not k.startswith("est_") and k != "reason"}
+        if "currency" in self.fields:
+            fields["currency"] = fields.get("currency") or Currency.USD
         return {**fields, "estimates": estimates or None}
 
 
 class SupersedeForm(DecisionForm):
     """A correction of a signed review: the new decision and why the old one was wrong."""
+
+    currency = None  # a correction keeps the corrected review's currency
 
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), label="Why the signed review is corrected"

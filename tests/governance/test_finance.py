@@ -382,8 +382,9 @@ def test_quarter_helpers():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("scope", ["pilot", "program"])
 def test_two_finance_users_deciding_at_once_one_wins_one_gets_a_conflict(
-    ledger, rates, finance, persona, as_of
+    ledger, rates, finance, persona, as_of, scope
 ):
     if connection.vendor != "postgresql":
         from tests.conftest import service_missing
@@ -400,13 +401,14 @@ def test_two_finance_users_deciding_at_once_one_wins_one_gets_a_conflict(
 
         try:
             barrier.wait()
+            target = {"pilot": ledger} if scope == "pilot" else {"offering": ledger.offering}
             fs.review_decide(
                 actor=user,
                 quarter="2027-Q2",
-                scope="pilot",
-                pilot=ledger,
+                scope=scope,
                 decision=decision,
                 rationale=f"{user} decides {decision}.",
+                **target,
             )
             outcomes.append("ok")
         except ConflictError as error:

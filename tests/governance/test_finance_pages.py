@@ -206,3 +206,29 @@ def test_spend_csv_import_in_the_admin(signed_in, finance, running_pilot):
     )
     assert response.status_code == 302
     assert running_pilot.spend.get().source == "import"
+
+
+def test_the_decide_page_previews_and_decides_in_the_currency_asked(
+    signed_in, finance, ledger, rates, as_of
+):
+    client = signed_in(finance)
+    page = client.get(f"/finance/decide/?scope=pilot&id={ledger.pk}&quarter=2027-Q2&currency=EUR")
+    html = page.content.decode()
+    assert "Spend to date: 0.00 EUR" in html
+    assert "no EUR rate card in force" in html
+    client.post(
+        "/finance/decide/",
+        {
+            "scope": "pilot",
+            "id": ledger.pk,
+            "quarter": "2027-Q2",
+            "currency": "EUR",
+            "decision": "hold",
+            "seat_delta": 0,
+            "budget_delta": "0",
+            "rationale": "Hold.",
+        },
+    )
+    review = QuarterlyReview.objects.get()
+    assert review.currency == "EUR"
+    assert review.snapshot["roi"]["currency"] == "EUR"
