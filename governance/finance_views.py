@@ -93,12 +93,16 @@ def review_decide_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Decided: {review}. It takes effect once signed.")
             return redirect("review-page", pk=review.pk)
+    as_of = timezone.localdate()
+    if re.fullmatch(QUARTER_PATTERN, quarter):
+        # Preview what deciding will freeze: a late decision takes its own quarter's data.
+        as_of = min(as_of, finance.quarter_bounds(quarter)[1])
     snapshot = finance.review_snapshot(
         scope=scope,
         pilot=pilot,
         offering=offering,
         currency=currency,
-        as_of=timezone.localdate(),
+        as_of=as_of,
     )
     return render(
         request,

@@ -232,3 +232,10 @@ def test_the_decide_page_previews_and_decides_in_the_currency_asked(
     review = QuarterlyReview.objects.get()
     assert review.currency == "EUR"
     assert review.snapshot["roi"]["currency"] == "EUR"
+
+
+def test_the_decide_page_previews_a_late_decision_on_its_own_quarter(
+    signed_in, finance, ledger, rates, as_of
+):
+    page = signed_in(finance).get(f"/finance/decide/?scope=pilot&id={ledger.pk}&quarter=2027-Q1")
+    assert "ROI as of 2027-03-31" in page.content.decode()
