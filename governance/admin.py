@@ -98,7 +98,17 @@ class SignOffAdminMixin:
             ).select_related("user"),
         }
 
-    @admin.action(description="Sign: approve the current content in my role")
+    def sign_in_role(self, request, subject, role: str) -> None:
+        """Record one approve sign-off; subjects whose signing does more override this."""
+        signoff_record(
+            kind=self.subject_kind,
+            subject=subject,
+            role=role,
+            decision=Decision.APPROVE,
+            actor=request.user,
+        )
+
+    @admin.action(description="Sign: approve the current content in my role", permissions=["sign"])
     def sign_approve(self, request, queryset):
         def sign(subject):
             mine = set(request.user.groups.values_list("name", flat=True))
@@ -106,15 +116,12 @@ class SignOffAdminMixin:
             if not roles:
                 raise PermissionDenied(f"None of your roles signs a {self.subject_kind}.")
             for role in roles:
-                signoff_record(
-                    kind=self.subject_kind,
-                    subject=subject,
-                    role=role,
-                    decision=Decision.APPROVE,
-                    actor=request.user,
-                )
+                self.sign_in_role(request, subject, role)
 
         run_action(self, request, queryset, sign, "Signed")
+
+    def has_sign_permission(self, request) -> bool:
+        return request.user.has_perm("governance.add_signoff")
 
 
 class PacketRequestAdminMixin:
@@ -461,17 +468,7 @@ class MeasurementAdmin(CsvImportAdminMixin, admin.ModelAdmin):
     """Measurements (written by telemetry, the API or CSV import; read-only here)."""
 
     import_columns = MEASUREMENT_COLUMNS
-    list_display = (
-        "pilot",
-        "metric",
-        "tier",
-        "period_start",
-        "period_end",
-        "value",
-        "sample_size",
-        "source",
-        "recorded_at",
-    )
+    list_display = (*MEASUREMENT_COLUMNS, "source", "recorded_at")
     list_filter = ("source", "metric", "tier")
     search_fields = ("pilot__title",)
     list_select_related = ("pilot", "metric")
@@ -629,7 +626,7 @@ class ReviewHistoryInline(HistoryInline):
 
 
 @admin.register(QuarterlyReview)
-class QuarterlyReviewAdmin(admin.ModelAdmin):
+class QuarterlyReviewAdmin(SignOffAdminMixin, admin.ModelAdmin):
     """Quarterly reviews, read-only: decided on the finance pages or the API; signed ones
     never change (a correction supersedes them)."""
 
@@ -648,24 +645,12 @@ class QuarterlyReviewAdmin(admin.ModelAdmin):
     list_select_related = ("pilot", "offering__vendor", "decided_by")
     readonly_fields = [f.name for f in QuarterlyReview._meta.fields] + ["page"]
     inlines = [ReviewHistoryInline]
+    subject_kind = SubjectKind.QUARTERLY_REVIEW
     actions = ["sign_approve"]
 
-    @admin.action(description="Sign: approve the decision in my role", permissions=["sign"])
-    def sign_approve(self, request, queryset):
-        def sign(review):
-            mine = set(request.user.groups.values_list("name", flat=True))
-            roles = [r for r in required_roles(SubjectKind.QUARTERLY_REVIEW, review) if r in mine]
-            if not roles:
-                raise PermissionDenied("None of your roles signs this review.")
-            for role in roles:
-                fs.review_sign(
-                    review=review, actor=request.user, role=role, decision=Decision.APPROVE
-                )
-
-        run_action(self, request, queryset, sign, "Signed")
-
-    def has_sign_permission(self, request) -> bool:
-        return request.user.has_perm("governance.add_signoff")
+    def sign_in_role(self, request, subject, role: str) -> None:
+        # The last approval also signs the review and carries out its effect.
+        fs.review_sign(review=subject, actor=request.user, role=role, decision=Decision.APPROVE)
 
     @admin.display(description="review page")
     def page(self, review) -> str:

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.choices import TokenScope
+from governance.csvimport import MEASUREMENT_COLUMNS
 from governance.models import (
     CheckpointEvaluation,
     CriterionResult,
@@ -52,13 +53,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
         model = Measurement
         fields = [
             "id",
-            "pilot",
-            "metric",
-            "tier",
-            "period_start",
-            "period_end",
-            "value",
-            "sample_size",
+            *MEASUREMENT_COLUMNS,
             "source",
             "recorded_at",
             "recorded_by",
