@@ -23,6 +23,7 @@ from governance.services.signoffs import pending_roles
 from governance.signoffs import required_roles
 from vendors.choices import Currency
 from vendors.models import Offering
+from vendors.pagecache import cached_page
 from vendors.servicekit import parse_id
 
 
@@ -35,6 +36,7 @@ def _quarter(request: HttpRequest) -> str:
 
 
 @permission_required("governance.view_quarterlyreview", raise_exception=True)
+@cached_page
 def finance_home(request: HttpRequest) -> HttpResponse:
     """One quarter at a time: what is due, and its reviews (superseded ones included)."""
     quarter = _quarter(request)

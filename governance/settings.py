@@ -91,6 +91,19 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache: per-process memory unless CACHE_URL names a shared one (redis://host:6379/1).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://tollgate")}
+# Hot pages are served from the cache while no table they could read has been written
+# (vendors/pagecache.py). Writes bump generations in the cache, so it must be shared by every
+# process that writes: on by default only with Redis or Memcached.
+PAGE_CACHE = env.bool(
+    "PAGE_CACHE",
+    default=not CACHES["default"]["BACKEND"].endswith("LocMemCache"),
+)
+PAGE_CACHE_APPS = ("auth", "vendors", "governance", "auditlog")
+# Bounds what a lost generation bump (a crash between commit and bump) could leave behind.
+PAGE_CACHE_TTL = env.int("PAGE_CACHE_TTL", default=300)
+
 AUTHENTICATION_BACKENDS = [
     # Passwords and role (group) model permissions.
     "django.contrib.auth.backends.ModelBackend",

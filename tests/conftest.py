@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from governance.celery import app as celery_app
@@ -29,6 +30,15 @@ def _require_postgres_under_ci(django_db_setup, django_db_blocker):
         "django.db.backends.postgresql"
     ):
         pytest.exit("TOLLGATE_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL", 3)
+
+
+@pytest.fixture(autouse=True)
+def _page_cache(settings):
+    """Every test runs with the page cache on, so a page served stale fails the test that saw it."""
+    settings.PAGE_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,283 @@
+"""Cached pages are never stale: any write to a table they read renders them afresh (issue 9)."""
+
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.middleware.csrf import _unmask_cipher_token
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.models import Pilot, Team
+from governance.services import pilots as ps
+from tests.factories import TeamFactory, UserFactory
+from vendors import pagecache
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx), response.content.decode()
+
+
+def _generation(table: str) -> int:
+    return pagecache.generations([table])[0]
+
+
+# --- which statements write which tables ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "tables"),
+    [
+        ('INSERT INTO "governance_pilot" ("title") VALUES (%s)', {"governance_pilot"}),
+        ('UPDATE "governance_pilot" SET "title" = %s', {"governance_pilot"}),
+        ('DELETE FROM "governance_baseline" WHERE id = 1', {"governance_baseline"}),
+        ("TRUNCATE TABLE governance_measurement", {"governance_measurement"}),
+        # The ingest's upsert: a CTE that writes measurements and their audit entries.
+        (
+            'WITH up AS (INSERT INTO "governance_measurement" SELECT * FROM tmp '
+            "ON CONFLICT (pilot_id) DO UPDATE SET value = EXCLUDED.value RETURNING id) "
+            'INSERT INTO "auditlog_logentry" SELECT id FROM up',
+            {"governance_measurement", "auditlog_logentry"},
+        ),
+        ('SELECT * FROM "governance_pilot" FOR UPDATE', set()),
+        ('SAVEPOINT "s1"', set()),
+        ('INSERT INTO "django_session" VALUES (%s)', set()),  # no page shows sessions
+        ('update "auth_user_groups" set group_id = 1', {"auth_user_groups"}),
+    ],
+)
+def test_a_statement_names_the_tracked_tables_it_writes(sql, tables):
+    assert pagecache.tables_written(sql) == tables
+
+
+def test_a_statement_that_cannot_be_read_is_taken_to_write_everything():
+    from psycopg import sql
+
+    assert pagecache.tables_written(sql.SQL("SELECT 1")) == pagecache.tracked_tables()
+
+
+def test_every_kind_of_write_bumps_the_generation(pilot):
+    before = _generation("governance_pilot")
+    pilot.save()  # a model save
+    after_save = _generation("governance_pilot")
+    Pilot.objects.filter(pk=pilot.pk).update(title="Renamed")  # a queryset update
+    after_update = _generation("governance_pilot")
+    with connection.cursor() as cursor:  # raw SQL
+        cursor.execute('UPDATE "governance_pilot" SET title = %s', ["Raw"])
+    assert before < after_save < after_update < _generation("governance_pilot")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_commit_bumps_again_so_other_processes_see_the_write():
+    team = TeamFactory()
+    before = _generation("governance_team")
+    with transaction.atomic():
+        Team.objects.filter(pk=team.pk).update(name="Renamed")
+        assert _generation("governance_team") == before + 1  # at the statement
+    assert _generation("governance_team") == before + 2  # and at the commit
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rolled_back_savepoint_does_not_lose_the_commit_bump():
+    team = TeamFactory()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Team.objects.filter(pk=team.pk).update(name="Undone")
+                raise RuntimeError("roll the savepoint back, and its on-commit callbacks")
+        except RuntimeError:
+            pass
+        middle = _generation("governance_team")
+        Team.objects.filter(pk=team.pk).update(name="Kept")
+    assert _generation("governance_team") == middle + 2
+
+
+def test_an_evicted_generation_restarts_at_an_epoch_no_key_used_before(pilot):
+    before = _generation("governance_pilot")
+    cache.delete(pagecache.GENERATION_KEY.format("governance_pilot"))
+    assert _generation("governance_pilot") > before
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def auditor_client(client, persona):
+    client.force_login(persona("auditor"))
+    client.get("/")  # the CSRF cookie a browser holds before it opens any page
+    return client
+
+
+PAGES = ["/pilots/", "/pilots/{pk}/", "/api/v1/pilots/", "/admin/governance/measurement/"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_repeat_visit_is_served_from_the_cache_with_the_same_content(auditor_client, pilot, url):
+    Group.objects.get(name="auditor").user_set.update(is_staff=True)
+    url = url.format(pk=pilot.pk)
+    cold, first = _queries(auditor_client, url)
+    warm, second = _queries(auditor_client, url)
+    assert warm < cold
+    assert second == first
+
+
+@pytest.mark.parametrize("url", ["/pilots/", "/pilots/{pk}/", "/api/v1/pilots/"])
+def test_a_write_through_any_path_shows_on_the_next_visit(auditor_client, pilot, url):
+    url = url.format(pk=pilot.pk)
+    assert "Helix in payments" in auditor_client.get(url).content.decode()
+    Pilot.objects.filter(pk=pilot.pk).update(title="Helix in billing")
+    assert "Helix in billing" in auditor_client.get(url).content.decode()
+    with connection.cursor() as cursor:
+        cursor.execute('UPDATE "governance_pilot" SET title = %s', ["Helix in treasury"])
+    assert "Helix in treasury" in auditor_client.get(url).content.decode()
+
+
+def test_a_bulk_ingest_shows_on_the_cached_measurement_changelist(
+    auditor_client, api_as, platform, approved_pilot, ai_pm
+):
+    """The ingest writes by a set-based upsert (COPY and one statement on PostgreSQL)."""
+    from tests.governance.test_measurements import _rows
+
+    Group.objects.get(name="auditor").user_set.update(is_staff=True)
+    with time_machine.travel(approved_pilot.planned_start, tick=False):
+        ps.pilot_start(pilot=approved_pilot, actor=ai_pm)
+    url = "/admin/governance/measurement/"
+    assert "0 measurements" in auditor_client.get(url).content.decode()
+    auditor_client.get(url)  # now from the cache
+    response = api_as(platform).post(
+        "/api/v1/measurements/bulk/", {"measurements": _rows(approved_pilot, n=3)}, format="json"
+    )
+    assert response.status_code in (200, 201), response.json()
+    assert "3 measurements" in auditor_client.get(url).content.decode()
+
+
+def test_migrate_starts_every_page_afresh():
+    from django.core.management import call_command
+
+    before = _generation("governance_pilot")
+    call_command("migrate", verbosity=0)  # nothing to apply; a deploy still runs it
+    assert _generation("governance_pilot") > before
+
+
+def test_a_service_write_shows_on_the_owner_page(client, ai_pm, pilot, metrics):
+    client.force_login(ai_pm)
+    client.get("/")
+    client.get(f"/pilots/{pilot.pk}/")
+    before = client.get(f"/pilots/{pilot.pk}/").content.decode()  # from the cache
+    no_baselines = '<td colspan="6">None yet.</td>'
+    assert no_baselines in before
+    response = client.post(
+        f"/pilots/{pilot.pk}/baselines/",
+        {
+            "metric": metrics["reviewer-load"].pk,
+            "tier": "",
+            "value": "42",
+            "sample_size": "10",
+            "period_start": "2026-09-01",
+            "period_end": "2026-10-01",
+            "source": "manual",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    shown = client.get(f"/pilots/{pilot.pk}/").content.decode()
+    assert "Baseline recorded" in shown  # the flash message: never cached, never skipped
+    assert shown != before
+    again = client.get(f"/pilots/{pilot.pk}/").content.decode()
+    assert "Baseline recorded" not in again  # and shown once only
+    assert no_baselines not in again
+
+
+def test_another_user_never_gets_my_cached_page(client, ai_pm, make_pilot):
+    make_pilot(title="Mine only")
+    client.force_login(ai_pm)
+    client.get("/")
+    assert "Mine only" in client.get("/pilots/?mine=1").content.decode()
+    client.force_login(UserFactory(username="pm2", role="ai_pm"))
+    client.get("/")
+    assert "Mine only" not in client.get("/pilots/?mine=1").content.decode()
+
+
+def test_a_cached_form_carries_a_token_for_this_browsers_csrf_secret(
+    client, persona, pilot, complete_pilot, ai_pm
+):
+    from governance.services import pilots as ps
+
+    complete_pilot(pilot)
+    ps.pilot_submit(pilot=pilot, actor=ai_pm)
+    finance = persona("finance")
+    tokens = {}
+    for browser in ("laptop", "phone"):
+        client.cookies.clear()
+        client.force_login(finance)
+        client.get("/")
+        client.get("/pilots/awaiting-signoff/")
+        page = client.get("/pilots/awaiting-signoff/").content.decode()
+        token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        secret = client.cookies["csrftoken"].value
+        assert _unmask_cipher_token(token) == secret
+        tokens[browser] = secret
+    assert tokens["laptop"] != tokens["phone"]
+
+
+def test_a_group_change_renders_the_page_afresh(auditor_client, pilot, persona):
+    assert auditor_client.get(f"/pilots/{pilot.pk}/").status_code == 200
+    auditor = persona("auditor")
+    auditor.groups.clear()  # the m2m table is tracked: no permission outlives its group
+    assert auditor_client.get(f"/pilots/{pilot.pk}/").status_code == 403
+
+
+def test_a_new_day_renders_the_page_afresh(auditor_client, pilot):
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        cold, _ = _queries(auditor_client, f"/pilots/{pilot.pk}/")
+        warm, _ = _queries(auditor_client, f"/pilots/{pilot.pk}/")
+    with time_machine.travel(now + timedelta(days=1), tick=False):
+        next_day, _ = _queries(auditor_client, f"/pilots/{pilot.pk}/")
+    assert warm < cold == next_day
+
+
+def test_pages_render_afresh_when_the_cache_fails(auditor_client, pilot, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(pagecache.cache, "get_many", down)
+    response = auditor_client.get("/pilots/")
+    assert response.status_code == 200
+    assert "Helix in payments" in response.content.decode()
+
+
+def test_nothing_is_cached_when_the_page_cache_is_off(auditor_client, pilot, settings):
+    settings.PAGE_CACHE = False
+    cold, _ = _queries(auditor_client, "/pilots/")
+    warm, _ = _queries(auditor_client, "/pilots/")
+    assert warm == cold
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_write_by_the_worker_shows_on_a_cached_page(
+    celery_worker_available, client, approved_pilot, ai_pm
+):
+    """The worker is another process: its bumps reach this one through the shared cache."""
+    from governance.services.packets import packet_request
+
+    client.force_login(ai_pm)
+    client.get("/")
+    url = f"/pilots/{approved_pilot.pk}/"
+    packet = packet_request(kind="pilot_charter", subject_id=approved_pilot.pk, actor=ai_pm)
+    client.get(url)  # cached while the worker renders (or already rendered)
+    for _ in range(240):
+        packet.refresh_from_db()
+        if packet.status in ("ready", "failed"):
+            break
+        time.sleep(0.5)
+    assert packet.status == "ready"
+    assert f"Packet #{packet.pk}</a>: Pilot charter — ready" in client.get(url).content.decode()

@@ -1,0 +1,246 @@
+"""Response caching that cannot serve stale data.
+
+Every SQL statement that writes a table bumps that table's *generation* in the shared cache:
+right after the statement, and again when its transaction commits (the second bump is the one
+that matters to other processes; the first makes a write visible inside its own transaction).
+A cached page is keyed on the generations of every table a page may read (every table of the
+apps in ``PAGE_CACHE_APPS``), the user, the CSRF secret, the date, the language and the full
+URL; the key is read before the page reads any data. So a write to anything a page could show
+changes the key and the next request renders afresh: the cache only saves re-rendering data
+that did not change. ``PAGE_CACHE_TTL`` bounds what a lost bump (a crash between a commit and
+its bump, a cache outage) could leave behind.
+
+The generations live in the ``default`` cache, which must be shared by every process that
+writes (web, Celery, management commands): ``PAGE_CACHE`` is on by default only when the
+cache is Redis or Memcached, never with the per-process local-memory cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from functools import cache as memoize
+from functools import wraps
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone, translation
+
+log = logging.getLogger(__name__)
+
+# The target table of INSERT / UPDATE / DELETE / TRUNCATE, wherever it sits in a statement
+# (a CTE may write several). "DO UPDATE SET" yields "SET", which is no table and is ignored.
+WRITE_TARGET = re.compile(
+    r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"
+    r'"?([A-Za-z_][A-Za-z0-9_]*)"?',
+    re.IGNORECASE,
+)
+GENERATION_KEY = "tollgate:gen:{}"
+PAGE_KEY = "tollgate:page:{}"
+
+
+@memoize
+def tracked_tables() -> frozenset[str]:
+    """Every table of the apps whose data pages show, with their many-to-many tables."""
+    return frozenset(
+        model._meta.db_table
+        for label in settings.PAGE_CACHE_APPS
+        for model in apps.get_app_config(label).get_models(include_auto_created=True)
+    )
+
+
+def tables_written(sql) -> frozenset[str]:
+    """The tracked tables a statement may write; all of them when the SQL can't be read."""
+    if not isinstance(sql, str):
+        # A composed psycopg statement: assume the worst rather than miss a write.
+        return tracked_tables()
+    head = sql.lstrip()[:6].upper()
+    if head in ("SELECT", "SAVEPO", "RELEAS"):
+        return frozenset()
+    return frozenset(m.lower() for m in WRITE_TARGET.findall(sql)) & tracked_tables()
+
+
+def bump(tables) -> None:
+    """Advance each table's generation, so every page key that named it is left behind."""
+    for table in tables:
+        key = GENERATION_KEY.format(table)
+        try:
+            try:
+                cache.incr(key)
+            except ValueError:
+                # Never set or evicted: start at a fresh epoch no earlier key can have used,
+                # and count this write even if another process created it meanwhile.
+                if not cache.add(key, time.time_ns(), timeout=None):
+                    cache.incr(key)
+        except Exception:
+            log.exception(
+                "page cache: could not bump %s; cached pages expire in %ss",
+                table,
+                settings.PAGE_CACHE_TTL,
+            )
+
+
+def bump_all(**kwargs) -> None:
+    """Leave every cached page behind (after migrate, or a restore made outside Django)."""
+    bump(tracked_tables())
+
+
+class _CommitBump:
+    """One on-commit callback per transaction, collecting the tables it wrote."""
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+
+    def __call__(self) -> None:
+        bump(self.tables)
+
+
+class WriteTracker:
+    """A connection execute wrapper: bump the generations of the tables a statement wrote."""
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        tables = tables_written(sql)
+        if tables:
+            bump(tables)
+            connection = context["connection"]
+            if connection.in_atomic_block:
+                self._bump_at_commit(connection, tables)
+        return result
+
+    @staticmethod
+    def _bump_at_commit(connection, tables) -> None:
+        pending = getattr(connection, "_tollgate_commit_bump", None)
+        # A rolled-back savepoint drops the callbacks registered inside it: register anew then.
+        if pending is None or not any(f is pending for _, f, _ in connection.run_on_commit):
+            pending = _CommitBump()
+            connection._tollgate_commit_bump = pending
+            transaction.on_commit(pending, using=connection.alias)
+        pending.tables.update(tables)
+
+
+def track_writes(sender, connection, **kwargs) -> None:
+    """connection_created receiver: install the write tracker once per connection object."""
+    if not any(isinstance(w, WriteTracker) for w in connection.execute_wrappers):
+        connection.execute_wrappers.append(WriteTracker())
+
+
+def generations(tables) -> list[int]:
+    """The current generation of each table; a missing one starts a fresh epoch."""
+    keys = [GENERATION_KEY.format(t) for t in sorted(tables)]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, time.time_ns(), timeout=None)
+            found[key] = cache.get(key)
+    return [found[key] for key in keys]
+
+
+def _key(request, name: str, csrf: bool) -> str | None:
+    """The page's cache key, or None when this request must be rendered afresh."""
+    if not settings.PAGE_CACHE or request.method != "GET":
+        return None
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    secret = ""
+    if csrf:
+        # Forms in a cached page carry a token for this browser's CSRF secret only.
+        secret = request.META.get("CSRF_COOKIE") or ""
+        if not secret:
+            return None
+        # A flash message is shown once, by the next page: never cache or serve over one.
+        if len(get_messages(request)):
+            return None
+    parts = [
+        name,
+        # Absolute links (API pagination) name the host they were asked on.
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
+        str(user.pk),
+        secret,
+        timezone.localdate().isoformat(),
+        translation.get_language() or "",
+        *map(str, generations(tracked_tables())),
+    ]
+    return PAGE_KEY.format(hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
+
+
+def _get(key):
+    try:
+        return cache.get(key)
+    except Exception:
+        log.exception("page cache: read failed; rendering afresh")
+        return None
+
+
+def _set(key, value) -> None:
+    try:
+        cache.set(key, value, timeout=settings.PAGE_CACHE_TTL)
+    except Exception:
+        log.exception("page cache: write failed")
+
+
+def cached_response(request, name: str, render):
+    """``render()``'s response, or the cached one while no table it could read has changed."""
+    try:
+        key = _key(request, name, csrf=True)
+    except Exception:
+        log.exception("page cache: key failed; rendering afresh")
+        key = None
+    if key is None:
+        return render()
+    hit = _get(key)
+    if hit is not None:
+        status, content_type, content = hit
+        return HttpResponse(content, content_type=content_type, status=status)
+    response = render()
+    if callable(getattr(response, "render", None)) and not response.is_rendered:
+        response.render()
+    # csrf_protect views (the admin's) re-send the CSRF cookie the browser already holds.
+    cookies = set(response.cookies) - {settings.CSRF_COOKIE_NAME}
+    if response.status_code == 200 and not response.streaming and not cookies:
+        _set(key, (response.status_code, response["Content-Type"], response.content))
+    return response
+
+
+def cached_page(view):
+    """Serve a GET page from the cache while no table it could read has changed."""
+    name = f"{view.__module__}.{view.__qualname__}"
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return cached_response(request, name, lambda: view(request, *args, **kwargs))
+
+    return wrapper
+
+
+def cached_data(request, name: str, compute):
+    """An API response's data from the cache while no table it could read has changed.
+
+    ``compute`` returns a DRF Response; only its data is kept, so content negotiation and
+    rendering still happen per request.
+    """
+    from rest_framework.response import Response
+
+    try:
+        key = _key(request, name, csrf=False)
+    except Exception:
+        log.exception("page cache: key failed; computing afresh")
+        key = None
+    if key is None:
+        return compute()
+    hit = _get(key)
+    if hit is not None:
+        return Response(hit)
+    response = compute()
+    if response.status_code == 200:
+        _set(key, response.data)
+    return response
