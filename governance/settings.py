@@ -106,7 +106,8 @@ PAGE_CACHE_TTL = env.int("PAGE_CACHE_TTL", default=300)
 
 AUTHENTICATION_BACKENDS = [
     # Passwords and role (group) model permissions.
-    "django.contrib.auth.backends.ModelBackend",
+    # (Django's ModelBackend, with each user's permissions cached until an auth table changes.)
+    "governance.permissions.RolePermissionBackend",
     # Object-level checks only: the role permission narrowed by governance/permissions.py rules.
     "governance.permissions.TollgatePermissionBackend",
 ]

@@ -1,14 +1,15 @@
 """Response caching that cannot serve stale data.
 
-Every SQL statement that writes a table bumps that table's *generation* in the shared cache:
-right after the statement, and again when its transaction commits (the second bump is the one
-that matters to other processes; the first makes a write visible inside its own transaction).
-A cached page is keyed on the generations of every table a page may read (every table of the
-apps in ``PAGE_CACHE_APPS``), the user, the CSRF secret, the date, the language and the full
-URL; the key is read before the page reads any data. So a write to anything a page could show
-changes the key and the next request renders afresh: the cache only saves re-rendering data
-that did not change. ``PAGE_CACHE_TTL`` bounds what a lost bump (a crash between a commit and
-its bump, a cache outage) could leave behind.
+Every SQL statement that writes a table of the apps in ``PAGE_CACHE_APPS`` bumps that table's
+*generation* in the shared cache, and the generation of any table (``ANY_TABLE``): right after
+the statement, and again when its transaction commits (the second bump is the one that matters
+to other processes; the first makes a write visible inside its own transaction). A cached page
+is keyed on the any-table generation, the user, the CSRF secret, the date, the language and
+the full URL; the key is read before the page reads any data. A narrower value (a user's
+permissions) is keyed on the generations of just the tables it reads. So a write to anything
+a page could show changes the key and the next request renders afresh: the cache only saves
+re-rendering data that did not change. ``PAGE_CACHE_TTL`` bounds what a lost bump (a crash
+between a commit and its bump, a cache outage) could leave behind.
 
 The generations live in the ``default`` cache, which must be shared by every process that
 writes (web, Celery, management commands): ``PAGE_CACHE`` is on by default only when the
@@ -35,9 +36,11 @@ from django.utils import timezone, translation
 log = logging.getLogger(__name__)
 
 # The target table of INSERT / UPDATE / DELETE / TRUNCATE, wherever it sits in a statement
-# (a CTE may write several). "DO UPDATE SET" yields "SET", which is no table and is ignored.
+# (a CTE may write several), SQLite's conflict clauses included (INSERT OR IGNORE INTO ...).
+# "DO UPDATE SET" yields "SET", which is no table and is ignored.
 WRITE_TARGET = re.compile(
-    r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"
+    r"\b(?:INSERT\s+(?:OR\s+[A-Z]+\s+)?INTO|(?:REPLACE|MERGE)\s+INTO|UPDATE(?:\s+OR\s+[A-Z]+)?"
+    r"|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"
     r'"?([A-Za-z_][A-Za-z0-9_]*)"?',
     re.IGNORECASE,
 )
@@ -66,9 +69,13 @@ def tables_written(sql) -> frozenset[str]:
     return frozenset(m.lower() for m in WRITE_TARGET.findall(sql)) & tracked_tables()
 
 
+# The generation every write bumps: what a page that may read any tracked table is keyed on.
+ANY_TABLE = "*"
+
+
 def bump(tables) -> None:
-    """Advance each table's generation, so every page key that named it is left behind."""
-    for table in tables:
+    """Advance each table's generation, so every key that named it is left behind."""
+    for table in (*tables, ANY_TABLE):
         key = GENERATION_KEY.format(table)
         try:
             try:
@@ -168,9 +175,27 @@ def _key(request, name: str, csrf: bool) -> str | None:
         secret,
         timezone.localdate().isoformat(),
         translation.get_language() or "",
-        *map(str, generations(tracked_tables())),
+        str(generations([ANY_TABLE])[0]),
     ]
     return PAGE_KEY.format(hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
+
+
+def remembered(name: str, parts, tables, compute):
+    """``compute()``'s value, kept in the cache until one of ``tables`` is written."""
+    if not settings.PAGE_CACHE:
+        return compute()
+    try:
+        stamp = "\x1f".join([name, *map(str, parts), *map(str, generations(tables))])
+        key = PAGE_KEY.format(hashlib.sha256(stamp.encode()).hexdigest())
+    except Exception:
+        log.exception("page cache: key failed; computing afresh")
+        return compute()
+    hit = _get(key)
+    if hit is not None:
+        return hit
+    value = compute()
+    _set(key, value)
+    return value
 
 
 def _get(key):

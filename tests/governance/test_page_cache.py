@@ -48,6 +48,13 @@ def _generation(table: str) -> int:
             'INSERT INTO "auditlog_logentry" SELECT id FROM up',
             {"governance_measurement", "auditlog_logentry"},
         ),
+        # SQLite's conflict clauses (bulk_create(ignore_conflicts=True), a many-to-many add).
+        (
+            'INSERT OR IGNORE INTO "auth_group_permissions" VALUES (1, 2)',
+            {"auth_group_permissions"},
+        ),
+        ('REPLACE INTO "governance_team" VALUES (1)', {"governance_team"}),
+        ('UPDATE OR ROLLBACK "governance_team" SET name = 1', {"governance_team"}),
         ('SELECT * FROM "governance_pilot" FOR UPDATE', set()),
         ('SAVEPOINT "s1"', set()),
         ('INSERT INTO "django_session" VALUES (%s)', set()),  # no page shows sessions
@@ -232,6 +239,25 @@ def test_a_group_change_renders_the_page_afresh(auditor_client, pilot, persona):
     auditor = persona("auditor")
     auditor.groups.clear()  # the m2m table is tracked: no permission outlives its group
     assert auditor_client.get(f"/pilots/{pilot.pk}/").status_code == 403
+
+
+def test_role_permissions_come_from_the_cache_until_a_grant_changes(persona):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    auditor = persona("auditor")
+    fresh = get_user_model().objects.get
+
+    with CaptureQueriesContext(connection) as first:
+        assert not fresh(pk=auditor.pk).has_perm("governance.add_pilot")
+    with CaptureQueriesContext(connection) as second:
+        assert not fresh(pk=auditor.pk).has_perm("governance.add_pilot")
+    assert len(second) == len(first) - 2  # the user's and the groups' permission queries
+
+    Group.objects.get(name="auditor").permissions.add(
+        Permission.objects.get(codename="add_pilot", content_type__app_label="governance")
+    )
+    assert fresh(pk=auditor.pk).has_perm("governance.add_pilot")
 
 
 def test_a_new_day_renders_the_page_afresh(auditor_client, pilot):
