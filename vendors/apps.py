@@ -13,7 +13,11 @@ class VendorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from vendors.pagecache import bump_all, track_writes
+        from django.core import checks
+
+        from vendors.pagecache import bump_all, check_shared_cache, track_writes
+
+        checks.register(check_shared_cache)
 
         # Every connection reports its writes, so cached pages never outlive the data.
         connection_created.connect(track_writes, dispatch_uid="tollgate_track_writes")

@@ -13,7 +13,9 @@ between a commit and its bump, a cache outage) could leave behind.
 
 The generations live in the ``default`` cache, which must be shared by every process that
 writes (web, Celery, management commands): ``PAGE_CACHE`` is on by default only when the
-cache is Redis or Memcached, never with the per-process local-memory cache.
+cache is Redis or Memcached, never with the per-process local-memory cache. Keys carry the
+database they describe (``namespace``) and, for pages, the code that rendered them
+(``release``).
 """
 
 from __future__ import annotations
@@ -23,29 +25,54 @@ import logging
 import re
 import time
 from functools import cache as memoize
-from functools import wraps
+from functools import lru_cache, wraps
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponse
 from django.utils import timezone, translation
 
 log = logging.getLogger(__name__)
 
-# The target table of INSERT / UPDATE / DELETE / TRUNCATE, wherever it sits in a statement
-# (a CTE may write several), SQLite's conflict clauses included (INSERT OR IGNORE INTO ...).
-# "DO UPDATE SET" yields "SET", which is no table and is ignored.
+# The target table of INSERT / UPDATE / DELETE / MERGE, wherever it sits in a statement (a CTE
+# may write several), schema-qualified or not, SQLite's conflict clauses included (INSERT OR
+# IGNORE INTO ...). "DO UPDATE SET" yields "SET", which is no table and is ignored.
 WRITE_TARGET = re.compile(
     r"\b(?:INSERT\s+(?:OR\s+[A-Z]+\s+)?INTO|(?:REPLACE|MERGE)\s+INTO|UPDATE(?:\s+OR\s+[A-Z]+)?"
-    r"|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"
-    r'"?([A-Za-z_][A-Za-z0-9_]*)"?',
+    r"|DELETE\s+FROM)\s+(?:ONLY\s+)?"
+    r'(?:"?[A-Za-z_][A-Za-z0-9_]*"?\s*\.\s*)?"?([A-Za-z_][A-Za-z0-9_]*)"?',
     re.IGNORECASE,
 )
-GENERATION_KEY = "tollgate:gen:{}"
-PAGE_KEY = "tollgate:page:{}"
+# TRUNCATE takes a list of tables (Django's flush truncates them all in one statement).
+TRUNCATE = re.compile(r"\bTRUNCATE\b", re.IGNORECASE)
+GENERATION_KEY = "tollgate:{}:gen:{}"
+PAGE_KEY = "tollgate:{}:page:{}"
+
+
+def shared_cache(backend: str) -> bool:
+    """Whether a cache backend is one store for every process and host, with an atomic incr."""
+    return backend.endswith("RedisCache") or "memcached" in backend.lower()
+
+
+def check_shared_cache(app_configs=None, **kwargs):
+    """System check: the page cache needs a cache every process shares, with an atomic incr."""
+    from django.core.checks import Warning
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.PAGE_CACHE and not shared_cache(backend):
+        return [
+            Warning(
+                f"PAGE_CACHE is on but the cache ({backend}) is not Redis or Memcached: a write "
+                "made by the worker or another process might not reach the cached pages.",
+                hint="Set CACHE_URL to a shared cache (redis://...) or PAGE_CACHE=false.",
+                id="tollgate.W001",
+            )
+        ]
+    return []
 
 
 @memoize
@@ -63,10 +90,38 @@ def tables_written(sql) -> frozenset[str]:
     if not isinstance(sql, str):
         # A composed psycopg statement: assume the worst rather than miss a write.
         return tracked_tables()
-    head = sql.lstrip()[:6].upper()
-    if head in ("SELECT", "SAVEPO", "RELEAS"):
+    if ";" not in sql and sql.lstrip()[:6].upper() in ("SELECT", "SAVEPO", "RELEAS"):
         return frozenset()
+    if TRUNCATE.search(sql):
+        return tracked_tables()
     return frozenset(m.lower() for m in WRITE_TARGET.findall(sql)) & tracked_tables()
+
+
+@lru_cache(maxsize=8)
+def _namespace_of(*identity: str) -> str:
+    return hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:16]
+
+
+def namespace() -> str:
+    """The database the keys belong to: two databases sharing a cache never share a key."""
+    db = connections[DEFAULT_DB_ALIAS].settings_dict
+    # Read each time: the test runner renames the database after settings are loaded.
+    return _namespace_of(db["ENGINE"], str(db["HOST"]), str(db["PORT"]), str(db["NAME"]))
+
+
+@memoize
+def release() -> str:
+    """The code that renders pages: a page cached by one release is never served by another."""
+    if settings.TOLLGATE_RELEASE:
+        return settings.TOLLGATE_RELEASE
+    digest = hashlib.sha256()
+    root = Path(settings.BASE_DIR)
+    for folder in ("governance", "vendors", "templates"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in (".py", ".html") and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # The generation every write bumps: what a page that may read any tracked table is keyed on.
@@ -75,8 +130,9 @@ ANY_TABLE = "*"
 
 def bump(tables) -> None:
     """Advance each table's generation, so every key that named it is left behind."""
+    ns = namespace()
     for table in (*tables, ANY_TABLE):
-        key = GENERATION_KEY.format(table)
+        key = GENERATION_KEY.format(ns, table)
         try:
             try:
                 cache.incr(key)
@@ -128,7 +184,9 @@ class WriteTracker:
         if pending is None or not any(f is pending for _, f, _ in connection.run_on_commit):
             pending = _CommitBump()
             connection._tollgate_commit_bump = pending
-            transaction.on_commit(pending, using=connection.alias)
+            # First in line and robust: a callback that fails (a broker down) stops the ones
+            # after it, and the data is committed by then. (Django's own entry format.)
+            connection.run_on_commit.insert(0, (set(connection.savepoint_ids), pending, True))
         pending.tables.update(tables)
 
 
@@ -140,7 +198,8 @@ def track_writes(sender, connection, **kwargs) -> None:
 
 def generations(tables) -> list[int]:
     """The current generation of each table; a missing one starts a fresh epoch."""
-    keys = [GENERATION_KEY.format(t) for t in sorted(tables)]
+    ns = namespace()
+    keys = [GENERATION_KEY.format(ns, t) for t in sorted(tables)]
     found = cache.get_many(keys)
     for key in keys:
         if key not in found:
@@ -149,9 +208,25 @@ def generations(tables) -> list[int]:
     return [found[key] for key in keys]
 
 
+def uncommitted_writes() -> bool:
+    """Whether this connection has written in a transaction that has not committed yet.
+
+    Such a transaction sees data nobody else may ever see (it can roll back), and its
+    statement-time bumps are already in the keys: nothing is cached or served inside it.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block:
+        return False
+    pending = getattr(connection, "_tollgate_commit_bump", None)
+    if pending is None or not any(f is pending for _, f, _ in connection.run_on_commit):
+        return False
+    # A test case wraps each test in a transaction that never commits: only real ones count.
+    return any(not block._from_testcase for block in connection.atomic_blocks)
+
+
 def _key(request, name: str, csrf: bool) -> str | None:
     """The page's cache key, or None when this request must be rendered afresh."""
-    if not settings.PAGE_CACHE or request.method != "GET":
+    if not settings.PAGE_CACHE or request.method != "GET" or uncommitted_writes():
         return None
     user = request.user
     if not user.is_authenticated:
@@ -175,18 +250,19 @@ def _key(request, name: str, csrf: bool) -> str | None:
         secret,
         timezone.localdate().isoformat(),
         translation.get_language() or "",
+        release(),
         str(generations([ANY_TABLE])[0]),
     ]
-    return PAGE_KEY.format(hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
+    return PAGE_KEY.format(namespace(), hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
 
 
 def remembered(name: str, parts, tables, compute):
     """``compute()``'s value, kept in the cache until one of ``tables`` is written."""
-    if not settings.PAGE_CACHE:
+    if not settings.PAGE_CACHE or uncommitted_writes():
         return compute()
     try:
         stamp = "\x1f".join([name, *map(str, parts), *map(str, generations(tables))])
-        key = PAGE_KEY.format(hashlib.sha256(stamp.encode()).hexdigest())
+        key = PAGE_KEY.format(namespace(), hashlib.sha256(stamp.encode()).hexdigest())
     except Exception:
         log.exception("page cache: key failed; computing afresh")
         return compute()
