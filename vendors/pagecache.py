@@ -1,9 +1,10 @@
 """Response caching that cannot serve stale data.
 
 Every SQL statement that writes a table of the apps in ``PAGE_CACHE_APPS`` bumps that table's
-*generation* in the shared cache, and the generation of any table (``ANY_TABLE``): right after
-the statement, and again when its transaction commits (the second bump is the one that matters
-to other processes; the first makes a write visible inside its own transaction). A cached page
+*generation* in the shared cache, and the generation of any table (``ANY_TABLE``), once the
+write is committed: right after the statement in autocommit, at the commit (the first
+on-commit callback) inside a transaction. A connection that has written in a transaction it
+has not committed caches and serves nothing until it commits or rolls back. A cached page
 is keyed on the any-table generation, the user, the CSRF secret, the date, the language and
 the full URL; the key is read before the page reads any data. A narrower value (a user's
 permissions) is keyed on the generations of just the tables it reads. So a write to anything
@@ -162,6 +163,14 @@ class _CommitBump:
 
     def __call__(self) -> None:
         bump(self.tables)
+        self.tables.clear()
+
+
+def _open_transaction(connection) -> bool:
+    """Whether a transaction that can still roll back is open (a test case's own never is)."""
+    return connection.in_atomic_block and any(
+        not block._from_testcase for block in connection.atomic_blocks
+    )
 
 
 class WriteTracker:
@@ -171,10 +180,13 @@ class WriteTracker:
         result = execute(sql, params, many, context)
         tables = tables_written(sql)
         if tables:
-            bump(tables)
             connection = context["connection"]
-            if connection.in_atomic_block:
+            if _open_transaction(connection):
+                # Nobody else sees the rows before the commit, and this connection caches
+                # nothing meanwhile (uncommitted_writes): one bump at the commit is enough.
                 self._bump_at_commit(connection, tables)
+            else:
+                bump(tables)  # autocommit: the statement has committed
         return result
 
     @staticmethod
@@ -211,17 +223,24 @@ def generations(tables) -> list[int]:
 def uncommitted_writes() -> bool:
     """Whether this connection has written in a transaction that has not committed yet.
 
-    Such a transaction sees data nobody else may ever see (it can roll back), and its
-    statement-time bumps are already in the keys: nothing is cached or served inside it.
+    Such a transaction sees rows nobody else may ever see (it can still roll back), and its
+    writes are not in the generations until it commits: nothing is cached or served inside it.
     """
     connection = connections[DEFAULT_DB_ALIAS]
-    if not connection.in_atomic_block:
-        return False
     pending = getattr(connection, "_tollgate_commit_bump", None)
-    if pending is None or not any(f is pending for _, f, _ in connection.run_on_commit):
+    if (
+        pending is None
+        or not pending.tables
+        or not connection.in_atomic_block
+        or not any(f is pending for _, f, _ in connection.run_on_commit)
+    ):
         return False
-    # A test case wraps each test in a transaction that never commits: only real ones count.
-    return any(not block._from_testcase for block in connection.atomic_blocks)
+    if _open_transaction(connection):
+        return True
+    # Only a test case's transaction, which never commits, is left around the writes: they
+    # are as committed as a test's writes get, so they count now.
+    pending()
+    return False
 
 
 def _key(request, name: str, csrf: bool) -> str | None:
