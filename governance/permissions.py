@@ -44,7 +44,8 @@ class RolePermissionBackend(ModelBackend):
         if not hasattr(user_obj, "_perm_cache"):
             user_obj._perm_cache = pagecache.remembered(
                 "role-permissions",
-                [user_obj.pk],
+                # The flags come from the user object already loaded: keyed on them too.
+                [user_obj.pk, user_obj.is_active, user_obj.is_superuser],
                 AUTH_TABLES,
                 lambda: super(RolePermissionBackend, self).get_all_permissions(user_obj),
             )

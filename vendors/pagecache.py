@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import time
 from functools import cache as memoize
 from functools import lru_cache, wraps
@@ -38,6 +39,8 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 
 log = logging.getLogger(__name__)
+# How many bumps this thread has made: a request that wrote is neither cached nor served.
+_thread = threading.local()
 
 # The target table of INSERT / UPDATE / DELETE / MERGE, wherever it sits in a statement (a CTE
 # may write several), schema-qualified or not, SQLite's conflict clauses included (INSERT OR
@@ -131,6 +134,7 @@ ANY_TABLE = "*"
 
 def bump(tables) -> None:
     """Advance each table's generation, so every key that named it is left behind."""
+    _thread.bumps = getattr(_thread, "bumps", 0) + 1
     ns = namespace()
     for table in (*tables, ANY_TABLE):
         key = GENERATION_KEY.format(ns, table)
@@ -177,17 +181,23 @@ class WriteTracker:
     """A connection execute wrapper: bump the generations of the tables a statement wrote."""
 
     def __call__(self, execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        tables = tables_written(sql)
-        if tables:
-            connection = context["connection"]
-            if _open_transaction(connection):
-                # Nobody else sees the rows before the commit, and this connection caches
-                # nothing meanwhile (uncommitted_writes): one bump at the commit is enough.
-                self._bump_at_commit(connection, tables)
-            else:
-                bump(tables)  # autocommit: the statement has committed
-        return result
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            # Even when it failed: part of an executemany may have committed. A bump too many
+            # only renders a page afresh.
+            tables = tables_written(sql)
+            if tables:
+                connection = context["connection"]
+                if _open_transaction(connection):
+                    # Nobody else sees the rows before the commit, and this connection caches
+                    # nothing meanwhile (uncommitted_writes): one bump at the commit suffices.
+                    self._bump_at_commit(connection, tables)
+                else:
+                    # Autocommit: the statement has committed. (Under manual transaction
+                    # management there is no commit hook: bump now; the connection caches
+                    # nothing until autocommit is back, see uncommitted_writes.)
+                    bump(tables)
 
     @staticmethod
     def _bump_at_commit(connection, tables) -> None:
@@ -196,9 +206,14 @@ class WriteTracker:
         if pending is None or not any(f is pending for _, f, _ in connection.run_on_commit):
             pending = _CommitBump()
             connection._tollgate_commit_bump = pending
-            # First in line and robust: a callback that fails (a broker down) stops the ones
-            # after it, and the data is committed by then. (Django's own entry format.)
-            connection.run_on_commit.insert(0, (set(connection.savepoint_ids), pending, True))
+            entry = (set(connection.savepoint_ids), pending, True)  # Django's own format
+            if any(block._from_testcase for block in connection.atomic_blocks):
+                # captureOnCommitCallbacks slices the list by position: keep Django's order.
+                connection.run_on_commit.append(entry)
+            else:
+                # First in line and robust: a callback that fails (a broker down) stops the
+                # ones after it, and the data is committed by then.
+                connection.run_on_commit.insert(0, entry)
         pending.tables.update(tables)
 
 
@@ -227,6 +242,10 @@ def uncommitted_writes() -> bool:
     writes are not in the generations until it commits: nothing is cached or served inside it.
     """
     connection = connections[DEFAULT_DB_ALIAS]
+    if connection.connection is not None and not (
+        connection.autocommit or connection.in_atomic_block
+    ):
+        return True  # manual transaction management: whatever it wrote may roll back
     pending = getattr(connection, "_tollgate_commit_bump", None)
     if (
         pending is None
@@ -243,9 +262,38 @@ def uncommitted_writes() -> bool:
     return False
 
 
+class GenerationMiddleware:
+    """Reads the any-table generation before anything else of the request is read.
+
+    Placed before AuthenticationMiddleware: a page must be keyed on a generation read before
+    the user (whose flags and groups the page depends on) and before any data, so a write
+    committed in between leaves the page under an older key, never a newer one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.PAGE_CACHE and request.method == "GET":
+            try:
+                # Counts a test's writes first (see uncommitted_writes); then the generation.
+                if not uncommitted_writes():
+                    request._page_generation = (
+                        generations([ANY_TABLE])[0],
+                        getattr(_thread, "bumps", 0),
+                    )
+            except Exception:
+                log.exception("page cache: generation unread; rendering afresh")
+        return self.get_response(request)
+
+
 def _key(request, name: str, csrf: bool) -> str | None:
     """The page's cache key, or None when this request must be rendered afresh."""
     if not settings.PAGE_CACHE or request.method != "GET" or uncommitted_writes():
+        return None
+    mark = getattr(request, "_page_generation", None)
+    # No generation read up front, or this request has written since: render afresh.
+    if mark is None or mark[1] != getattr(_thread, "bumps", 0):
         return None
     user = request.user
     if not user.is_authenticated:
@@ -270,7 +318,7 @@ def _key(request, name: str, csrf: bool) -> str | None:
         timezone.localdate().isoformat(),
         translation.get_language() or "",
         release(),
-        str(generations([ANY_TABLE])[0]),
+        str(mark[0]),
     ]
     return PAGE_KEY.format(namespace(), hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
 

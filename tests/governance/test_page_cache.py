@@ -179,6 +179,71 @@ def test_pages_of_another_release_are_not_served(auditor_client, pilot, settings
     assert other > warm
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_failing_statement_still_bumps():
+    """Part of an executemany may have committed before a later row failed."""
+    from django.db import IntegrityError
+
+    TeamFactory()
+    before = _generation("governance_team")
+    with pytest.raises(IntegrityError), connection.cursor() as cursor:
+        cursor.execute('UPDATE "governance_team" SET name = NULL')
+    assert _generation("governance_team") == before + 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_manual_transactions_cache_nothing_until_autocommit_is_back():
+    team = TeamFactory()
+    transaction.set_autocommit(False)
+    try:
+        Team.objects.filter(pk=team.pk).update(name="Manual")
+        assert pagecache.uncommitted_writes()
+        transaction.commit()
+    finally:
+        transaction.set_autocommit(True)
+    assert not pagecache.uncommitted_writes()
+
+
+def test_capturing_on_commit_callbacks_still_gets_its_own(django_capture_on_commit_callbacks):
+    # A plain create (the factory's get_or_create opens a transaction): no commit bump yet.
+    team = Team.objects.create(name="Capture", cost_centre="CC-1", headcount=3)
+
+    def earlier():
+        pass
+
+    def mine():
+        pass
+
+    transaction.on_commit(earlier)
+    with django_capture_on_commit_callbacks() as callbacks:
+        with transaction.atomic():
+            Team.objects.filter(pk=team.pk).update(name="Renamed")  # registers the bump
+        transaction.on_commit(mine)
+    assert earlier not in callbacks
+    assert mine in callbacks
+
+
+def test_the_generation_is_read_before_the_user(auditor_client, pilot, monkeypatch):
+    """A change to the user committed mid-request must leave the page under an older key."""
+    import django.contrib.auth as auth
+
+    order = []
+    read_generations, get_user = pagecache.generations, auth.get_user
+
+    def generations(tables):
+        order.append("generation")
+        return read_generations(tables)
+
+    def user(request):
+        order.append("user")
+        return get_user(request)
+
+    monkeypatch.setattr(pagecache, "generations", generations)
+    monkeypatch.setattr(auth, "get_user", user)
+    auditor_client.get(f"/pilots/{pilot.pk}/")
+    assert order.index("generation") < order.index("user")
+
+
 def test_an_evicted_generation_restarts_at_an_epoch_no_key_used_before(pilot):
     before = _generation("governance_pilot")
     cache.delete(pagecache.GENERATION_KEY.format(pagecache.namespace(), "governance_pilot"))
