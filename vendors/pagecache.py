@@ -4,9 +4,10 @@ Every SQL statement that writes a table of the apps in ``PAGE_CACHE_APPS`` bumps
 *generation* in the shared cache, and the generation of any table (``ANY_TABLE``), once the
 write is committed: right after the statement in autocommit, at the commit (the first
 on-commit callback) inside a transaction. A connection that has written in a transaction it
-has not committed caches and serves nothing until it commits or rolls back. A cached page
-is keyed on the any-table generation, the user, the CSRF secret, the date, the language and
-the full URL; the key is read before the page reads any data. A narrower value (a user's
+has not committed caches and serves nothing until it commits or rolls back, nor does a
+request that has written. A cached page is keyed on the any-table generation, the user, the
+CSRF secret, the date, the language and the full URL; ``GenerationMiddleware`` reads the
+generation before the user or any data is loaded. A narrower value (a user's
 permissions) is keyed on the generations of just the tables it reads. So a write to anything
 a page could show changes the key and the next request renders afresh: the cache only saves
 re-rendering data that did not change. ``PAGE_CACHE_TTL`` bounds what a lost bump (a crash
