@@ -324,6 +324,15 @@ def _key(request, name: str, csrf: bool) -> str | None:
     return PAGE_KEY.format(namespace(), hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
 
 
+def _key_or_none(request, name: str, csrf: bool) -> str | None:
+    """``_key``, or None when the cache cannot be read: the page is then rendered afresh."""
+    try:
+        return _key(request, name, csrf)
+    except Exception:
+        log.exception("page cache: key failed; rendering afresh")
+        return None
+
+
 def remembered(name: str, parts, tables, compute):
     """``compute()``'s value, kept in the cache until one of ``tables`` is written."""
     if not settings.PAGE_CACHE or uncommitted_writes():
@@ -359,11 +368,7 @@ def _set(key, value) -> None:
 
 def cached_response(request, name: str, render):
     """``render()``'s response, or the cached one while no table it could read has changed."""
-    try:
-        key = _key(request, name, csrf=True)
-    except Exception:
-        log.exception("page cache: key failed; rendering afresh")
-        key = None
+    key = _key_or_none(request, name, csrf=True)
     if key is None:
         return render()
     hit = _get(key)
@@ -399,11 +404,7 @@ def cached_data(request, name: str, compute):
     """
     from rest_framework.response import Response
 
-    try:
-        key = _key(request, name, csrf=False)
-    except Exception:
-        log.exception("page cache: key failed; computing afresh")
-        key = None
+    key = _key_or_none(request, name, csrf=False)
     if key is None:
         return compute()
     hit = _get(key)
