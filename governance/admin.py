@@ -49,7 +49,6 @@ from vendors.admin import AssessmentAdmin, HistoryInline, ReadOnlyInline, Shortl
 from vendors.adminkit import ServiceAdmin, ServiceForm, run_action
 from vendors.choices import ShortlistStatus
 from vendors.models import Assessment, ShortlistVersion
-from vendors.pagecache import cached_response
 
 
 @admin.register(WorkerHeartbeat)
@@ -482,14 +481,6 @@ class MeasurementAdmin(CsvImportAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        # A million rows: served from the cache while no table the page reads has changed.
-        return cached_response(
-            request,
-            "admin.measurement.changelist",
-            lambda: super(MeasurementAdmin, self).changelist_view(request, extra_context),
-        )
 
     def run_import(self, request, rows, dry_run) -> str:
         result = measurements_ingest(

@@ -23,7 +23,6 @@ from governance.services.signoffs import pending_roles
 from governance.signoffs import required_roles
 from vendors.choices import Currency
 from vendors.models import Offering
-from vendors.pagecache import cached_page
 from vendors.servicekit import parse_id
 
 
@@ -36,7 +35,6 @@ def _quarter(request: HttpRequest) -> str:
 
 
 @permission_required("governance.view_quarterlyreview", raise_exception=True)
-@cached_page
 def finance_home(request: HttpRequest) -> HttpResponse:
     """One quarter at a time: what is due, and its reviews (superseded ones included)."""
     quarter = _quarter(request)

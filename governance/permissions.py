@@ -18,41 +18,17 @@ from django.shortcuts import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from governance.choices import Role
-from vendors import pagecache
-
-# The tables a user's role permissions are read from.
-AUTH_TABLES = (
-    "auth_user",
-    "auth_group",
-    "auth_permission",
-    "auth_user_groups",
-    "auth_group_permissions",
-    "auth_user_user_permissions",
-)
 
 
 class RolePermissionBackend(ModelBackend):
-    """Django's ModelBackend, its answer kept in the cache until an auth table is written.
+    """A retired backend that signs no one in: sessions it signed in (it cached role
+    permissions in a page cache that is gone) stay valid and read permissions afresh."""
 
-    Every page and API call checks a role permission: this saves the two queries per request
-    that read them, and any change to a user, group or grant is seen by the next request.
-    """
-
-    def get_all_permissions(self, user_obj, obj=None):
-        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
-            return set()
-        if not hasattr(user_obj, "_perm_cache"):
-            user_obj._perm_cache = pagecache.remembered(
-                "role-permissions",
-                # The flags come from the user object already loaded: keyed on them too.
-                [user_obj.pk, user_obj.is_active, user_obj.is_superuser],
-                AUTH_TABLES,
-                lambda: super(RolePermissionBackend, self).get_all_permissions(user_obj),
-            )
-        return user_obj._perm_cache
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None
 
 
-_model_backend = RolePermissionBackend()
+_model_backend = ModelBackend()
 
 
 def has_role(role: str):

@@ -22,14 +22,12 @@ from governance.services import pilots as ps
 from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
 from governance.services.notifications import notification_mark_read
 from governance.services.signoffs import pending_roles, signoff_record
-from vendors.pagecache import cached_page
 from vendors.servicekit import parse_id
 
 PAGE_SIZE = 25
 
 
 @permission_required("governance.view_pilot", raise_exception=True)
-@cached_page
 def pilot_list(request: HttpRequest) -> HttpResponse:
     """All pilots, or mine, filtered by status."""
     mine = request.GET.get("mine") == "1"
@@ -125,7 +123,6 @@ def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=20
     )
 
 
-@cached_page
 def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Scope, baselines, kill criteria in plain words, timeline, history, sign-offs, blockers."""
     pilot = get_object_for_user(request.user, selectors.pilot_list(), "view", pk=pk)
@@ -229,7 +226,6 @@ def pilot_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("governance.add_signoff", raise_exception=True)
-@cached_page
 def signoff_queue(request: HttpRequest) -> HttpResponse:
     """Submitted pilots waiting for my sign-off, with one-click sign."""
     return render(

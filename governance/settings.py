@@ -55,8 +55,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Before the user is loaded: cached pages are keyed on a generation read first.
-    "vendors.pagecache.GenerationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -96,29 +94,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The cache: per-process memory unless CACHE_URL names a shared one (redis://host:6379/1).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://tollgate")}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    # A Redis that stops answering must fail fast (pages render afresh), not hang every write.
+    # A Redis that stops answering must fail fast, not hang the request that asked it.
     CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=1, socket_connect_timeout=1)
-# Hot pages are served from the cache while no table they could read has been written
-# (vendors/pagecache.py). Writes bump generations in the cache, so it must be shared by every
-# process that writes: on by default only with Redis or Memcached.
-PAGE_CACHE = env.bool(
-    "PAGE_CACHE",
-    default=CACHES["default"]["BACKEND"].endswith("RedisCache")
-    or "memcached" in CACHES["default"]["BACKEND"].lower(),
-)
-PAGE_CACHE_APPS = ("auth", "vendors", "governance", "auditlog")
-# Bounds what a lost generation bump (a crash between commit and bump) could leave behind.
-PAGE_CACHE_TTL = env.int("PAGE_CACHE_TTL", default=300)
-# Names the code in cached pages' keys (e.g. the git commit); unset, a digest of the source.
-TOLLGATE_RELEASE = env.str("TOLLGATE_RELEASE", default="")
 
 AUTHENTICATION_BACKENDS = [
     # Passwords and role (group) model permissions.
-    # (Django's ModelBackend, with each user's permissions cached until an auth table changes.)
-    "governance.permissions.RolePermissionBackend",
-    # Kept so sessions signed in before RolePermissionBackend existed stay valid (Django drops
-    # a session whose backend is no longer listed); it reuses the answer cached above.
     "django.contrib.auth.backends.ModelBackend",
+    # Signs no one in; kept so sessions signed in through it while it existed stay valid
+    # (Django drops a session whose backend is no longer listed).
+    "governance.permissions.RolePermissionBackend",
     # Object-level checks only: the role permission narrowed by governance/permissions.py rules.
     "governance.permissions.TollgatePermissionBackend",
 ]

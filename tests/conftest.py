@@ -10,7 +10,6 @@ from rest_framework.test import APIClient
 from governance.celery import app as celery_app
 from governance.choices import Role
 from tests.factories import UserFactory
-from vendors import pagecache
 
 ROLES = [role.value for role in Role]
 pytest_plugins = ["tests.review_fixtures", "tests.governance.finance_fixtures"]
@@ -30,14 +29,6 @@ def _require_postgres_under_ci(django_db_setup, django_db_blocker):
         "django.db.backends.postgresql"
     ):
         pytest.exit("TOLLGATE_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL", 3)
-
-
-@pytest.fixture(autouse=True)
-def _page_cache(settings):
-    """Every test runs with the page cache on, so a page served stale fails the test that saw it."""
-    settings.PAGE_CACHE = True
-    # Leave every earlier test's pages behind without flushing a cache others may share.
-    pagecache.bump_all()
 
 
 @pytest.fixture(autouse=True)

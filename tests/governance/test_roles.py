@@ -79,3 +79,21 @@ def test_me_lists_the_callers_roles_and_permissions(api_as, platform):
     assert body["roles"] == ["platform"]
     assert "vendors.change_vendor" in body["permissions"]
     assert "vendors.delete_vendor" not in body["permissions"]
+
+
+def test_a_session_signed_in_by_the_retired_backend_stays_signed_in(client, ai_pm):
+    """Sessions from the page-cache era name RolePermissionBackend: they must not be dropped."""
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    client.force_login(ai_pm, backend="governance.permissions.RolePermissionBackend")
+    assert client.session[BACKEND_SESSION_KEY] == "governance.permissions.RolePermissionBackend"
+    response = client.get("/pilots/")
+    assert response.status_code == 200
+    assert response.wsgi_request.user == ai_pm
+
+
+def test_the_retired_backend_signs_no_one_in(ai_pm):
+    from governance.permissions import RolePermissionBackend
+    from tests.factories import PASSWORD
+
+    assert RolePermissionBackend().authenticate(None, username="ai_pm", password=PASSWORD) is None
