@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 WORK = Path(tempfile.mkdtemp(prefix="tollgate-bench-packets-"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.config.settings")
 os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.sqlite3'}"
 os.environ["MEDIA_ROOT"] = str(WORK / "media")
 os.environ.pop("CELERY_BROKER_URL", None)  # tasks run in-process; the service is timed
@@ -38,8 +38,8 @@ from weasyprint import HTML  # noqa: E402
 from governance.models import Packet  # noqa: E402
 from governance.pdf import STATIC_SCHEME, StaticOnlyFetcher, pdf_pages  # noqa: E402
 from governance.services.packets import packet_html, packet_render, packet_request  # noqa: E402
-from vendors import services as vs  # noqa: E402
 from vendors.models import ChecklistItem, Evidence, Response, Vendor  # noqa: E402
+from vendors.services.assessments import assessment_open  # noqa: E402
 
 
 def _assessment(items: int, user: User) -> int:
@@ -56,7 +56,7 @@ def _assessment(items: int, user: User) -> int:
         for i in range(items)
     )
     vendor = Vendor.objects.create(name="Bench Vendor", slug="bench", hosting_model="cloud_api")
-    assessment = vs.assessment_open(vendor=vendor, actor=user)
+    assessment = assessment_open(vendor=vendor, actor=user)
     now = timezone.now()
     # Written directly (not through the review services): a benchmark needs the rows, fast.
     Response.objects.filter(assessment=assessment).update(

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.config.settings")
 
 import django
 
@@ -503,7 +503,7 @@ def trivial(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("bench/trivial/", trivial), path("", include("governance.urls"))]
+urlpatterns = [path("bench/trivial/", trivial), path("", include("governance.config.urls"))]
 
 
 def pages() -> dict[str, tuple[str, str]]:

@@ -30,4 +30,4 @@ class GovernanceConfig(AppConfig):
 class TollgateAdminConfig(AdminConfig):
     """Django's admin, with Tollgate's site (branding and the role layer) as the default."""
 
-    default_site = "governance.admin_site.TollgateAdminSite"
+    default_site = "governance.config.admin_site.TollgateAdminSite"

@@ -5,8 +5,8 @@ from django import forms
 from governance.choices import Decision, ReviewDecision, Workflow
 from governance.models import Baseline, KillCriterion, Pilot, Team
 from governance.services import pilots as ps
-from vendors.adminkit import ServiceForm
 from vendors.choices import Currency
+from vendors.kit.admin import ServiceForm
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -43,7 +43,7 @@ def sees_packet_subject(user, packet) -> bool:
     """A packet is visible to whoever may view its subject's kind (e.g. assessments)."""
     if packet is None:
         return True
-    from governance.packets import PACKET_KINDS
+    from governance.selectors.packets import PACKET_KINDS
 
     return user.has_perm(PACKET_KINDS[packet.kind].view_perm)
 

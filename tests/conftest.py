@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from governance.celery import app as celery_app
 from governance.choices import Role
+from governance.config.celery import app as celery_app
 from tests.factories import UserFactory
 
 ROLES = [role.value for role in Role]

@@ -5,8 +5,9 @@ import pytest
 from governance.choices import SubjectKind
 from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
 from tests.factories import OfferingFactory, VendorFactory, make_pdf
-from vendors import services
 from vendors.models import Response
+from vendors.services.assessments import assessment_open, evidence_add, response_set_verdict
+from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def vendor(db):
 
 @pytest.fixture
 def assessment(vendor, security):
-    return services.assessment_open(vendor=vendor, actor=security)
+    return assessment_open(vendor=vendor, actor=security)
 
 
 @pytest.fixture
@@ -27,14 +28,12 @@ def judge(security, legal):
         owner = security if response.item.owner_role == "security" else legal
         needs_file = status == "satisfied" and response.item.evidence_required
         if needs_file and not response.evidence.exists():
-            services.evidence_add(
+            evidence_add(
                 response=response,
                 uploaded_file=make_pdf(f"{response.item.code}.pdf", response.item.code.encode()),
                 actor=owner,
             )
-        return services.response_set_verdict(
-            response=response, status=status, actor=owner, **kwargs
-        )
+        return response_set_verdict(response=response, status=status, actor=owner, **kwargs)
 
     return run
 
@@ -84,7 +83,7 @@ def approve_vendor(security, complete, sign):
     def run(name, hosting="cloud_api", offering_kwargs=None, **assessment_kwargs):
         vendor = VendorFactory(name=name, slug=name.lower(), hosting_model=hosting)
         offering = OfferingFactory(vendor=vendor, **offering_kwargs) if offering_kwargs else None
-        assessment = services.assessment_open(vendor=vendor, offering=offering, actor=security)
+        assessment = assessment_open(vendor=vendor, offering=offering, actor=security)
         complete(assessment)
         sign(assessment)
         assessment_approve(assessment=assessment, actor=security)
@@ -105,15 +104,13 @@ def providers(approve_vendor):
 
 @pytest.fixture
 def draft(providers, security):
-    draft = services.shortlist_draft_create(actor=security)
+    draft = shortlist_draft_create(actor=security)
     for slug, role in (
         ("helix", "frontier_cloud"),
         ("cirrus", "frontier_cloud"),
         ("meridian", "open_weights_on_prem"),
     ):
-        services.shortlist_entry_add(
-            version=draft, vendor=providers[slug], role=role, actor=security
-        )
+        shortlist_entry_add(version=draft, vendor=providers[slug], role=role, actor=security)
     return draft
 
 

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from vendors import services
+from vendors.services import rereview
 
 
 @shared_task(acks_late=True)
 def rereview_sweep() -> dict[str, int]:
     """Daily: flag lapsed verdicts and exceptions for review; remind owners 30 and 7 days ahead."""
-    return services.rereview_sweep()
+    return rereview.rereview_sweep()

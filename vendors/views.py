@@ -7,9 +7,9 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from vendors import shortlist
 from vendors.downloads import evidence_download
 from vendors.models import Evidence, ShortlistVersion
+from vendors.selectors import shortlist
 
 
 def evidence_file(request: HttpRequest, pk: int) -> FileResponse:

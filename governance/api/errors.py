@@ -9,11 +9,11 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from governance.errors import ConflictError
+from vendors.kit.errors import ConflictError
 
 
 def _django_error_details(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -88,3 +88,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         response.data = error_body(str(detail) or "Request failed.")
     return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The single error shape every endpoint returns."""
+
+    message = serializers.CharField()
+    details = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

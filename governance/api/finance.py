@@ -11,12 +11,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import finance, roi
+from governance import roi
 from governance.choices import Decision, ReviewDecision, ReviewScope, Role
-from governance.errors import DomainError
 from governance.models import Pilot, QuarterlyReview, Spend, Team
+from governance.selectors import finance
 from governance.services import finance as fs
 from vendors.choices import Currency, RoutingTier
+from vendors.kit.errors import DomainError
 from vendors.models import ModelVersion, Offering, Vendor
 
 BIG = {"max_digits": 18, "decimal_places": 6}

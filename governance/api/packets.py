@@ -9,11 +9,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api.serializers import ErrorSerializer
+from governance.api.errors import ErrorSerializer
 from governance.choices import PacketKind
-from governance.errors import DomainError
 from governance.models import Packet
-from governance.packets import PACKET_KINDS
+from governance.selectors.packets import PACKET_KINDS
 from governance.services.packets import (
     Verification,
     packet_download,
@@ -21,7 +20,8 @@ from governance.services.packets import (
     packet_retry,
     packet_verify,
 )
-from vendors.servicekit import parse_id
+from vendors.kit.errors import DomainError
+from vendors.kit.services import parse_id
 
 # Packets are a few MB; anything far larger is not one of ours and is not read into memory.
 VERIFY_MAX_BYTES = 50 * 1024 * 1024

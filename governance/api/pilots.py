@@ -5,10 +5,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance import selectors
-from governance.api.measurements import EvaluateRequestSerializer, EvaluationSerializer
+from governance.api.checkpoints import EvaluateRequestSerializer, EvaluationSerializer
 from governance.choices import PilotOutcome
 from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
+from governance.selectors.pilots import pilot_list
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
 from vendors.models import Offering
@@ -225,7 +225,7 @@ class PilotViewSet(
 ):
     """Pilots and their lifecycle: submit, approve, start, withdraw, review, close."""
 
-    queryset = selectors.pilot_list()
+    queryset = pilot_list()
     serializer_class = PilotSerializer
     filterset_fields = ["status", "owner__username", "offering", "agentic"]
     ordering_fields = ["created_at", "planned_start"]

@@ -4,37 +4,49 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from governance.api import finance, measurements, packets, pilots, views
+from governance.api import (
+    audit,
+    checkpoints,
+    finance,
+    measurements,
+    notifications,
+    ops,
+    packets,
+    pilots,
+    signoffs,
+    tokens,
+    users,
+)
 
 router = SimpleRouter()
-router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
-router.register("signoffs", views.SignOffViewSet, basename="signoff")
+router.register("audit", audit.AuditEntryViewSet, basename="audit-entry")
+router.register("signoffs", signoffs.SignOffViewSet, basename="signoff")
 router.register("pilots", pilots.PilotViewSet, basename="pilot")
 router.register("teams", pilots.TeamViewSet, basename="team")
 router.register("metrics", pilots.MetricViewSet, basename="metric")
 router.register("baselines", pilots.BaselineViewSet, basename="baseline")
 router.register("kill-criteria", pilots.KillCriterionViewSet, basename="kill-criterion")
 router.register("measurements", measurements.MeasurementViewSet, basename="measurement")
-router.register("evaluations", measurements.EvaluationViewSet, basename="evaluation")
-router.register("notifications", measurements.NotificationViewSet, basename="notification")
+router.register("evaluations", checkpoints.EvaluationViewSet, basename="evaluation")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("spend", finance.SpendViewSet, basename="spend")
 router.register("reviews", finance.ReviewViewSet, basename="review")
 router.register("packets", packets.PacketViewSet, basename="packet")
 
 urlpatterns = [
-    path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),
-    path("me/", views.MeView.as_view(), name="api-me"),
-    path("heartbeats/", views.HeartbeatListView.as_view(), name="api-heartbeats"),
+    path("auth/token/", tokens.TokenObtainView.as_view(), name="api-token"),
+    path("me/", users.MeView.as_view(), name="api-me"),
+    path("heartbeats/", ops.HeartbeatListView.as_view(), name="api-heartbeats"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(
         "assessments/<int:pk>/approve/",
-        views.AssessmentApproveView.as_view(),
+        signoffs.AssessmentApproveView.as_view(),
         name="assessment-approve",
     ),
     path(
         "shortlist/versions/<int:pk>/publish/",
-        views.ShortlistPublishView.as_view(),
+        signoffs.ShortlistPublishView.as_view(),
         name="shortlist-publish",
     ),
     path("roi/calculate/", finance.RoiCalculateView.as_view(), name="roi-calculate"),

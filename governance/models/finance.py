@@ -15,8 +15,8 @@ from governance.choices import (
 )
 from governance.models.pilots import Pilot, Team
 from vendors.choices import Currency
+from vendors.kit.transitions import TransitionRecord
 from vendors.models import Offering, Vendor
-from vendors.workflow import TransitionRecord
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 
 from governance.choices import PacketKind, PacketStatus
-from governance.errors import DomainError
-from vendors.workflow import TransitionRecord
+from vendors.kit.errors import DomainError
+from vendors.kit.transitions import TransitionRecord
 
 K = PacketStatus
 

@@ -16,8 +16,8 @@ from governance.choices import (
     Tier,
     Workflow,
 )
+from vendors.kit.transitions import TransitionRecord
 from vendors.models import Offering
-from vendors.workflow import TransitionRecord
 
 P = PilotStatus
 DEFAULT_CHECKPOINTS = (30, 90, 180)

@@ -12,9 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance import evaluation
-from governance.audit import audited
 from governance.choices import NotificationKind, PilotStatus, Verdict
-from governance.errors import DomainError
 from governance.models import (
     Baseline,
     CheckpointEvaluation,
@@ -25,7 +23,9 @@ from governance.models import (
 )
 from governance.services.notifications import Notice, notify_all
 from governance.services.pilots import pilot_begin_review
-from vendors.servicekit import require
+from vendors.kit.audit import audited
+from vendors.kit.errors import DomainError
+from vendors.kit.services import require
 
 EVALUABLE = {PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW}
 

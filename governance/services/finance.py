@@ -9,8 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance import finance
-from governance.audit import audited
 from governance.choices import (
     Decision,
     PilotOutcome,
@@ -22,14 +20,17 @@ from governance.choices import (
     SpendScope,
     SubjectKind,
 )
-from governance.errors import ConflictError, DomainError
 from governance.models import Pilot, QuarterlyReview, ReviewTransition, SignOff, Spend, Team
 from governance.models.finance import QUARTER_PATTERN
+from governance.selectors import finance
+from governance.selectors.signoffs import signoff_problems, subject_digest
 from governance.services.pilots import pilot_close_by_review
-from governance.services.signoffs import signoff_problems, signoff_record, subject_digest
+from governance.services.signoffs import signoff_record
+from vendors.kit.audit import audited
+from vendors.kit.errors import ConflictError, DomainError
+from vendors.kit.services import parse_id, require, save_validated, validate_checks
+from vendors.kit.transitions import transition
 from vendors.models import Offering, Vendor
-from vendors.servicekit import parse_id, require, save_validated, validate_checks
-from vendors.workflow import transition
 
 R = ReviewStatus
 SPEND_COLUMNS = (

@@ -15,9 +15,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.choices import PilotStatus, Source, Tier
-from governance.errors import DomainError
 from governance.models import Measurement, Metric, Pilot, ServiceToken
-from vendors.servicekit import parse_id
+from vendors.kit.errors import DomainError
+from vendors.kit.services import parse_id
 
 MAX_ROWS = 10_000
 FIELDS = ("pilot", "metric", "tier", "period_start", "period_end", "value", "sample_size")

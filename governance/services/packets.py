@@ -12,15 +12,15 @@ from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from governance.audit import acting_as, audited
 from governance.choices import PacketKind, PacketStatus
-from governance.errors import DomainError
 from governance.models import Packet, PacketTransition
-from governance.packets import PACKET_KINDS, packet_subject, signoff_rows
 from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages
-from vendors.canonical import digest
-from vendors.servicekit import require
-from vendors.workflow import transition
+from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_rows
+from vendors.kit.audit import acting_as, audited
+from vendors.kit.canonical import digest
+from vendors.kit.errors import DomainError
+from vendors.kit.services import require
+from vendors.kit.transitions import transition
 
 S = PacketStatus
 # Failures worth retrying with backoff (the database went away); anything else is a fault

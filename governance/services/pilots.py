@@ -8,16 +8,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from governance.audit import audited
 from governance.choices import PilotOutcome, PilotStatus, SubjectKind
-from governance.errors import DomainError
 from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTransition, Team
-from governance.services.signoffs import signoff_problems, subject_digest
+from governance.selectors.signoffs import signoff_problems, subject_digest
 from vendors.choices import Use
+from vendors.kit.audit import audited
+from vendors.kit.errors import DomainError
+from vendors.kit.services import parse_id, require, save_validated
+from vendors.kit.transitions import transition
 from vendors.models import Offering
-from vendors.servicekit import parse_id, require, save_validated
-from vendors.shortlist import shortlist_check
-from vendors.workflow import transition
+from vendors.selectors.shortlist import shortlist_check
 
 P = PilotStatus
 PILOT_FIELDS = (

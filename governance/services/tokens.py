@@ -7,12 +7,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from governance.audit import audited
 from governance.choices import TokenScope
-from governance.errors import DomainError
 from governance.models import ServiceToken
 from governance.models.tokens import hash_key, new_key
-from vendors.servicekit import require
+from vendors.kit.audit import audited
+from vendors.kit.errors import DomainError
+from vendors.kit.services import require
 
 
 @audited

@@ -50,13 +50,12 @@ def test_a_model_rule_violation_is_a_400_with_field_details(api_as, security):
 
 @pytest.mark.django_db
 def test_a_domain_error_from_a_service_is_a_400_never_a_500(api_as, security, monkeypatch):
-    from governance.errors import DomainError
-    from vendors import services
+    from vendors.kit.errors import DomainError
 
     def refuse(**kwargs):
         raise DomainError({"hosting_model": "On-prem vendors need a region."})
 
-    monkeypatch.setattr(services, "vendor_create", refuse)
+    monkeypatch.setattr("vendors.api.serializers.vendor_create", refuse)
     response = api_as(security).post(
         "/api/v1/vendors/", {"name": "X", "slug": "x", "hosting_model": "on_prem"}
     )

@@ -4,10 +4,10 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-from governance.audit import acting_as
 from tests.factories import VendorFactory
-from vendors import services
+from vendors.kit.audit import acting_as
 from vendors.models import Vendor
+from vendors.services.registry import vendor_create, vendor_delete, vendor_update
 
 
 def _entries_for(pk):
@@ -19,10 +19,10 @@ def _entries_for(pk):
 @pytest.mark.django_db
 def test_a_service_write_is_recorded_with_its_actor(security):
     with acting_as(security):
-        vendor = services.vendor_create(name="Acme AI", slug="acme", hosting_model="cloud_api")
-        services.vendor_update(vendor=vendor, notes="Reviewed in Q3")
+        vendor = vendor_create(name="Acme AI", slug="acme", hosting_model="cloud_api")
+        vendor_update(vendor=vendor, notes="Reviewed in Q3")
         pk = vendor.pk
-        services.vendor_delete(vendor=vendor)
+        vendor_delete(vendor=vendor)
 
     create, update, delete = _entries_for(pk)
     assert [e.action for e in (create, update, delete)] == [

@@ -8,11 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from governance import finance as money
-from governance.errors import ConflictError, DomainError
 from governance.models import QuarterlyReview, SignOff, Spend
+from governance.selectors import finance as money
 from governance.services import finance as fs
 from tests.governance.finance_fixtures import AS_OF
+from vendors.kit.errors import ConflictError, DomainError
 
 
 def test_spend_key_corrects_instead_of_doubling(ledger, finance):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from governance.views import ROLE_GUIDE
+from governance.views.home import ROLE_GUIDE
 
 
 @pytest.mark.django_db

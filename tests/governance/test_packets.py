@@ -9,11 +9,11 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
-from governance.errors import DomainError
 from governance.models import Packet
 from governance.pdf import RefusedFetch, StaticOnlyFetcher, html_to_pdf, pdf_text
 from governance.services.packets import packet_request, packet_retry, packet_verify
 from tests.conftest import service_missing
+from vendors.kit.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
@@ -250,7 +250,7 @@ def test_the_fetcher_serves_the_apps_static_files_only():
     response = StaticOnlyFetcher().fetch("tollgate-static:pdf/mark.svg")
     assert response.headers["Content-Type"] == "image/svg+xml"
     with pytest.raises(RefusedFetch):
-        StaticOnlyFetcher().fetch("tollgate-static:../../governance/settings.py")
+        StaticOnlyFetcher().fetch("tollgate-static:../../governance/config/settings.py")
 
 
 def test_a_refused_fetch_fails_the_packet_with_its_error(

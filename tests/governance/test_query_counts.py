@@ -224,7 +224,7 @@ def test_the_queue_reads_a_charter_digest_as_signing_does(
 
 
 def test_the_changelist_estimates_only_a_large_unfiltered_postgresql_table(monkeypatch):
-    from governance.admin import EstimatedCountPaginator
+    from governance.admin.mixins import EstimatedCountPaginator
 
     _grow(1, "running")
     exact = Measurement.objects.count()
@@ -244,8 +244,8 @@ def test_the_changelist_estimates_only_a_large_unfiltered_postgresql_table(monke
 def test_the_finance_page_costs_the_same_for_2_or_14_pilots(client, persona):
     from django.utils import timezone
 
-    from governance.finance import quarter_of
     from governance.models import QuarterlyReview
+    from governance.selectors.finance import quarter_of
 
     user = persona("finance")
     client.force_login(user)

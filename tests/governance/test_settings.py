@@ -14,7 +14,7 @@ def _load_production_settings(**env: str) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
     }
-    environment.update(env, DJANGO_SETTINGS_MODULE="governance.settings_production")
+    environment.update(env, DJANGO_SETTINGS_MODULE="governance.config.settings_production")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,
@@ -58,7 +58,7 @@ def test_it_starts_with_both_and_turns_debug_off():
         env={
             **os.environ,
             **environment,
-            "DJANGO_SETTINGS_MODULE": "governance.settings_production",
+            "DJANGO_SETTINGS_MODULE": "governance.config.settings_production",
         },
         capture_output=True,
         text=True,

@@ -9,8 +9,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.services.signoffs import assessment_approve
 from tests.factories import OfferingFactory
-from vendors import services
 from vendors.models import ChecklistItem, Response, Vendor
+from vendors.services.assessments import (
+    assessment_open,
+    evidence_add,
+    exception_grant,
+    exception_revoke,
+    response_set_verdict,
+)
+from vendors.services.checklist import checklist_item_create, checklist_item_retire
+from vendors.services.rereview import rereview_sweep
 
 TODAY = date(2026, 11, 25)
 pytestmark = pytest.mark.django_db
@@ -41,19 +49,19 @@ def test_opening_creates_a_response_per_applicable_item(assessment):
 
 
 def test_an_agentic_offering_adds_the_agentic_items(vendor, security, agentic_offering):
-    assessment = services.assessment_open(vendor=vendor, offering=agentic_offering, actor=security)
+    assessment = assessment_open(vendor=vendor, offering=agentic_offering, actor=security)
     assert assessment.responses.filter(item__code="tool-call-sandboxing").exists()
     assert assessment.responses.count() == 9
 
 
 def test_a_retired_item_stops_applying_to_new_assessments(vendor, security):
-    services.checklist_item_retire(item=ChecklistItem.objects.get(code="per-request-tracing"))
-    assessment = services.assessment_open(vendor=vendor, actor=security)
+    checklist_item_retire(item=ChecklistItem.objects.get(code="per-request-tracing"))
+    assessment = assessment_open(vendor=vendor, actor=security)
     assert not assessment.responses.filter(item__code="per-request-tracing").exists()
 
 
 def test_an_item_added_by_an_admin_applies_to_new_assessments(vendor, security):
-    services.checklist_item_create(
+    checklist_item_create(
         code="sbom",
         title="SBOM for the IDE plugin",
         category="security",
@@ -61,7 +69,7 @@ def test_an_item_added_by_an_admin_applies_to_new_assessments(vendor, security):
         owner_role="security",
         applies_to="all",
     )
-    assessment = services.assessment_open(vendor=vendor, actor=security)
+    assessment = assessment_open(vendor=vendor, actor=security)
     assert assessment.responses.filter(item__code="sbom").exists()
 
 
@@ -73,17 +81,17 @@ def test_opening_moves_a_prospect_vendor_under_review(assessment, security):
 
 def test_an_offering_of_another_vendor_is_refused(vendor, security):
     with pytest.raises(ValidationError, match="is not an offering of"):
-        services.assessment_open(vendor=vendor, offering=OfferingFactory(), actor=security)
+        assessment_open(vendor=vendor, offering=OfferingFactory(), actor=security)
 
 
 def test_a_second_open_assessment_of_the_same_vendor_is_refused(assessment, vendor, security):
     with pytest.raises(ValidationError, match="already has an open or approved assessment"):
-        services.assessment_open(vendor=vendor, actor=security)
+        assessment_open(vendor=vendor, actor=security)
 
 
 def test_roles_without_review_rights_cannot_open_assessments(vendor, ai_pm):
     with pytest.raises(PermissionDenied):
-        services.assessment_open(vendor=vendor, actor=ai_pm)
+        assessment_open(vendor=vendor, actor=ai_pm)
 
 
 # --- verdicts -------------------------------------------------------------------------------
@@ -99,7 +107,7 @@ def test_the_owner_role_sets_a_verdict(assessment, legal, judge):
 def test_a_verdict_from_the_wrong_role_is_refused(assessment, security):
     response = _response(assessment, "ip-assignment")  # a legal item
     with pytest.raises(PermissionDenied):
-        services.response_set_verdict(
+        response_set_verdict(
             response=response, status="not_applicable", reason="n/a", actor=security
         )
     response.refresh_from_db()
@@ -111,7 +119,7 @@ def test_an_admin_may_set_any_verdict(assessment, persona):
     admin.is_superuser = True
     admin.save()
     response = _response(assessment, "ip-assignment")
-    services.response_set_verdict(
+    response_set_verdict(
         response=response, status="not_satisfied", actor=admin, comment="no indemnity"
     )
     response.refresh_from_db()
@@ -121,12 +129,12 @@ def test_an_admin_may_set_any_verdict(assessment, persona):
 def test_satisfied_needs_evidence_when_the_item_requires_it(assessment, legal):
     response = _response(assessment, "data-residency")
     with pytest.raises(ValidationError, match="needs at least one evidence file"):
-        services.response_set_verdict(response=response, status="satisfied", actor=legal)
+        response_set_verdict(response=response, status="satisfied", actor=legal)
 
 
 def test_satisfied_without_evidence_is_fine_when_not_required(assessment, security):
     response = _response(assessment, "per-request-tracing")
-    services.response_set_verdict(response=response, status="satisfied", actor=security)
+    response_set_verdict(response=response, status="satisfied", actor=security)
     response.refresh_from_db()
     assert response.status == "satisfied"
 
@@ -134,7 +142,7 @@ def test_satisfied_without_evidence_is_fine_when_not_required(assessment, securi
 def test_not_applicable_needs_a_reason(assessment, security):
     response = _response(assessment, "code-provenance")
     with pytest.raises(ValidationError, match="Say why"):
-        services.response_set_verdict(response=response, status="not_applicable", actor=security)
+        response_set_verdict(response=response, status="not_applicable", actor=security)
 
 
 def test_the_database_also_refuses_not_applicable_without_reason(assessment):
@@ -149,7 +157,7 @@ def test_the_database_also_refuses_not_applicable_without_reason(assessment):
 def test_a_verdict_cannot_outlive_the_re_review_interval(assessment, security):
     response = _response(assessment, "per-request-tracing")
     with pytest.raises(ValidationError, match="180-day re-review interval"):
-        services.response_set_verdict(
+        response_set_verdict(
             response=response,
             status="satisfied",
             actor=security,
@@ -159,14 +167,14 @@ def test_a_verdict_cannot_outlive_the_re_review_interval(assessment, security):
 
 def test_excepted_cannot_be_set_as_a_verdict(assessment, security):
     with pytest.raises(ValidationError, match="exceptions and re-review have their own steps"):
-        services.response_set_verdict(
+        response_set_verdict(
             response=_response(assessment, "per-request-tracing"), status="excepted", actor=security
         )
 
 
 def test_verdict_changes_appear_in_the_audit_trail_with_the_actor(assessment, security):
     response = _response(assessment, "per-request-tracing")
-    services.response_set_verdict(response=response, status="not_satisfied", actor=security)
+    response_set_verdict(response=response, status="not_satisfied", actor=security)
     entry = LogEntry.objects.get_for_object(response).filter(action=LogEntry.Action.UPDATE).get()
     assert entry.actor == security
     assert entry.changes_dict["status"] == ["open", "not_satisfied"]
@@ -219,7 +227,7 @@ def test_approval_names_each_blocking_item(
 def test_approval_is_blocked_by_an_item_needing_review(assessment, complete, sign, security):
     complete(assessment)
     with time_machine.travel(TODAY + timedelta(days=181), tick=False):
-        services.rereview_sweep()
+        rereview_sweep()
         sign(assessment)
         with pytest.raises(ValidationError, match=r"Audit-log access .*: needs review"):
             assessment_approve(assessment=assessment, actor=security)
@@ -229,7 +237,7 @@ def test_approval_is_blocked_by_an_expired_exception(assessment, complete, judge
     complete(assessment)
     response = _response(assessment, "code-provenance")
     judge(response, "not_satisfied")
-    services.exception_grant(
+    exception_grant(
         response=response,
         justification="Vendor ships it in Q1",
         compensating_controls="Gateway adds a commit trailer",
@@ -327,7 +335,7 @@ def test_changing_a_signed_response_revokes_the_approval(approved, judge):
 def test_adding_evidence_to_a_signed_response_revokes_the_approval(approved, security):
     from tests.factories import make_pdf
 
-    services.evidence_add(
+    evidence_add(
         response=_response(approved, "audit-log-access"),
         uploaded_file=make_pdf("extra.pdf", b"new"),
         actor=security,
@@ -346,7 +354,7 @@ def test_a_revoked_assessment_can_be_signed_and_approved_again(approved, judge, 
 
 
 def _grant(response, actor, days=90):
-    return services.exception_grant(
+    return exception_grant(
         response=response,
         justification="Contract amendment in negotiation",
         compensating_controls="Gateway strips repository secrets",
@@ -385,7 +393,7 @@ def test_an_exception_lasts_at_most_180_days(assessment, judge, security):
 def test_an_exception_needs_justification_and_controls(assessment, judge, security):
     response = judge(_response(assessment, "code-provenance"), "not_satisfied")
     with pytest.raises(ValidationError, match="Say why this risk is accepted"):
-        services.exception_grant(
+        exception_grant(
             response=response,
             justification=" ",
             compensating_controls="",
@@ -402,7 +410,7 @@ def test_only_security_approves_exceptions(assessment, judge, legal):
 
 def test_revoking_an_exception_makes_the_item_not_satisfied(assessment, judge, security):
     exception = _grant(judge(_response(assessment, "code-provenance"), "not_satisfied"), security)
-    services.exception_revoke(exception=exception, actor=security, reason="Vendor backed out")
+    exception_revoke(exception=exception, actor=security, reason="Vendor backed out")
     exception.refresh_from_db()
     assert exception.status == "revoked"
     assert exception.response.status == "not_satisfied"

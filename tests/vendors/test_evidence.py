@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import make_pdf
-from vendors import services
 from vendors.models import Evidence
+from vendors.services.assessments import evidence_add
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,7 @@ def _stored_files(media_root):
 
 def test_an_accepted_file_is_hashed_and_stored_privately(assessment, legal, settings):
     upload = make_pdf("dpa.pdf", b"regions: eu")
-    evidence = services.evidence_add(
-        response=_response(assessment), uploaded_file=upload, actor=legal
-    )
+    evidence = evidence_add(response=_response(assessment), uploaded_file=upload, actor=legal)
     content = b"%PDF-1.7\nregions: eu\n%%EOF\n"
     assert evidence.sha256 == hashlib.sha256(content).hexdigest()
     assert evidence.size == len(content)
@@ -50,7 +48,7 @@ def test_an_accepted_file_is_hashed_and_stored_privately(assessment, legal, sett
 )
 def test_a_refused_file_stores_nothing(assessment, legal, settings, upload, message):
     with pytest.raises(ValidationError, match=message) as error:
-        services.evidence_add(response=_response(assessment), uploaded_file=upload, actor=legal)
+        evidence_add(response=_response(assessment), uploaded_file=upload, actor=legal)
     assert "file" in error.value.message_dict
     assert Evidence.objects.count() == 0
     assert _stored_files(settings.MEDIA_ROOT) == []
@@ -60,24 +58,22 @@ def test_an_oversized_file_is_refused_and_stores_nothing(assessment, legal, sett
     settings.TOLLGATE_EVIDENCE_MAX_BYTES = 1024 * 1024
     upload = make_pdf("big.pdf", b"x" * (2 * 1024 * 1024))
     with pytest.raises(ValidationError, match="the limit is 1 MB"):
-        services.evidence_add(response=_response(assessment), uploaded_file=upload, actor=legal)
+        evidence_add(response=_response(assessment), uploaded_file=upload, actor=legal)
     assert Evidence.objects.count() == 0
     assert _stored_files(settings.MEDIA_ROOT) == []
 
 
 def test_the_same_file_twice_on_one_item_is_refused(assessment, legal, settings):
     response = _response(assessment)
-    services.evidence_add(response=response, uploaded_file=make_pdf("a.pdf"), actor=legal)
+    evidence_add(response=response, uploaded_file=make_pdf("a.pdf"), actor=legal)
     with pytest.raises(ValidationError, match="already attached"):
-        services.evidence_add(response=response, uploaded_file=make_pdf("b.pdf"), actor=legal)
+        evidence_add(response=response, uploaded_file=make_pdf("b.pdf"), actor=legal)
     assert len(_stored_files(settings.MEDIA_ROOT)) == 1
 
 
 def test_only_the_items_owner_role_uploads_evidence(assessment, security):
     with pytest.raises(PermissionDenied):
-        services.evidence_add(
-            response=_response(assessment), uploaded_file=make_pdf(), actor=security
-        )
+        evidence_add(response=_response(assessment), uploaded_file=make_pdf(), actor=security)
 
 
 def test_the_default_size_limit_is_20_mb(settings):

@@ -7,9 +7,10 @@ import time_machine
 from django.core import mail
 
 from governance.services.signoffs import assessment_approve
-from vendors import services
+from vendors import tasks
 from vendors.models import ExpiryReminder, Vendor
-from vendors.tasks import rereview_sweep
+from vendors.services.assessments import exception_grant
+from vendors.services.rereview import rereview_sweep
 
 TODAY = date(2026, 11, 25)
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def _response(assessment, code):
 def test_a_lapsed_verdict_needs_review_after_the_daily_task(assessment, judge):
     response = judge(_response(assessment, "per-request-tracing"))
     with time_machine.travel(response.expires_on + timedelta(days=1), tick=False):
-        counts = rereview_sweep.delay().get()
+        counts = tasks.rereview_sweep.delay().get()
     response.refresh_from_db()
     assert response.status == "needs_review"
     assert counts["responses_flagged"] >= 1
@@ -38,14 +39,14 @@ def test_a_lapsed_verdict_needs_review_after_the_daily_task(assessment, judge):
 def test_a_verdict_is_still_valid_on_its_last_day(assessment, judge):
     response = judge(_response(assessment, "per-request-tracing"))
     with time_machine.travel(response.expires_on, tick=False):
-        services.rereview_sweep()
+        rereview_sweep()
     response.refresh_from_db()
     assert response.status == "satisfied"
 
 
 def test_an_expired_exception_puts_the_item_back_to_needs_review(assessment, judge, security):
     response = judge(_response(assessment, "code-provenance"), "not_satisfied")
-    exception = services.exception_grant(
+    exception = exception_grant(
         response=response,
         justification="Q1 roadmap",
         compensating_controls="Gateway trailer",
@@ -53,7 +54,7 @@ def test_an_expired_exception_puts_the_item_back_to_needs_review(assessment, jud
         actor=security,
     )
     with time_machine.travel(TODAY + timedelta(days=31), tick=False):
-        services.rereview_sweep()
+        rereview_sweep()
     exception.refresh_from_db()
     response.refresh_from_db()
     assert exception.status == "expired"
@@ -65,7 +66,7 @@ def test_a_lapse_revokes_the_approval_and_the_vendor_shows_it(assessment, comple
     sign(assessment)
     assessment_approve(assessment=assessment, actor=security)
     with time_machine.travel(TODAY + timedelta(days=181), tick=False):
-        services.rereview_sweep()
+        rereview_sweep()
     assessment.refresh_from_db()
     assert assessment.status == "in_review"
     assert Vendor.objects.get(pk=assessment.vendor_id).status == "under_review"
@@ -75,8 +76,8 @@ def test_a_lapse_revokes_the_approval_and_the_vendor_shows_it(assessment, comple
 def test_running_the_sweep_twice_changes_nothing_more(assessment, judge):
     judge(_response(assessment, "per-request-tracing"))
     with time_machine.travel(TODAY + timedelta(days=200), tick=False):
-        services.rereview_sweep()
-        again = services.rereview_sweep()
+        rereview_sweep()
+        again = rereview_sweep()
     assert again == {"exceptions_expired": 0, "responses_flagged": 0, "reminders_sent": 0}
 
 
@@ -86,7 +87,7 @@ def sweep(django_capture_on_commit_callbacks):
 
     def run():
         with django_capture_on_commit_callbacks(execute=True):
-            return services.rereview_sweep()
+            return rereview_sweep()
 
     return run
 

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from tests.factories import ModelVersionFactory, OfferingFactory, make_pdf
 from vendors.models import Evidence
+from vendors.services.assessments import evidence_add, exception_grant
+from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
 
 pytestmark = pytest.mark.django_db
 
@@ -87,9 +89,9 @@ def test_a_download_by_a_role_without_access_is_refused(
     api_as, client, persona, legal, assessment, role
 ):
     rid = _response_id(assessment, "data-residency")
-    from vendors import services
+    from vendors.services.assessments import evidence_add
 
-    evidence = services.evidence_add(
+    evidence = evidence_add(
         response=assessment.responses.get(pk=rid), uploaded_file=make_pdf(), actor=legal
     )
     user = persona(role)
@@ -210,14 +212,13 @@ def test_checklist_items_are_read_only_to_non_admins(api_as, security):
 
 @pytest.fixture
 def ids(vendor, assessment, legal, security, judge):
-    from vendors import services
 
     rid = _response_id(assessment, "data-residency")
-    evidence = services.evidence_add(
+    evidence = evidence_add(
         response=assessment.responses.get(pk=rid), uploaded_file=make_pdf(), actor=legal
     )
     provenance = judge(assessment.responses.get(item__code="code-provenance"), "not_satisfied")
-    exception = services.exception_grant(
+    exception = exception_grant(
         response=provenance,
         justification="j",
         compensating_controls="c",
@@ -229,10 +230,8 @@ def ids(vendor, assessment, legal, security, judge):
     signoff = signoff_record(
         kind="assessment", subject=assessment, role="legal", decision="approve", actor=legal
     )
-    draft = services.shortlist_draft_create(actor=security)
-    entry = services.shortlist_entry_add(
-        version=draft, vendor=vendor, role="frontier_cloud", actor=security
-    )
+    draft = shortlist_draft_create(actor=security)
+    entry = shortlist_entry_add(version=draft, vendor=vendor, role="frontier_cloud", actor=security)
     return {
         "shortlist": draft.pk,
         "entry": entry.pk,

@@ -11,9 +11,13 @@ from django.db import connection
 
 from governance.services.signoffs import shortlist_publish
 from tests.factories import ModelVersionFactory, VendorFactory
-from vendors import services
 from vendors.models import ShortlistVersion
-from vendors.shortlist import shortlist_check
+from vendors.selectors.shortlist import shortlist_check
+from vendors.services.shortlist import (
+    shortlist_draft_create,
+    shortlist_entry_add,
+    shortlist_entry_update,
+)
 
 TODAY = date(2026, 11, 25)
 pytestmark = pytest.mark.django_db
@@ -41,8 +45,8 @@ def test_a_signed_compliant_draft_is_published(published):
 
 
 def test_too_few_providers_is_named(providers, security, legal, sign_shortlist):
-    draft = services.shortlist_draft_create(actor=security)
-    services.shortlist_entry_add(
+    draft = shortlist_draft_create(actor=security)
+    shortlist_entry_add(
         version=draft, vendor=providers["meridian"], role="open_weights_on_prem", actor=security
     )
     sign_shortlist(draft)
@@ -50,9 +54,7 @@ def test_too_few_providers_is_named(providers, security, legal, sign_shortlist):
 
 
 def test_too_many_providers_is_named(draft, approve_vendor, security, legal, sign_shortlist):
-    services.shortlist_entry_add(
-        version=draft, vendor=approve_vendor("Delta"), role="other", actor=security
-    )
+    shortlist_entry_add(version=draft, vendor=approve_vendor("Delta"), role="other", actor=security)
     sign_shortlist(draft)
     assert "The shortlist has 4 providers; at most 3 allowed." in _publish_errors(draft, security)
 
@@ -61,17 +63,15 @@ def test_the_provider_limit_comes_from_settings(
     draft, approve_vendor, security, legal, settings, sign_shortlist
 ):
     settings.TOLLGATE_SHORTLIST_MAX_PROVIDERS = 4
-    services.shortlist_entry_add(
-        version=draft, vendor=approve_vendor("Delta"), role="other", actor=security
-    )
+    shortlist_entry_add(version=draft, vendor=approve_vendor("Delta"), role="other", actor=security)
     sign_shortlist(draft)
     assert shortlist_publish(version=draft, actor=security).status == "published"
 
 
 def test_a_missing_on_prem_provider_is_named(providers, security, legal, sign_shortlist):
-    draft = services.shortlist_draft_create(actor=security)
+    draft = shortlist_draft_create(actor=security)
     for slug in ("helix", "cirrus"):
-        services.shortlist_entry_add(
+        shortlist_entry_add(
             version=draft, vendor=providers[slug], role="frontier_cloud", actor=security
         )
     sign_shortlist(draft)
@@ -79,11 +79,11 @@ def test_a_missing_on_prem_provider_is_named(providers, security, legal, sign_sh
 
 
 def test_a_cloud_vendor_listed_as_on_prem_is_named(providers, security, legal, sign_shortlist):
-    draft = services.shortlist_draft_create(actor=security)
-    services.shortlist_entry_add(
+    draft = shortlist_draft_create(actor=security)
+    shortlist_entry_add(
         version=draft, vendor=providers["helix"], role="open_weights_on_prem", actor=security
     )
-    services.shortlist_entry_add(
+    shortlist_entry_add(
         version=draft, vendor=providers["cirrus"], role="frontier_cloud", actor=security
     )
     sign_shortlist(draft)
@@ -93,7 +93,7 @@ def test_a_cloud_vendor_listed_as_on_prem_is_named(providers, security, legal, s
 
 
 def test_an_unapproved_vendor_is_named(draft, security, legal, sign_shortlist):
-    services.shortlist_entry_add(
+    shortlist_entry_add(
         version=draft, vendor=VendorFactory(name="Prospect Co"), role="other", actor=security
     )
     sign_shortlist(draft)
@@ -104,7 +104,7 @@ def test_agentic_use_needs_an_assessment_covering_the_agentic_items(
     draft, security, legal, sign_shortlist
 ):
     entry = draft.entries.get(vendor__slug="helix")
-    services.shortlist_entry_update(entry=entry, allow_agentic=True, actor=security)
+    shortlist_entry_update(entry=entry, allow_agentic=True, actor=security)
     sign_shortlist(draft)
     errors = _publish_errors(draft, security)
     assert any("no approved assessment covered the agentic checklist items" in e for e in errors)
@@ -116,8 +116,8 @@ def test_agentic_use_is_fine_when_the_offerings_review_covered_it(
     agent_vendor = approve_vendor(
         "Agentco", offering_kwargs={"name": "Agent", "kind": "coding_agent", "agentic": True}
     )
-    draft = services.shortlist_draft_create(actor=security)
-    services.shortlist_entry_add(
+    draft = shortlist_draft_create(actor=security)
+    shortlist_entry_add(
         version=draft,
         vendor=agent_vendor,
         offering=agent_vendor.offerings.get(),
@@ -125,7 +125,7 @@ def test_agentic_use_is_fine_when_the_offerings_review_covered_it(
         allow_agentic=True,
         actor=security,
     )
-    services.shortlist_entry_add(
+    shortlist_entry_add(
         version=draft, vendor=providers["meridian"], role="open_weights_on_prem", actor=security
     )
     sign_shortlist(draft)
@@ -133,8 +133,8 @@ def test_agentic_use_is_fine_when_the_offerings_review_covered_it(
 
 
 def test_every_violation_is_reported_at_once(providers, security):
-    draft = services.shortlist_draft_create(actor=security)
-    services.shortlist_entry_add(
+    draft = shortlist_draft_create(actor=security)
+    shortlist_entry_add(
         version=draft, vendor=VendorFactory(name="Lonely"), role="frontier_cloud", actor=security
     )
     errors = _publish_errors(draft, security)
@@ -151,7 +151,7 @@ def test_publishing_needs_both_sign_offs_on_the_drafts_digest(
     draft, security, legal, sign_shortlist
 ):
     sign_shortlist(draft)
-    services.shortlist_entry_update(
+    shortlist_entry_update(
         entry=draft.entries.first(), notes="changed after signing", actor=security
     )
     errors = _publish_errors(draft, security)
@@ -170,7 +170,7 @@ def test_only_publishers_publish(draft, security, legal, ai_pm, sign_shortlist):
 def test_publishing_a_new_version_supersedes_the_old_one(
     published, security, legal, sign_shortlist
 ):
-    second = services.shortlist_draft_create(actor=security)
+    second = shortlist_draft_create(actor=security)
     assert second.number == 2
     assert second.entries.count() == 3  # copied from the published version
     sign_shortlist(second)
@@ -183,13 +183,13 @@ def test_publishing_a_new_version_supersedes_the_old_one(
 
 def test_a_published_version_cannot_be_edited(published, security):
     with pytest.raises(ValidationError, match="is not a draft"):
-        services.shortlist_entry_update(entry=published.entries.first(), notes="x", actor=security)
+        shortlist_entry_update(entry=published.entries.first(), notes="x", actor=security)
 
 
 def test_the_database_refuses_two_published_versions(published, security):
     from django.db import IntegrityError
 
-    other = services.shortlist_draft_create(actor=security)
+    other = shortlist_draft_create(actor=security)
     with pytest.raises(IntegrityError):
         ShortlistVersion.objects.filter(pk=other.pk).update(status="published")
 
@@ -200,7 +200,7 @@ def test_two_concurrent_publishes_leave_exactly_one_published(
 ):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; CI runs this on PostgreSQL")
-    second = services.shortlist_draft_create(actor=security, copy_from=draft)
+    second = shortlist_draft_create(actor=security, copy_from=draft)
     sign_shortlist(draft)
     sign_shortlist(second)
     barrier = threading.Barrier(2)

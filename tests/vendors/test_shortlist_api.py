@@ -149,11 +149,15 @@ def test_a_blocked_publish_lists_every_violation(api_as, security, providers):
 
 
 def test_the_diff_between_versions(api_as, security, legal, published, providers):
-    from vendors import services
+    from vendors.services.shortlist import (
+        shortlist_draft_create,
+        shortlist_entry_remove,
+        shortlist_entry_update,
+    )
 
-    second = services.shortlist_draft_create(actor=security)
-    services.shortlist_entry_remove(entry=second.entries.get(vendor__slug="cirrus"), actor=security)
-    services.shortlist_entry_update(
+    second = shortlist_draft_create(actor=security)
+    shortlist_entry_remove(entry=second.entries.get(vendor__slug="cirrus"), actor=security)
+    shortlist_entry_update(
         entry=second.entries.get(vendor__slug="helix"), notes="preferred", actor=security
     )
     diff = api_as(legal).get(f"/api/v1/shortlist/versions/{second.pk}/diff/?against=1").json()

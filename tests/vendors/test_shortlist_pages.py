@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from governance.models import ServiceToken
-from vendors import services
 from vendors.models import ShortlistEntry, ShortlistVersion
+from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_remove
 
 TODAY = date(2026, 11, 25)
 pytestmark = pytest.mark.django_db
@@ -44,8 +44,8 @@ def test_a_version_page_shows_its_history(client, auditor, published):
 
 
 def test_the_diff_page_compares_two_versions(client, legal, security, published):
-    second = services.shortlist_draft_create(actor=security)
-    services.shortlist_entry_remove(entry=second.entries.get(vendor__slug="cirrus"), actor=security)
+    second = shortlist_draft_create(actor=security)
+    shortlist_entry_remove(entry=second.entries.get(vendor__slug="cirrus"), actor=security)
     client.force_login(legal)
     page = client.get("/vendors/shortlist/diff/?old=1&new=2").content.decode()
     assert "<strong>removed</strong>: Cirrus" in page
@@ -92,7 +92,7 @@ def test_an_entry_on_a_published_version_cannot_be_changed_in_the_admin(
 
 
 def test_sign_and_publish_with_admin_actions(client, security, legal, published):
-    second = services.shortlist_draft_create(actor=security)
+    second = shortlist_draft_create(actor=security)
     url = "/admin/vendors/shortlistversion/"
     for user in (security, legal):
         client.force_login(user)

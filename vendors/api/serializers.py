@@ -3,7 +3,6 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from vendors import services
 from vendors.choices import ResponseStatus, Use
 from vendors.models import (
     Assessment,
@@ -17,7 +16,27 @@ from vendors.models import (
     ShortlistVersion,
     Vendor,
 )
-from vendors.shortlist import entry_problems
+from vendors.selectors.shortlist import entry_problems
+from vendors.services.assessments import (
+    assessment_open,
+    evidence_add,
+    exception_grant,
+    response_set_verdict,
+)
+from vendors.services.checklist import checklist_item_create, checklist_item_update
+from vendors.services.registry import (
+    model_version_create,
+    model_version_update,
+    offering_create,
+    offering_update,
+    vendor_create,
+    vendor_update,
+)
+from vendors.services.shortlist import (
+    shortlist_draft_create,
+    shortlist_entry_add,
+    shortlist_entry_update,
+)
 
 
 class VendorSerializer(serializers.ModelSerializer):
@@ -51,10 +70,10 @@ class VendorSerializer(serializers.ModelSerializer):
         return self.context.get("median_days_to_adopt", {}).get(vendor.pk)
 
     def create(self, validated_data: dict) -> Vendor:
-        return services.vendor_create(**validated_data)
+        return vendor_create(**validated_data)
 
     def update(self, instance: Vendor, validated_data: dict) -> Vendor:
-        return services.vendor_update(vendor=instance, **validated_data)
+        return vendor_update(vendor=instance, **validated_data)
 
 
 class OfferingSerializer(serializers.ModelSerializer):
@@ -78,10 +97,10 @@ class OfferingSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def create(self, validated_data: dict) -> Offering:
-        return services.offering_create(**validated_data)
+        return offering_create(**validated_data)
 
     def update(self, instance: Offering, validated_data: dict) -> Offering:
-        return services.offering_update(offering=instance, **validated_data)
+        return offering_update(offering=instance, **validated_data)
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -112,10 +131,10 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         ]
 
     def create(self, validated_data: dict) -> ModelVersion:
-        return services.model_version_create(**validated_data)
+        return model_version_create(**validated_data)
 
     def update(self, instance: ModelVersion, validated_data: dict) -> ModelVersion:
-        return services.model_version_update(model_version=instance, **validated_data)
+        return model_version_update(model_version=instance, **validated_data)
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -139,10 +158,10 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         ]
 
     def create(self, validated_data: dict) -> ChecklistItem:
-        return services.checklist_item_create(**validated_data)
+        return checklist_item_create(**validated_data)
 
     def update(self, instance: ChecklistItem, validated_data: dict) -> ChecklistItem:
-        return services.checklist_item_update(item=instance, **validated_data)
+        return checklist_item_update(item=instance, **validated_data)
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -168,7 +187,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
         read_only_fields = ["original_name", "kind", "size", "sha256", "uploaded_by"]
 
     def create(self, validated_data: dict) -> Evidence:
-        return services.evidence_add(
+        return evidence_add(
             response=validated_data["response"],
             uploaded_file=validated_data["file"],
             description=validated_data.get("description", ""),
@@ -196,7 +215,7 @@ class ExceptionSerializer(serializers.ModelSerializer):
         read_only_fields = ["approver", "approved_at", "status"]
 
     def create(self, validated_data: dict) -> RiskException:
-        return services.exception_grant(**validated_data, actor=self.context["request"].user)
+        return exception_grant(**validated_data, actor=self.context["request"].user)
 
 
 class ResponseSerializer(serializers.ModelSerializer):
@@ -223,7 +242,7 @@ class ResponseSerializer(serializers.ModelSerializer):
         read_only_fields = ["assessment", "verdict_by", "verdict_at"]
 
     def update(self, instance: Response, validated_data: dict) -> Response:
-        services.response_set_verdict(
+        response_set_verdict(
             response=instance,
             status=validated_data.get("status", instance.status),
             reason=validated_data.get("reason", ""),
@@ -277,7 +296,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
 
     def create(self, validated_data: dict) -> Assessment:
-        return services.assessment_open(**validated_data, actor=self.context["request"].user)
+        return assessment_open(**validated_data, actor=self.context["request"].user)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -330,11 +349,11 @@ class ShortlistEntrySerializer(serializers.ModelSerializer):
         return self._problems(entry)
 
     def create(self, validated_data: dict) -> ShortlistEntry:
-        return services.shortlist_entry_add(**validated_data, actor=self.context["request"].user)
+        return shortlist_entry_add(**validated_data, actor=self.context["request"].user)
 
     def update(self, instance: ShortlistEntry, validated_data: dict) -> ShortlistEntry:
         validated_data.pop("version", None)
-        return services.shortlist_entry_update(
+        return shortlist_entry_update(
             entry=instance, **validated_data, actor=self.context["request"].user
         )
 
@@ -367,7 +386,7 @@ class ShortlistVersionSerializer(serializers.ModelSerializer):
         ]
 
     def create(self, validated_data: dict) -> ShortlistVersion:
-        return services.shortlist_draft_create(
+        return shortlist_draft_create(
             notes=validated_data.get("notes", ""), actor=self.context["request"].user
         )
 

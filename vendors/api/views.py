@@ -11,7 +11,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response as ApiResponse
 
-from vendors import filters, selectors, services, shortlist
+from vendors import filtersets as filters
 from vendors.api import serializers as s
 from vendors.downloads import evidence_download
 from vendors.models import (
@@ -24,6 +24,12 @@ from vendors.models import (
     ShortlistEntry,
     ShortlistVersion,
 )
+from vendors.selectors import shortlist
+from vendors.selectors.assessments import assessment_gaps, assessment_list
+from vendors.selectors.registry import median_days_to_adopt_by_vendor, vendor_list
+from vendors.services.assessments import assessment_reject, exception_revoke
+from vendors.services.registry import vendor_delete
+from vendors.services.shortlist import shortlist_entry_remove
 
 
 class NoDeleteViewSet(
@@ -39,7 +45,7 @@ class NoDeleteViewSet(
 class VendorViewSet(viewsets.ModelViewSet):
     """Vendors in the registry."""
 
-    queryset = selectors.vendor_list()
+    queryset = vendor_list()
     serializer_class = s.VendorSerializer
     filterset_class = filters.VendorFilter
     ordering_fields = ["name", "updated_at"]
@@ -47,11 +53,11 @@ class VendorViewSet(viewsets.ModelViewSet):
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
-        context["median_days_to_adopt"] = selectors.median_days_to_adopt_by_vendor()
+        context["median_days_to_adopt"] = median_days_to_adopt_by_vendor()
         return context
 
     def perform_destroy(self, instance) -> None:
-        services.vendor_delete(vendor=instance)
+        vendor_delete(vendor=instance)
 
 
 class OfferingViewSet(NoDeleteViewSet):
@@ -88,7 +94,7 @@ class AssessmentViewSet(
 ):
     """Review rounds; POST opens one. Approval (with sign-offs) is /assessments/{id}/approve/."""
 
-    queryset = selectors.assessment_list()
+    queryset = assessment_list()
     serializer_class = s.AssessmentSerializer
     filterset_class = filters.AssessmentFilter
     ordering_fields = ["opened_at"]
@@ -98,7 +104,7 @@ class AssessmentViewSet(
     @action(detail=True, methods=["get"])
     def gaps(self, request, pk=None):
         """Items that block approval, each with the reason in plain words."""
-        gaps = selectors.assessment_gaps(self.get_object())
+        gaps = assessment_gaps(self.get_object())
         return ApiResponse(s.GapSerializer(gaps, many=True).data)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.AssessmentSerializer)
@@ -107,7 +113,7 @@ class AssessmentViewSet(
         """Close the review round as rejected, with a reason."""
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        assessment = services.assessment_reject(
+        assessment = assessment_reject(
             assessment=self.get_object(), actor=request.user, reason=body.validated_data["reason"]
         )
         return ApiResponse(s.AssessmentSerializer(assessment).data)
@@ -166,7 +172,7 @@ class ExceptionViewSet(
         """Withdraw the exception; the item becomes not satisfied."""
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        exception = services.exception_revoke(
+        exception = exception_revoke(
             exception=self.get_object(), actor=request.user, reason=body.validated_data["reason"]
         )
         return ApiResponse(s.ExceptionSerializer(exception).data)
@@ -209,7 +215,7 @@ class ShortlistEntryViewSet(viewsets.ModelViewSet):
     filterset_fields = ["version", "role", "allow_agentic"]
 
     def perform_destroy(self, instance) -> None:
-        services.shortlist_entry_remove(entry=instance, actor=self.request.user)
+        shortlist_entry_remove(entry=instance, actor=self.request.user)
 
 
 class ShortlistCurrentView(generics.GenericAPIView):

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 
 from vendors.choices import AssessmentStatus, ExceptionStatus, ResponseStatus
+from vendors.kit.transitions import TransitionRecord
 from vendors.models.checklist import ChecklistItem
 from vendors.models.registry import Offering, Vendor
-from vendors.workflow import TransitionRecord
 
 A = AssessmentStatus
 R = ResponseStatus

@@ -12,7 +12,7 @@ from vendors.choices import (
     RoutingTier,
     VendorStatus,
 )
-from vendors.workflow import TransitionRecord
+from vendors.kit.transitions import TransitionRecord
 
 PRICE = {"max_digits": 14, "decimal_places": 4}
 V = VendorStatus

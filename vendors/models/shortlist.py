@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 
 from vendors.choices import ProviderRole, ShortlistStatus
+from vendors.kit.transitions import TransitionRecord
 from vendors.models.registry import Offering, Vendor
-from vendors.workflow import TransitionRecord
 
 S = ShortlistStatus
 

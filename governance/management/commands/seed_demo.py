@@ -7,9 +7,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from governance.audit import acting_as
 from governance.choices import Role
-from governance.demo import (
+from governance.services.demo import (
     seed_finance,
     seed_measurements,
     seed_packets,
@@ -17,6 +16,7 @@ from governance.demo import (
     seed_shortlist,
     seed_vendors,
 )
+from vendors.kit.audit import acting_as
 
 
 class Command(BaseCommand):

@@ -1,0 +1,23 @@
+"""Governance in the admin, one module per feature (imported here to register them)."""
+
+from governance.admin import (
+    checkpoints,
+    finance,
+    measurements,
+    ops,
+    packets,
+    pilots,
+    signoffs,
+    tokens,
+)
+
+__all__ = [
+    "checkpoints",
+    "finance",
+    "measurements",
+    "ops",
+    "packets",
+    "pilots",
+    "signoffs",
+    "tokens",
+]

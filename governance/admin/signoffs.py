@@ -1,0 +1,93 @@
+"""Sign-offs in the admin, and the vendor admins whose approval needs them.
+
+Assessment and ShortlistVersion are registered here, once: their approve and
+publish actions need the sign-off table, which vendors may not import.
+"""
+
+from django.contrib import admin
+
+from governance.admin.mixins import PacketRequestAdminMixin, SignOffAdminMixin
+from governance.choices import PacketKind, SubjectKind
+from governance.models import (
+    SignOff,
+)
+from governance.services.signoffs import assessment_approve, shortlist_publish
+from vendors.admin.assessments import AssessmentAdmin
+from vendors.admin.shortlist import ShortlistVersionAdmin
+from vendors.choices import ShortlistStatus
+from vendors.kit.admin import run_action
+from vendors.models import Assessment, ShortlistVersion
+
+
+@admin.register(SignOff)
+class SignOffAdmin(admin.ModelAdmin):
+    """Sign-offs are immutable records."""
+
+    list_display = ("subject_kind", "subject_id", "role", "user", "decision", "signed_at")
+    list_filter = ("subject_kind", "role", "decision")
+    search_fields = ("user__username", "digest", "comment")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # signed from the subject's page, where the digest is computed
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Assessment)
+class GovernedAssessmentAdmin(PacketRequestAdminMixin, SignOffAdminMixin, AssessmentAdmin):
+    """The vendors' assessment admin plus sign-offs and approval (which live in governance)."""
+
+    subject_kind = SubjectKind.ASSESSMENT
+    packet_kind = PacketKind.ASSESSMENT
+    actions = ["sign_approve", "approve", *AssessmentAdmin.actions, "request_packet"]
+
+    def approval_context(self, request, assessment: Assessment) -> dict:
+        context = super().approval_context(request, assessment)
+        context.update(self.signoff_context(assessment))
+        context["problem_count"] += len(context["signoff_problems"])
+        return context
+
+    @admin.action(
+        description="Approve (needs no gaps and current sign-offs)", permissions=["approve"]
+    )
+    def approve(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda a: assessment_approve(assessment=a, actor=request.user),
+            "Approved",
+        )
+
+
+@admin.register(ShortlistVersion)
+class GovernedShortlistAdmin(PacketRequestAdminMixin, SignOffAdminMixin, ShortlistVersionAdmin):
+    """The shortlist admin plus sign-offs and publishing."""
+
+    subject_kind = SubjectKind.SHORTLIST
+    packet_kind = PacketKind.SHORTLIST
+    actions = ["sign_approve", "publish", "request_packet"]
+
+    def publish_context(self, request, version: ShortlistVersion) -> dict:
+        context = super().publish_context(request, version)
+        context.update(self.signoff_context(version))
+        if version.status == ShortlistStatus.DRAFT:
+            context["problem_count"] += len(context["signoff_problems"])
+        return context
+
+    @admin.action(description="Publish (policy and sign-offs checked)", permissions=["publish"])
+    def publish(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda v: shortlist_publish(version=v, actor=request.user),
+            "Published",
+        )
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("vendors.publish_shortlistversion")

@@ -1,0 +1,1 @@
+"""Project wiring: settings, URLs, Celery, WSGI/ASGI and middleware."""

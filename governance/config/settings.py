@@ -1,0 +1,263 @@
+"""Tollgate settings: everything comes from the environment (see .env.example).
+
+Defaults suit a laptop: SQLite under var/, tasks run eagerly, e-mail to the console.
+Production deployments use governance.settings_production, which refuses to start
+without SECRET_KEY and ALLOWED_HOSTS.
+"""
+
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.management.utils import get_random_secret_key
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(environ.Env().str("TOLLGATE_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+# A .env file is optional; real environment variables always win over it.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _development_secret_key() -> str:
+    """Return a per-checkout key kept under var/, so a laptop never runs on a key in git."""
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="") or _development_secret_key()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "governance.apps.TollgateAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "auditlog",
+    "rules.apps.AutodiscoverRulesConfig",
+    "vendors",
+    "governance.apps.GovernanceConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.config.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication, so the audit trail knows who acted (API users resolve lazily).
+    "governance.config.middleware.ActorMiddleware",
+]
+
+ROOT_URLCONF = "governance.config.urls"
+WSGI_APPLICATION = "governance.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tollgate.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache: per-process memory unless CACHE_URL names a shared one (redis://host:6379/1).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://tollgate")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A Redis that stops answering must fail fast, not hang the request that asked it.
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=1, socket_connect_timeout=1)
+
+AUTHENTICATION_BACKENDS = [
+    # Passwords and role (group) model permissions.
+    "django.contrib.auth.backends.ModelBackend",
+    # Signs no one in; kept so sessions signed in through it while it existed stay valid
+    # (Django drops a session whose backend is no longer listed).
+    "governance.permissions.RolePermissionBackend",
+    # Object-level checks only: the role permission narrowed by governance/permissions.py rules.
+    "governance.permissions.TollgatePermissionBackend",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+
+# Uploads (evidence, packets) are private: no MEDIA_URL is routed, files are only
+# streamed by permission-checked views. Keep MEDIA_ROOT outside any web root.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# A name only: no URL pattern serves it, so uploads are reachable solely through the
+# permission-checked download views (Django's test live server needs it to be a string).
+MEDIA_URL = "/private-media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tollgate@localhost")
+
+# --- Celery -------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# No broker configured: run tasks in-process so a laptop needs nothing else installed.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": 300.0},
+    # Daily: lapsed verdicts and exceptions need review; 30/7-day reminders to owners.
+    "vendors-rereview": {
+        "task": "vendors.tasks.rereview_sweep",
+        "schedule": crontab(hour=5, minute=0),
+    },
+    # Daily: approved pilots start on their planned date (missed days are caught up).
+    "pilots-start": {
+        "task": "governance.tasks.start_due_pilots",
+        "schedule": crontab(hour=5, minute=10),
+    },
+    # Daily: kill criteria judged at each checkpoint that has come (missed days caught up).
+    "pilots-checkpoints": {
+        "task": "governance.tasks.evaluate_due_checkpoints",
+        "schedule": crontab(hour=5, minute=20),
+    },
+    # Weekly: finance is told which pilots and programs still lack this quarter's review.
+    "reviews-due": {
+        "task": "governance.tasks.notify_reviews_due",
+        "schedule": crontab(day_of_week=1, hour=6, minute=0),
+    },
+}
+
+# --- REST API -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its WWW-Authenticate header makes unauthenticated API calls a 401.
+        # Scoped service tokens (tgs_...) before user tokens, which would reject them.
+        "governance.api.auth.ServiceTokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.RolePermission"],
+    "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tollgate API",
+    "DESCRIPTION": "Vendor review, approved-provider shortlist, pilots, measurements, ROI and "
+    "signed packets for enterprise AI coding tools.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoutingTierEnum": "vendors.choices.RoutingTier",
+        "ComplexityTierEnum": "governance.choices.Tier",
+        "SignOffDecisionEnum": "governance.choices.Decision",
+        "ReviewDecisionEnum": "governance.choices.ReviewDecision",
+        "SpendScopeEnum": "governance.choices.SpendScope",
+        "ReviewScopeEnum": "governance.choices.ReviewScope",
+        "PacketKindEnum": "governance.choices.PacketKind",
+    },
+    # The schema describes internal endpoints; only signed-in users and clients may read it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- Audit trail --------------------------------------------------------------------------
+# Every model of the domain apps is tracked without per-model code; framework tables and
+# secrets (tokens, sessions, password hashes) are excluded.
+AUDITLOG_INCLUDE_ALL_MODELS = True
+AUDITLOG_EXCLUDE_TRACKING_MODELS = (
+    "admin",
+    "auditlog",
+    "authtoken",
+    "contenttypes",
+    "sessions",
+    "django_celery_beat",
+    "auth.permission",
+    "governance.workerheartbeat",
+)
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "key")
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# --- Tollgate -----------------------------------------------------------------------------
+TOLLGATE_DEMO_PASSWORD = env.str("TOLLGATE_DEMO_PASSWORD", default="")
+# Under CI a missing PostgreSQL, broker or worker must fail the run, never skip tests.
+TOLLGATE_REQUIRE_SERVICES = env.bool("TOLLGATE_REQUIRE_SERVICES", default=False)
+# Approved-provider shortlist policy.
+TOLLGATE_SHORTLIST_MIN_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MIN_PROVIDERS", default=2)
+TOLLGATE_SHORTLIST_MAX_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MAX_PROVIDERS", default=3)
+TOLLGATE_SHORTLIST_REQUIRE_ON_PREM = env.bool("TOLLGATE_SHORTLIST_REQUIRE_ON_PREM", default=True)
+# How apps notify people (in-app list + e-mail); a dotted path so vendors need not import it.
+TOLLGATE_NOTIFIER = "governance.services.notifications.notify"
+# Largest evidence file accepted (bytes).
+TOLLGATE_EVIDENCE_MAX_BYTES = env.int("TOLLGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every layout step at INFO; only its warnings matter.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
+}

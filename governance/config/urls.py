@@ -1,0 +1,44 @@
+"""Root URL configuration."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from governance.views import audit, finance, home, notifications, packets, pilots, signoffs
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
+    path("pilots/", pilots.pilot_list, name="pilots"),
+    path("pilots/new/", pilots.pilot_register, name="pilot-register"),
+    path("pilots/awaiting-signoff/", signoffs.signoff_queue, name="signoff-queue"),
+    path("pilots/<int:pk>/", pilots.pilot_detail, name="pilot-page"),
+    path("pilots/<int:pk>/baselines/", pilots.pilot_add_baseline, name="pilot-baseline"),
+    path(
+        "pilots/<int:pk>/kill-criteria/",
+        pilots.pilot_add_kill_criterion,
+        name="pilot-kill-criterion",
+    ),
+    path("pilots/<int:pk>/sign/", pilots.pilot_sign, name="pilot-sign"),
+    path("pilots/<int:pk>/evaluate/", pilots.pilot_evaluate, name="pilot-evaluate"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("finance/", finance.finance_home, name="finance"),
+    path("finance/decide/", finance.review_decide_page, name="review-decide"),
+    path("finance/reviews/<int:pk>/", finance.review_page, name="review-page"),
+    path("finance/reviews/<int:pk>/sign/", finance.review_sign_page, name="review-sign"),
+    path(
+        "finance/reviews/<int:pk>/supersede/",
+        finance.review_supersede_page,
+        name="review-supersede",
+    ),
+    path("packets/", packets.packet_list, name="packets"),
+    path("packets/request/", packets.packet_request_page, name="packet-request-page"),
+    path("packets/verify/", packets.packet_verify_page, name="packets-verify"),
+    path("packets/<int:pk>/", packets.packet_detail, name="packet-page"),
+    path("packets/<int:pk>/retry/", packets.packet_retry_page, name="packet-retry-page"),
+    path("packets/<int:pk>/download/", packets.packet_file, name="packet-file"),
+    path("pilots/<int:pk>/<slug:step>/", pilots.pilot_step, name="pilot-step"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("vendors/", include("vendors.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("governance.api.urls")),
+]

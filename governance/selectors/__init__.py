@@ -1,0 +1,1 @@
+"""Reads of governance, one module per feature."""

@@ -1,0 +1,482 @@
+"""Demo data for seed_demo: realistic, idempotent, written through the services."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from governance.choices import Decision, SubjectKind
+from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
+from vendors.models import Response, ShortlistVersion, Vendor
+from vendors.services.assessments import (
+    assessment_open,
+    evidence_add,
+    exception_grant,
+    response_set_verdict,
+)
+from vendors.services.registry import model_version_create, offering_create, vendor_create
+from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
+
+# slug: (name, hosting, regions, offerings, models)
+# offerings: (name, kind, agentic, seat price); models: (family, version, tier, in, cached, out,
+# released, days to adopt or None)
+VENDORS = {
+    "helix": (
+        "Helix Frontier",
+        "cloud_api",
+        ["eu-west", "us-east"],
+        [
+            ("Helix Code", "ide_assistant", False, "39.00"),
+            ("Helix Agent", "coding_agent", True, None),
+        ],
+        [
+            ("helix-swift", "3.1", "fast", "0.25", "0.03", "1.25", date(2026, 5, 4), 9),
+            ("helix-core", "3.5", "standard", "3.00", "0.30", "15.00", date(2026, 6, 2), 21),
+            ("helix-max", "3.5", "heavy", "15.00", "1.50", "75.00", date(2026, 6, 2), 35),
+            ("helix-core", "3.0", "standard", "3.00", "0.30", "15.00", date(2025, 11, 20), 28),
+        ],
+    ),
+    "cirrus": (
+        "Cirrus Code",
+        "cloud_api",
+        ["eu-central"],
+        [("Cirrus Assist", "ide_assistant", False, "29.00")],
+        [
+            ("cirrus-mini", "2.0", "fast", "0.15", "0.04", "0.60", date(2026, 4, 15), 14),
+            ("cirrus", "2.0", "standard", "2.50", "0.63", "10.00", date(2026, 4, 15), 30),
+            ("cirrus-pro", "2.0", "heavy", "20.00", "5.00", "80.00", date(2026, 7, 1), 45),
+        ],
+    ),
+    "meridian": (
+        "Meridian Open Models",
+        "on_prem",
+        ["on-prem-dc1"],
+        [("Meridian Coder (self-hosted)", "self_hosted_model", False, None)],
+        [
+            # Amortised GPU cost per 1M tokens on the internal cluster.
+            ("meridian-coder", "33b", "standard", "0.40", "0.10", "0.40", date(2026, 3, 10), 40),
+            ("meridian-coder", "7b", "fast", "0.08", "0.02", "0.08", date(2026, 3, 10), 32),
+        ],
+    ),
+    "tessellate": (
+        "Tessellate Agents",
+        "cloud_api",
+        ["us-west"],
+        [("Tessellate Autopilot", "coding_agent", True, "60.00")],
+        [("tess", "1.2", "heavy", "12.00", "1.20", "48.00", date(2026, 9, 1), None)],
+    ),
+    "quill": (
+        "Quill Assist",
+        "private_cloud",
+        ["eu-west"],
+        [("Quill IDE", "ide_assistant", False, "19.00")],
+        [("quill", "0.9", "standard", "1.00", "0.10", "4.00", date(2026, 8, 20), None)],
+    ),
+}
+
+
+def _pdf(text: str) -> ContentFile:
+    """A tiny but well-formed-looking PDF to stand in for a contract or report."""
+    body = f"%PDF-1.4\n% Tollgate demo evidence\n% {text}\n%%EOF\n".encode()
+    return ContentFile(body, name=f"{text.lower().replace(' ', '-')}.pdf")
+
+
+def _owner(response: Response, users: dict[str, User]) -> User:
+    return users[response.item.owner_role]
+
+
+def _judge_all(assessment, users, *, except_code=None, leave_open=()):
+    for response in assessment.responses.select_related("item"):
+        owner = _owner(response, users)
+        code = response.item.code
+        if code in leave_open:
+            continue
+        if code == except_code:
+            response_set_verdict(
+                response=response,
+                status="not_satisfied",
+                actor=owner,
+                comment="Vendor adds provenance trailers in its Q1 release.",
+            )
+            exception_grant(
+                response=response,
+                justification="Pilot value outweighs the gap for 90 days; vendor committed a date.",
+                compensating_controls="The gateway appends a provenance trailer to every commit.",
+                expires_on=timezone.localdate() + timedelta(days=90),
+                actor=users["security"],
+            )
+            continue
+        if response.item.evidence_required:
+            evidence_add(response=response, uploaded_file=_pdf(f"{code} evidence"), actor=owner)
+        response_set_verdict(response=response, status="satisfied", actor=owner)
+
+
+def _approve(assessment, users):
+    for role in ("security", "legal"):
+        signoff_record(
+            kind=SubjectKind.ASSESSMENT,
+            subject=assessment,
+            role=role,
+            decision=Decision.APPROVE,
+            actor=users[role],
+        )
+    assessment_approve(assessment=assessment, actor=users["security"])
+
+
+def seed_vendors(users: dict[str, User]) -> list[str]:
+    """Create the five demo vendors with offerings, model versions and assessments."""
+    created = []
+    for slug, (name, hosting, regions, offerings, models) in VENDORS.items():
+        if Vendor.objects.filter(slug=slug).exists():
+            continue
+        vendor = vendor_create(name=name, slug=slug, hosting_model=hosting, data_regions=regions)
+        for off_name, kind, agentic, price in offerings:
+            offering_create(
+                vendor=vendor,
+                name=off_name,
+                kind=kind,
+                agentic=agentic,
+                seat_price=Decimal(price) if price else None,
+            )
+        for family, version, tier, p_in, p_cached, p_out, released, adopt in models:
+            model_version_create(
+                vendor=vendor,
+                family=family,
+                version=version,
+                tier=tier,
+                price_input_per_mtok=Decimal(p_in),
+                price_cached_input_per_mtok=Decimal(p_cached),
+                price_output_per_mtok=Decimal(p_out),
+                released_on=released,
+                approved_on=released + timedelta(days=adopt) if adopt is not None else None,
+                status="approved" if adopt is not None else "candidate",
+                rollback_plan="Pin the previous version in the gateway route table.",
+            )
+        created.append(slug)
+        if slug == "quill":
+            continue  # a prospect: not reviewed yet
+        assessment = assessment_open(vendor=vendor, actor=users["security"])
+        if slug == "tessellate":
+            # A blocking gap: sandboxing of tool calls is not satisfied, no exception.
+            _judge_all(assessment, users, leave_open=("tool-call-sandboxing",))
+            sandboxing = assessment.responses.get(item__code="tool-call-sandboxing")
+            response_set_verdict(
+                response=sandboxing,
+                status="not_satisfied",
+                actor=users["security"],
+                comment="Shell commands run unsandboxed on the developer's machine.",
+            )
+            continue
+        _judge_all(assessment, users, except_code="code-provenance" if slug == "cirrus" else None)
+        _approve(assessment, users)
+    return created
+
+
+SHORTLIST = [
+    ("helix", "frontier_cloud", True, "Default for IDE completion; agent use through the gateway."),
+    ("cirrus", "frontier_cloud", False, "Second frontier provider for completion."),
+    ("meridian", "open_weights_on_prem", False, "On-prem fallback for restricted repositories."),
+]
+
+
+def seed_shortlist(users: dict[str, User]) -> int | None:
+    """Publish a three-provider shortlist (two frontier cloud, one on-prem) if none exists."""
+    if ShortlistVersion.objects.exists():
+        return None
+    draft = shortlist_draft_create(actor=users["security"], notes="Initial standardisation.")
+    for slug, role, agentic, notes in SHORTLIST:
+        shortlist_entry_add(
+            version=draft,
+            vendor=Vendor.objects.get(slug=slug),
+            role=role,
+            allow_agentic=agentic,
+            notes=notes,
+            actor=users["security"],
+        )
+    for role in ("security", "legal"):
+        signoff_record(
+            kind=SubjectKind.SHORTLIST,
+            subject=draft,
+            role=role,
+            decision=Decision.APPROVE,
+            actor=users[role],
+        )
+    return shortlist_publish(version=draft, actor=users["security"]).number
+
+
+TEAMS = [
+    ("Payments", "CC-4100", 9),
+    ("Checkout", "CC-4120", 7),
+    ("Platform API", "CC-5200", 11),
+    ("Mobile", "CC-6100", 8),
+]
+# title, offering, teams, workflows, start offset (days from today), target status, outcome
+PILOTS = [
+    (
+        "Test generation in Payments",
+        "Helix Code",
+        ["Payments"],
+        ["test_generation"],
+        45,
+        "draft",
+        "",
+    ),
+    (
+        "Boilerplate for Checkout",
+        "Cirrus Assist",
+        ["Checkout", "Mobile"],
+        ["boilerplate", "pr_generation"],
+        30,
+        "submitted",
+        "",
+    ),
+    (
+        "Refactoring the Platform API",
+        "Helix Code",
+        ["Platform API"],
+        ["multi_file_refactor"],
+        -110,
+        "running",
+        "",
+    ),
+    (
+        "On-prem debugging assistant",
+        "Meridian Coder (self-hosted)",
+        ["Mobile"],
+        ["debugging"],
+        -200,
+        "closed",
+        "killed",
+    ),
+]
+BASELINES = [
+    ("cycle-time", "standard", "31.5"),
+    ("cycle-time", "complex", "74"),
+    ("defect-escape-rate", "", "0.14"),
+    ("reviewer-load", "", "38"),
+    ("feature-throughput", "", "19.5"),
+    ("prs-per-engineer-month", "", "5.5"),
+]
+
+
+def seed_pilots(users: dict[str, User]) -> list[str]:
+    """Teams and four pilots at different stages, written through the services."""
+    from governance.models import Metric, Pilot, Team
+    from governance.services import pilots as ps
+    from vendors.models import Offering
+
+    if Pilot.objects.exists():
+        return []
+    pm = users["ai_pm"]
+    for name, cost_centre, headcount in TEAMS:
+        if not Team.objects.filter(name=name).exists():
+            ps.team_create(name=name, cost_centre=cost_centre, headcount=headcount, actor=pm)
+    metrics = {m.code: m for m in Metric.objects.all()}
+    today = timezone.localdate()
+    created = []
+    for title, offering, teams, workflows, offset, target, outcome in PILOTS:
+        start = today + timedelta(days=offset)
+        pilot = ps.pilot_create(
+            title=title,
+            offering=Offering.objects.get(name=offering),
+            teams=list(Team.objects.filter(name__in=teams)),
+            workflows=workflows,
+            use_case=f"{title}: {', '.join(w.replace('_', ' ') for w in workflows)}.",
+            planned_start=start,
+            planned_end=start + timedelta(days=75),
+            actor=pm,
+        )
+        created.append(title)
+        for code, tier, value in BASELINES:
+            ps.baseline_set(
+                pilot=pilot,
+                metric=metrics[code],
+                tier=tier,
+                value=Decimal(value),
+                sample_size=140,
+                period_start=start - timedelta(days=120),
+                period_end=start - timedelta(days=30),
+                source="import",
+                actor=pm,
+            )
+        ps.kill_criterion_add(
+            pilot=pilot,
+            metric=metrics["reviewer-load"],
+            comparator="worse_pct",
+            threshold=Decimal("20"),
+            evaluate_from_day=60,
+            actor=pm,
+        )
+        ps.kill_criterion_add(
+            pilot=pilot,
+            metric=metrics["defect-escape-rate"],
+            comparator="above",
+            threshold=Decimal("0.25"),
+            evaluate_from_day=90,
+            consecutive_periods=1,
+            actor=pm,
+        )
+        if target == "draft":
+            continue
+        ps.pilot_submit(pilot=pilot, actor=pm, reason="Scope, baselines and kill criteria agreed.")
+        if target == "submitted":
+            continue
+        for role in ("security", "finance"):
+            signoff_record(
+                kind=SubjectKind.PILOT,
+                subject=pilot,
+                role=role,
+                decision=Decision.APPROVE,
+                actor=users[role],
+            )
+        ps.pilot_approve(pilot=pilot, actor=users["finance"])
+        ps.pilot_start(pilot=pilot, actor=pm, reason="Kick-off held.", today=start)
+        if target == "closed":
+            ps.pilot_begin_review(pilot=pilot, actor=pm, reason="Last checkpoint passed.")
+            ps.pilot_close(
+                pilot=pilot,
+                outcome=outcome,
+                actor=users["finance"],
+                reason="Reviewer load stayed 30% above baseline after day 90.",
+            )
+    return created
+
+
+def seed_measurements(users: dict[str, User]) -> int:
+    """Weekly measurements for the running demo pilot, and its first checkpoint evaluated."""
+    from governance.models import Measurement, Pilot
+    from governance.services.checkpoints import checkpoints_evaluate_due
+    from governance.services.measurements import measurements_ingest
+
+    pilot = Pilot.objects.filter(status="running").order_by("pk").first()
+    if pilot is None or Measurement.objects.filter(pilot=pilot).exists():
+        return 0
+    today = timezone.localdate()
+    weeks = (today - pilot.started_on).days // 7
+    # A J-curve: reviewer load rises in the first weeks, then settles below baseline.
+    curve = ["44", "47", "45", "41", "37", "35", "34", "33", "33", "32"]
+    rows = []
+    for week in range(weeks):
+        start = pilot.started_on + timedelta(days=7 * week)
+        end = start + timedelta(days=6)
+        for metric, tier, value in (
+            ("reviewer-load", "", curve[min(week, len(curve) - 1)]),
+            ("cycle-time", "standard", str(max(31.5 - week * 0.3, 28.5))),
+            ("defect-escape-rate", "", "0.13"),
+            ("feature-throughput", "", str(19.5 + week * 0.4)),
+            ("prs-per-engineer-month", "", "6"),
+        ):
+            rows.append(
+                {
+                    "pilot": pilot.pk,
+                    "metric": metric,
+                    "tier": tier,
+                    "period_start": start.isoformat(),
+                    "period_end": end.isoformat(),
+                    "value": value,
+                    "sample_size": 30,
+                }
+            )
+    if rows:
+        measurements_ingest(rows=rows, actor=users["platform"])
+    checkpoints_evaluate_due()
+    return len(rows)
+
+
+def seed_finance(users: dict[str, User]) -> int:
+    """A rate card, six months of spend on the running pilot, and one signed hold review."""
+    from governance.models import Pilot, QuarterlyReview, RateCard
+    from governance.selectors.finance import quarter_of
+    from governance.services import finance as fs
+
+    pilot = Pilot.objects.filter(status="running").order_by("pk").first()
+    if pilot is None or QuarterlyReview.objects.exists():
+        return 0
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    RateCard.objects.get_or_create(
+        currency="USD",
+        effective_from=this_month.replace(year=this_month.year - 1),
+        defaults={
+            "loaded_hourly_rate": Decimal("118"),
+            "senior_hourly_rate": Decimal("165"),
+            "note": "Demo rates: fully loaded engineer and senior reviewer hours.",
+            "recorded_by": users["finance"],
+        },
+    )
+    vendor = pilot.offering.vendor
+    months = []
+    month = this_month
+    for _ in range(6):
+        months.append(month)
+        month = (month - timedelta(days=1)).replace(day=1)
+    rows = 0
+    for index, month in enumerate(reversed(months)):
+        amounts = {
+            "seats": Decimal("2280"),
+            "inference_fast": Decimal("310") + 15 * index,
+            "inference_standard": Decimal("940") + 40 * index,
+            "inference_heavy": Decimal("1650") + 60 * index,
+            "compliance": Decimal("400"),
+        }
+        if index == 0:
+            amounts["integration"] = Decimal("18000")
+            amounts["training"] = Decimal("4500")
+        for category, amount in amounts.items():
+            fs.spend_record(
+                actor=users["finance"],
+                month=month,
+                amount=amount,
+                scope="pilot",
+                pilot=pilot,
+                vendor=vendor,
+                category=category,
+                reference=f"INV-{month:%Y%m}-{category[:4].upper()}",
+            )
+            rows += 1
+    review = fs.review_decide(
+        actor=users["finance"],
+        quarter=quarter_of(today),
+        scope="pilot",
+        pilot=pilot,
+        decision="hold",
+        rationale="Reviewer load is back below baseline after the J-curve; hold seats and "
+        "decide on expansion at the next checkpoint.",
+        estimates={"other_audited_benefits": Decimal("25000")},
+    )
+    fs.review_sign(review=review, actor=users["finance"], role="finance", decision="approve")
+    return rows
+
+
+def seed_packets(users: dict[str, User]) -> list[str]:
+    """One sign-off packet of each kind that has a subject; rendered now when tasks are eager."""
+    from governance.choices import PacketKind
+    from governance.config.celery import app
+    from governance.models import CheckpointEvaluation, Packet, Pilot, QuarterlyReview
+    from governance.services.packets import packet_render, packet_request
+    from vendors.models import Assessment
+
+    subjects = {
+        PacketKind.ASSESSMENT: (Assessment.objects.filter(status="approved"), "security"),
+        PacketKind.SHORTLIST: (ShortlistVersion.objects.filter(status="published"), "legal"),
+        PacketKind.PILOT_CHARTER: (
+            Pilot.objects.filter(status__in=["approved", "running", "under_review", "closed"]),
+            "finance",
+        ),
+        PacketKind.CHECKPOINT: (CheckpointEvaluation.objects.all(), "ai_pm"),
+        PacketKind.QUARTERLY_REVIEW: (QuarterlyReview.objects.filter(status="signed"), "finance"),
+    }
+    made = []
+    for kind, (candidates, requester) in subjects.items():
+        subject = candidates.order_by("pk").first()
+        if subject is None or Packet.objects.filter(kind=kind).exists():
+            continue
+        packet = packet_request(kind=kind, subject_id=subject.pk, actor=users[requester])
+        if app.conf.task_always_eager:
+            # No broker: render here rather than after the command's transaction commits
+            # (the task queued on commit then finds the packet ready and does nothing).
+            packet = packet_render(packet_id=packet.pk)
+        made.append(f"#{packet.pk} {packet.get_kind_display().lower()} ({packet.status})")
+    return made

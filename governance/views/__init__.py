@@ -1,0 +1,1 @@
+"""Pages (server-rendered), one module per feature; each is thin."""

@@ -1,0 +1,91 @@
+"""The home page: what each role does next."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from governance.choices import Role
+from governance.selectors.users import user_roles
+
+# What each role does next, in the words of the design card; links only to what exists.
+ROLE_GUIDE: dict[str, dict] = {
+    Role.SECURITY: {
+        "summary": "Review vendors against the AI-coding procurement checklist, judge evidence "
+        "and exceptions, and sign assessments, shortlists and agentic pilots.",
+        "links": [
+            ("Assessments", "admin:vendors_assessment_changelist"),
+            ("Vendors", "admin:vendors_vendor_changelist"),
+            ("Shortlist versions", "admin:vendors_shortlistversion_changelist"),
+            ("Pilots waiting for my sign-off", "signoff-queue"),
+        ],
+    },
+    Role.LEGAL: {
+        "summary": "Review contract items (data residency, training opt-out, IP assignment) "
+        "and sign assessments and shortlists.",
+        "links": [
+            ("Assessments", "admin:vendors_assessment_changelist"),
+            ("Shortlist versions", "admin:vendors_shortlistversion_changelist"),
+            ("Pilots waiting for my sign-off", "signoff-queue"),
+        ],
+    },
+    Role.AI_PM: {
+        "summary": "Register pilots with measured baselines and pre-committed kill criteria, "
+        "record measurements and request sign-off packets.",
+        "links": [
+            ("My pilots", "pilots"),
+            ("Register a pilot", "pilot-register"),
+            ("Sign-off packets", "packets"),
+            ("Vendor registry (API)", "vendor-list"),
+        ],
+    },
+    Role.FINANCE: {
+        "summary": "Sign pilot charters, keep the spend ledger and the ROI model, and record "
+        "quarterly expand / hold / contract / kill decisions.",
+        "links": [
+            ("Pilots waiting for my sign-off", "signoff-queue"),
+            ("Pilots", "pilots"),
+            ("Sign-off packets", "packets"),
+        ],
+    },
+    Role.PLATFORM: {
+        "summary": "Keep the model catalog and pricing current, and run the telemetry that "
+        "posts measurements with an API token.",
+        "links": [
+            ("Vendors", "admin:vendors_vendor_changelist"),
+            ("Model catalog", "admin:vendors_modelversion_changelist"),
+            ("Service tokens", "admin:governance_servicetoken_changelist"),
+            ("Worker heartbeats", "admin:governance_workerheartbeat_changelist"),
+            ("API documentation", "api-docs"),
+        ],
+    },
+    Role.AUDITOR: {
+        "summary": "Read everything and change nothing: follow the audit trail and verify "
+        "sign-off packets.",
+        "links": [
+            ("Audit trail", "admin:auditlog_logentry_changelist"),
+            ("Export the audit trail (CSV)", "audit-export"),
+            ("Sign-off packets", "packets"),
+            ("Verify a packet", "packets-verify"),
+        ],
+    },
+}
+
+
+# Shown to every role: the gateway's answer in human form.
+COMMON_LINKS = [("Approved-provider shortlist", "vendors:shortlist"), ("All pilots", "pilots")]
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Tell each signed-in user what their roles let them do next."""
+    roles = user_roles(user=request.user)
+    cards = [
+        {
+            "role": Role(role).label,
+            "summary": ROLE_GUIDE[role]["summary"],
+            "links": [
+                (label, reverse(name)) for label, name in ROLE_GUIDE[role]["links"] + COMMON_LINKS
+            ],
+        }
+        for role in roles
+    ]
+    return render(request, "governance/home.html", {"cards": cards, "roles": roles})

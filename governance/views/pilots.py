@@ -1,0 +1,215 @@
+"""Pilot pages: list, register, the pilot page and its steps."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from governance.choices import PacketKind, PilotStatus, SubjectKind
+from governance.forms import BaselineForm, KillCriterionForm, PilotForm, SignForm
+from governance.models import Packet, Pilot, SignOff
+from governance.permissions import get_object_for_user
+from governance.selectors import pilots as pilot_selectors
+from governance.selectors.packets import pilot_refusal
+from governance.selectors.signoffs import pending_roles
+from governance.selectors.users import user_roles
+from governance.services import pilots as ps
+from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
+from governance.services.signoffs import signoff_record
+from vendors.kit.services import parse_id
+
+PAGE_SIZE = 25
+
+
+@permission_required("governance.view_pilot", raise_exception=True)
+def pilot_list(request: HttpRequest) -> HttpResponse:
+    """All pilots, or mine, filtered by status."""
+    mine = request.GET.get("mine") == "1"
+    status = request.GET.get("status", "")
+    if status not in PilotStatus.values:
+        status = ""
+    pilots = pilot_selectors.pilot_list(user=request.user, mine=mine, status=status)
+    # Paged: hundreds of pilots would make the page (and its query time) grow with the data.
+    page = Paginator(pilots, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "governance/pilots/list.html",
+        {
+            "pilots": page.object_list,
+            "page": page,
+            "mine": mine,
+            "status": status,
+            "statuses": PilotStatus.choices,
+        },
+    )
+
+
+@permission_required("governance.add_pilot", raise_exception=True)
+def pilot_register(request: HttpRequest) -> HttpResponse:
+    """Register a pilot; errors show next to their fields."""
+    form = PilotForm(request.POST or None)
+    form.request = request
+    if request.method == "POST" and form.is_valid():
+        pilot = form.result
+        messages.success(request, f"Registered {pilot}. Add its baselines and kill criteria.")
+        return redirect("pilot-page", pk=pilot.pk)
+    return render(request, "governance/pilots/form.html", {"form": form})
+
+
+def _timeline(pilot: Pilot) -> list[dict]:
+    start = pilot.started_on or pilot.planned_start
+    grace_end = start + timedelta(days=pilot.grace_days)
+    points = [{"day": 0, "date": start, "label": "start"}]
+    points += [
+        {
+            "day": d,
+            "date": start + timedelta(days=d),
+            "label": f"checkpoint day {d}",
+            "in_grace": d < pilot.grace_days,
+        }
+        for d in pilot.checkpoint_days
+    ]
+    points.append(
+        {"day": pilot.grace_days, "date": grace_end, "label": "end of stabilisation grace"}
+    )
+    return sorted(points, key=lambda p: p["day"])
+
+
+def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=200):
+    can_edit = request.user.has_perm("governance.change_pilot", pilot) and not pilot.frozen
+    mine = set(user_roles(user=request.user))
+    sign_roles = (
+        [r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine]
+        if pilot.status == PilotStatus.SUBMITTED
+        else []
+    )
+    return render(
+        request,
+        "governance/pilots/detail.html",
+        {
+            "pilot": pilot,
+            "baselines": pilot.baselines.select_related("metric"),
+            "kill_criteria": pilot.kill_criteria.select_related("metric"),
+            "history": pilot.history.select_related("actor"),
+            "signoffs": SignOff.objects.filter(
+                subject_kind=SubjectKind.PILOT, subject_id=pilot.pk
+            ).select_related("user"),
+            "blockers": ps.next_step_problems(pilot),
+            "timeline": _timeline(pilot),
+            "can_edit": can_edit,
+            "is_owner": request.user.has_perm("governance.change_pilot", pilot),
+            "can_approve": request.user.has_perm("governance.approve_pilot", pilot),
+            "baseline_form": baseline_form or (BaselineForm(pilot=pilot) if can_edit else None),
+            "kill_form": kill_form or (KillCriterionForm(pilot=pilot) if can_edit else None),
+            "sign_roles": sign_roles,
+            # Built by governance.charts with every text escaped, so safe to inline.
+            "charts": [mark_safe(svg) for svg in pilot_selectors.pilot_charts(pilot=pilot)],  # noqa: S308
+            "evaluations": pilot.evaluations.prefetch_related("results__criterion__metric"),
+            "packets": Packet.objects.filter(
+                Q(kind=PacketKind.PILOT_CHARTER, subject_id=pilot.pk)
+                | Q(kind=PacketKind.CHECKPOINT, subject_id__in=pilot.evaluations.values("pk"))
+            ),
+            "charter_packet_possible": pilot_refusal(pilot) is None,
+            "can_evaluate": pilot.status in EVALUABLE
+            and request.user.has_perm("governance.add_checkpointevaluation", pilot),
+        },
+        status=status,
+    )
+
+
+def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scope, baselines, kill criteria in plain words, timeline, history, sign-offs, blockers."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "view", pk=pk)
+    return _detail(request, pilot)
+
+
+@require_POST
+def pilot_add_baseline(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a baseline from the pilot page."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
+    form = BaselineForm(request.POST, pilot=pilot)
+    form.request = request
+    if form.is_valid():
+        messages.success(request, f"Baseline recorded: {form.result}.")
+        return redirect("pilot-page", pk=pk)
+    return _detail(request, pilot, baseline_form=form, status=400)
+
+
+@require_POST
+def pilot_add_kill_criterion(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pre-commit a kill criterion from the pilot page."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
+    form = KillCriterionForm(request.POST, pilot=pilot)
+    form.request = request
+    if form.is_valid():
+        messages.success(request, f"Kill criterion added: {form.result.plain_words}.")
+        return redirect("pilot-page", pk=pk)
+    return _detail(request, pilot, kill_form=form, status=400)
+
+
+@require_POST
+def pilot_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Evaluate a checkpoint now (idempotent)."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "view", pk=pk)
+    day = request.POST.get("checkpoint_day", "")
+    try:
+        record = checkpoint_evaluate(
+            pilot=pilot, actor=request.user, checkpoint_day=parse_id(day) or -1
+        )
+        messages.success(request, f"Checkpoint day {record.checkpoint_day} evaluated.")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("pilot-page", pk=pk)
+
+
+STEPS = {
+    "submit": ps.pilot_submit,
+    "approve": ps.pilot_approve,
+    "start": ps.pilot_start,
+    "withdraw": ps.pilot_withdraw,
+}
+
+
+@require_POST
+def pilot_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Run a lifecycle step; a refusal lists what is missing."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "view", pk=pk)
+    service = STEPS.get(step)
+    if service is None:
+        raise PermissionDenied("Unknown step.")
+    try:
+        service(pilot=pilot, actor=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, f"{pilot}: {step} done.")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("pilot-page", pk=pk)
+
+
+@require_POST
+def pilot_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign the pilot charter in one of the user's roles."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "view", pk=pk)
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            signoff_record(
+                kind=SubjectKind.PILOT, subject=pilot, actor=request.user, **form.cleaned_data
+            )
+            messages.success(request, f"Signed {pilot} as {form.cleaned_data['role']}.")
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+    else:
+        messages.error(request, "The sign-off form was incomplete.")
+    if request.POST.get("from_queue"):
+        return redirect("signoff-queue")
+    return redirect("pilot-page", pk=pk)

@@ -1,0 +1,10 @@
+"""The vendor registry in the admin, one module per feature (imported here to register them).
+
+Permissions come from the site-wide role layer (governance/config/admin_site.py); every write goes
+through a service. Assessment and ShortlistVersion are registered in governance/admin/signoffs.py,
+once, because their approval needs the sign-off table.
+"""
+
+from vendors.admin import assessments, checklist, registry, shortlist
+
+__all__ = ["assessments", "checklist", "registry", "shortlist"]

@@ -1,0 +1,1 @@
+"""Primitives both apps share; imports no domain code of either app."""

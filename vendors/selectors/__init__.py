@@ -1,0 +1,1 @@
+"""Reads of the vendor registry, one module per feature."""

@@ -1,0 +1,1 @@
+"""Writes to the vendor registry, one module per feature."""
