@@ -4,6 +4,7 @@ from django import forms
 
 from governance.choices import Decision, ReviewDecision, Workflow
 from governance.models import Baseline, KillCriterion, Pilot, Team
+from governance.models.pilots import CHARTER_FIELDS
 from governance.services import pilots as ps
 from vendors.choices import Currency
 from vendors.kit.admin import ServiceForm
@@ -44,19 +45,7 @@ class PilotForm(ServiceForm):
 
     class Meta:
         model = Pilot
-        fields = [
-            "title",
-            "offering",
-            "teams",
-            "workflows",
-            "use_case",
-            "planned_start",
-            "planned_end",
-            "duration_justification",
-            "window_months",
-            "checkpoint_days",
-            "grace_days",
-        ]
+        fields = CHARTER_FIELDS
         widgets = {
             "planned_start": DATE,
             "planned_end": DATE,

@@ -5,6 +5,8 @@ They only narrow what a role's model permission allows (governance/roles.py).
 
 import rules
 
+from governance.choices import Role
+
 
 @rules.predicate
 def owns_pilot(user, obj) -> bool:
@@ -21,7 +23,7 @@ def records_for_pilot(user, pilot) -> bool:
     if pilot is None:
         return True
     groups = set(user.groups.values_list("name", flat=True))
-    return "platform" in groups or pilot.owner_id == user.pk
+    return Role.PLATFORM in groups or pilot.owner_id == user.pk
 
 
 rules.add_perm("governance.add_measurement", records_for_pilot)

@@ -1,13 +1,9 @@
 """Celery tasks: thin, re-read by id, call a service."""
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
 
 from governance.services.ops import heartbeat_record
-
-# Errors worth retrying with backoff (the database went away); the service fails the packet
-# on anything else. Kept equal to governance.services.packets.TRANSIENT_ERRORS.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+from vendors.kit.errors import TRANSIENT_DB_ERRORS
 
 
 @shared_task(bind=True, acks_late=True)
@@ -80,7 +76,7 @@ class PacketTask(Task):
     # and the service picks the packet up where it stood.
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
+    autoretry_for=TRANSIENT_DB_ERRORS,
     retry_backoff=2,
     retry_backoff_max=300,
     retry_jitter=True,

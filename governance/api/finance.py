@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from governance import roi
 from governance.choices import Decision, ReviewDecision, ReviewScope, Role
 from governance.models import Pilot, QuarterlyReview, Spend, Team
+from governance.models.finance import QUARTER_PATTERN
 from governance.selectors import finance
 from governance.services import finance as fs
 from vendors.choices import Currency, RoutingTier
@@ -309,7 +310,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 class DecideSerializer(serializers.Serializer):
     """Finance's decision for a pilot or program and a quarter."""
 
-    quarter = serializers.RegexField(r"^[0-9]{4}-Q[1-4]$", help_text="YYYY-Qn")
+    quarter = serializers.RegexField(QUARTER_PATTERN, help_text="YYYY-Qn")
     scope = serializers.ChoiceField(choices=ReviewScope.choices)
     pilot = serializers.PrimaryKeyRelatedField(
         queryset=Pilot.objects.all(), required=False, allow_null=True

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api.errors import ErrorSerializer
-from governance.choices import PacketKind
+from governance.choices import PacketKind, PacketStatus
 from governance.models import Packet
 from governance.selectors.packets import PACKET_KINDS
 from governance.services.packets import (
@@ -58,7 +58,7 @@ class PacketSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_download_url(self, packet: Packet) -> str | None:
-        if packet.status != "ready":
+        if packet.status != PacketStatus.READY:
             return None
         return reverse("packet-download", args=[packet.pk])
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from governance.api.checkpoints import EvaluateRequestSerializer, EvaluationSerializer
 from governance.choices import PilotOutcome
 from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
+from governance.models.pilots import CHARTER_FIELDS
 from governance.selectors.pilots import pilot_list
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
@@ -103,19 +104,9 @@ class PilotSerializer(serializers.ModelSerializer):
         model = Pilot
         fields = [
             "id",
-            "title",
             "owner",
-            "offering",
-            "teams",
-            "workflows",
-            "use_case",
+            *CHARTER_FIELDS,
             "agentic",
-            "planned_start",
-            "planned_end",
-            "duration_justification",
-            "window_months",
-            "checkpoint_days",
-            "grace_days",
             "status",
             "outcome",
             "kill_recommended",

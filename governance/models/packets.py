@@ -57,7 +57,7 @@ class Packet(models.Model):
             # A retry or a double click never renders a second packet of the same subject.
             models.UniqueConstraint(
                 fields=["kind", "subject_id"],
-                condition=models.Q(status__in=["queued", "rendering"]),
+                condition=models.Q(status__in=[PacketStatus.QUEUED, PacketStatus.RENDERING]),
                 name="packet_one_in_flight_per_subject",
                 violation_error_message="A packet of this subject is already being rendered.",
             ),

@@ -21,6 +21,20 @@ from vendors.models import Offering
 
 P = PilotStatus
 DEFAULT_CHECKPOINTS = (30, 90, 180)
+# What an AI PM writes into a pilot's charter: one list for the service, the form and the API.
+CHARTER_FIELDS = (
+    "title",
+    "offering",
+    "teams",
+    "workflows",
+    "use_case",
+    "planned_start",
+    "planned_end",
+    "duration_justification",
+    "window_months",
+    "checkpoint_days",
+    "grace_days",
+)
 # Planned duration without a written justification (the design card's 60-90 days).
 MIN_DAYS, MAX_DAYS = 60, 90
 

@@ -17,7 +17,7 @@ from governance.choices import PacketKind, PilotStatus, SubjectKind, Verdict
 from governance.models import CheckpointEvaluation, Pilot, QuarterlyReview, SignOff
 from governance.selectors.pilots import pilot_charts
 from governance.selectors.signoffs import SUBJECTS
-from vendors.choices import ResponseStatus
+from vendors.choices import ResponseStatus, ShortlistStatus
 from vendors.kit.canonical import digest
 from vendors.models import Assessment, ShortlistVersion
 from vendors.selectors.assessments import assessment_gaps, assessment_responses
@@ -96,7 +96,9 @@ def shortlist_context(version: ShortlistVersion) -> dict:
         "version": version,
         "entries": entries,
         "roles": Counter(e.get_role_display() for e in entries),
-        "violations": shortlist_violations(version) if version.status == "draft" else [],
+        "violations": shortlist_violations(version)
+        if version.status == ShortlistStatus.DRAFT
+        else [],
         "decision": version.get_status_display(),
     }
 

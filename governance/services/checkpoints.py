@@ -6,13 +6,12 @@ from typing import Any
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from governance import evaluation
-from governance.choices import NotificationKind, PilotStatus, Verdict
+from governance.choices import NotificationKind, PilotStatus, Role, Verdict
 from governance.models import (
     Baseline,
     CheckpointEvaluation,
@@ -23,7 +22,7 @@ from governance.models import (
 )
 from governance.services.notifications import Notice, notify_all
 from governance.services.pilots import pilot_begin_review
-from vendors.kit.audit import audited
+from vendors.kit.audit import audit_bulk_create, audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import require
 
@@ -150,7 +149,7 @@ def _judge(
 
 
 def _finance() -> list[User]:
-    return list(User.objects.filter(groups__name="finance", is_active=True))
+    return list(User.objects.filter(groups__name=Role.FINANCE, is_active=True))
 
 
 def _breach_notice(
@@ -252,15 +251,11 @@ def checkpoints_evaluate_due(*, today: date | None = None) -> list[tuple[int, in
 
 def _audit_created(records: list[CheckpointEvaluation]) -> None:
     """bulk_create skips auditlog's signals: the same create entries, written in one insert."""
-    content_type = ContentType.objects.get_for_model(CheckpointEvaluation)
-    LogEntry.objects.bulk_create(
-        LogEntry(
-            content_type=content_type,
-            object_pk=str(record.pk),
-            object_id=record.pk,
-            object_repr=str(record)[:200],
-            action=LogEntry.Action.CREATE,
-            changes=model_instance_diff(None, record, use_json_for_changes=False),
+    audit_bulk_create(
+        (
+            record,
+            LogEntry.Action.CREATE,
+            model_instance_diff(None, record, use_json_for_changes=False),
         )
         for record in records
     )

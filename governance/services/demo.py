@@ -7,8 +7,17 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from governance.choices import Decision, SubjectKind
+from governance.choices import (
+    Decision,
+    PilotStatus,
+    ReviewDecision,
+    ReviewStatus,
+    Role,
+    Source,
+    SubjectKind,
+)
 from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
+from vendors.choices import AssessmentStatus, ModelStatus, ResponseStatus, ShortlistStatus
 from vendors.models import Response, ShortlistVersion, Vendor
 from vendors.services.assessments import (
     assessment_open,
@@ -105,16 +114,16 @@ def _judge_all(assessment, users, *, except_code=None, leave_open=()):
                 justification="Pilot value outweighs the gap for 90 days; vendor committed a date.",
                 compensating_controls="The gateway appends a provenance trailer to every commit.",
                 expires_on=timezone.localdate() + timedelta(days=90),
-                actor=users["security"],
+                actor=users[Role.SECURITY],
             )
             continue
         if response.item.evidence_required:
             evidence_add(response=response, uploaded_file=_pdf(f"{code} evidence"), actor=owner)
-        response_set_verdict(response=response, status="satisfied", actor=owner)
+        response_set_verdict(response=response, status=ResponseStatus.SATISFIED, actor=owner)
 
 
 def _approve(assessment, users):
-    for role in ("security", "legal"):
+    for role in (Role.SECURITY, Role.LEGAL):
         signoff_record(
             kind=SubjectKind.ASSESSMENT,
             subject=assessment,
@@ -122,7 +131,7 @@ def _approve(assessment, users):
             decision=Decision.APPROVE,
             actor=users[role],
         )
-    assessment_approve(assessment=assessment, actor=users["security"])
+    assessment_approve(assessment=assessment, actor=users[Role.SECURITY])
 
 
 def seed_vendors(users: dict[str, User]) -> list[str]:
@@ -151,13 +160,13 @@ def seed_vendors(users: dict[str, User]) -> list[str]:
                 price_output_per_mtok=Decimal(p_out),
                 released_on=released,
                 approved_on=released + timedelta(days=adopt) if adopt is not None else None,
-                status="approved" if adopt is not None else "candidate",
+                status=ModelStatus.APPROVED if adopt is not None else ModelStatus.CANDIDATE,
                 rollback_plan="Pin the previous version in the gateway route table.",
             )
         created.append(slug)
         if slug == "quill":
             continue  # a prospect: not reviewed yet
-        assessment = assessment_open(vendor=vendor, actor=users["security"])
+        assessment = assessment_open(vendor=vendor, actor=users[Role.SECURITY])
         if slug == "tessellate":
             # A blocking gap: sandboxing of tool calls is not satisfied, no exception.
             _judge_all(assessment, users, leave_open=("tool-call-sandboxing",))
@@ -165,7 +174,7 @@ def seed_vendors(users: dict[str, User]) -> list[str]:
             response_set_verdict(
                 response=sandboxing,
                 status="not_satisfied",
-                actor=users["security"],
+                actor=users[Role.SECURITY],
                 comment="Shell commands run unsandboxed on the developer's machine.",
             )
             continue
@@ -185,7 +194,7 @@ def seed_shortlist(users: dict[str, User]) -> int | None:
     """Publish a three-provider shortlist (two frontier cloud, one on-prem) if none exists."""
     if ShortlistVersion.objects.exists():
         return None
-    draft = shortlist_draft_create(actor=users["security"], notes="Initial standardisation.")
+    draft = shortlist_draft_create(actor=users[Role.SECURITY], notes="Initial standardisation.")
     for slug, role, agentic, notes in SHORTLIST:
         shortlist_entry_add(
             version=draft,
@@ -193,9 +202,9 @@ def seed_shortlist(users: dict[str, User]) -> int | None:
             role=role,
             allow_agentic=agentic,
             notes=notes,
-            actor=users["security"],
+            actor=users[Role.SECURITY],
         )
-    for role in ("security", "legal"):
+    for role in (Role.SECURITY, Role.LEGAL):
         signoff_record(
             kind=SubjectKind.SHORTLIST,
             subject=draft,
@@ -203,7 +212,7 @@ def seed_shortlist(users: dict[str, User]) -> int | None:
             decision=Decision.APPROVE,
             actor=users[role],
         )
-    return shortlist_publish(version=draft, actor=users["security"]).number
+    return shortlist_publish(version=draft, actor=users[Role.SECURITY]).number
 
 
 TEAMS = [
@@ -269,7 +278,7 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
 
     if Pilot.objects.exists():
         return []
-    pm = users["ai_pm"]
+    pm = users[Role.AI_PM]
     for name, cost_centre, headcount in TEAMS:
         if not Team.objects.filter(name=name).exists():
             ps.team_create(name=name, cost_centre=cost_centre, headcount=headcount, actor=pm)
@@ -298,7 +307,7 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
                 sample_size=140,
                 period_start=start - timedelta(days=120),
                 period_end=start - timedelta(days=30),
-                source="import",
+                source=Source.IMPORT,
                 actor=pm,
             )
         ps.kill_criterion_add(
@@ -318,12 +327,12 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
             consecutive_periods=1,
             actor=pm,
         )
-        if target == "draft":
+        if target == PilotStatus.DRAFT:
             continue
         ps.pilot_submit(pilot=pilot, actor=pm, reason="Scope, baselines and kill criteria agreed.")
-        if target == "submitted":
+        if target == PilotStatus.SUBMITTED:
             continue
-        for role in ("security", "finance"):
+        for role in (Role.SECURITY, Role.FINANCE):
             signoff_record(
                 kind=SubjectKind.PILOT,
                 subject=pilot,
@@ -331,14 +340,14 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
                 decision=Decision.APPROVE,
                 actor=users[role],
             )
-        ps.pilot_approve(pilot=pilot, actor=users["finance"])
+        ps.pilot_approve(pilot=pilot, actor=users[Role.FINANCE])
         ps.pilot_start(pilot=pilot, actor=pm, reason="Kick-off held.", today=start)
-        if target == "closed":
+        if target == PilotStatus.CLOSED:
             ps.pilot_begin_review(pilot=pilot, actor=pm, reason="Last checkpoint passed.")
             ps.pilot_close(
                 pilot=pilot,
                 outcome=outcome,
-                actor=users["finance"],
+                actor=users[Role.FINANCE],
                 reason="Reviewer load stayed 30% above baseline after day 90.",
             )
     return created
@@ -350,7 +359,7 @@ def seed_measurements(users: dict[str, User]) -> int:
     from governance.services.checkpoints import checkpoints_evaluate_due
     from governance.services.measurements import measurements_ingest
 
-    pilot = Pilot.objects.filter(status="running").order_by("pk").first()
+    pilot = Pilot.objects.filter(status=PilotStatus.RUNNING).order_by("pk").first()
     if pilot is None or Measurement.objects.filter(pilot=pilot).exists():
         return 0
     today = timezone.localdate()
@@ -380,7 +389,7 @@ def seed_measurements(users: dict[str, User]) -> int:
                 }
             )
     if rows:
-        measurements_ingest(rows=rows, actor=users["platform"])
+        measurements_ingest(rows=rows, actor=users[Role.PLATFORM])
     checkpoints_evaluate_due()
     return len(rows)
 
@@ -391,7 +400,7 @@ def seed_finance(users: dict[str, User]) -> int:
     from governance.selectors.finance import quarter_of
     from governance.services import finance as fs
 
-    pilot = Pilot.objects.filter(status="running").order_by("pk").first()
+    pilot = Pilot.objects.filter(status=PilotStatus.RUNNING).order_by("pk").first()
     if pilot is None or QuarterlyReview.objects.exists():
         return 0
     today = timezone.localdate()
@@ -403,7 +412,7 @@ def seed_finance(users: dict[str, User]) -> int:
             "loaded_hourly_rate": Decimal("118"),
             "senior_hourly_rate": Decimal("165"),
             "note": "Demo rates: fully loaded engineer and senior reviewer hours.",
-            "recorded_by": users["finance"],
+            "recorded_by": users[Role.FINANCE],
         },
     )
     vendor = pilot.offering.vendor
@@ -426,7 +435,7 @@ def seed_finance(users: dict[str, User]) -> int:
             amounts["training"] = Decimal("4500")
         for category, amount in amounts.items():
             fs.spend_record(
-                actor=users["finance"],
+                actor=users[Role.FINANCE],
                 month=month,
                 amount=amount,
                 scope="pilot",
@@ -437,16 +446,18 @@ def seed_finance(users: dict[str, User]) -> int:
             )
             rows += 1
     review = fs.review_decide(
-        actor=users["finance"],
+        actor=users[Role.FINANCE],
         quarter=quarter_of(today),
         scope="pilot",
         pilot=pilot,
-        decision="hold",
+        decision=ReviewDecision.HOLD,
         rationale="Reviewer load is back below baseline after the J-curve; hold seats and "
         "decide on expansion at the next checkpoint.",
         estimates={"other_audited_benefits": Decimal("25000")},
     )
-    fs.review_sign(review=review, actor=users["finance"], role="finance", decision="approve")
+    fs.review_sign(
+        review=review, actor=users[Role.FINANCE], role=Role.FINANCE, decision=Decision.APPROVE
+    )
     return rows
 
 
@@ -459,14 +470,30 @@ def seed_packets(users: dict[str, User]) -> list[str]:
     from vendors.models import Assessment
 
     subjects = {
-        PacketKind.ASSESSMENT: (Assessment.objects.filter(status="approved"), "security"),
-        PacketKind.SHORTLIST: (ShortlistVersion.objects.filter(status="published"), "legal"),
-        PacketKind.PILOT_CHARTER: (
-            Pilot.objects.filter(status__in=["approved", "running", "under_review", "closed"]),
-            "finance",
+        PacketKind.ASSESSMENT: (
+            Assessment.objects.filter(status=AssessmentStatus.APPROVED),
+            Role.SECURITY,
         ),
-        PacketKind.CHECKPOINT: (CheckpointEvaluation.objects.all(), "ai_pm"),
-        PacketKind.QUARTERLY_REVIEW: (QuarterlyReview.objects.filter(status="signed"), "finance"),
+        PacketKind.SHORTLIST: (
+            ShortlistVersion.objects.filter(status=ShortlistStatus.PUBLISHED),
+            Role.LEGAL,
+        ),
+        PacketKind.PILOT_CHARTER: (
+            Pilot.objects.filter(
+                status__in=[
+                    PilotStatus.APPROVED,
+                    PilotStatus.RUNNING,
+                    PilotStatus.UNDER_REVIEW,
+                    PilotStatus.CLOSED,
+                ]
+            ),
+            Role.FINANCE,
+        ),
+        PacketKind.CHECKPOINT: (CheckpointEvaluation.objects.all(), Role.AI_PM),
+        PacketKind.QUARTERLY_REVIEW: (
+            QuarterlyReview.objects.filter(status=ReviewStatus.SIGNED),
+            Role.FINANCE,
+        ),
     }
     made = []
     for kind, (candidates, requester) in subjects.items():

@@ -16,6 +16,7 @@ from governance.choices import (
     ReviewDecision,
     ReviewScope,
     ReviewStatus,
+    Role,
     Source,
     SpendScope,
     SubjectKind,
@@ -551,7 +552,7 @@ def reviews_due_notify(*, today: date | None = None) -> int:
     if len(due) > 20:
         body += f"; and {len(due) - 20} more"
     return notify(
-        users=User.objects.filter(groups__name="finance", is_active=True),
+        users=User.objects.filter(groups__name=Role.FINANCE, is_active=True),
         kind=NotificationKind.REVIEW_DUE,
         title=title,
         body=body,

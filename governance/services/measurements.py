@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from governance.choices import PilotStatus, Source, Tier
 from governance.models import Measurement, Metric, Pilot, ServiceToken
+from vendors.kit.audit import audit_bulk_create
 from vendors.kit.errors import DomainError
 from vendors.kit.services import parse_id
 
@@ -221,7 +222,6 @@ def measurements_ingest(
 
 def _audit_bulk(created: list[Measurement], changed: list[tuple], actor: Any) -> None:
     """Set-based writes skip model signals, so their audit entries are written here in bulk."""
-    content_type = ContentType.objects.get_for_model(Measurement)
     created_changes = [
         (
             m,
@@ -231,21 +231,7 @@ def _audit_bulk(created: list[Measurement], changed: list[tuple], actor: Any) ->
         for m in created
     ]
     updated_changes = [(m, LogEntry.Action.UPDATE, diff) for m, diff in changed]
-    LogEntry.objects.bulk_create(
-        (
-            LogEntry(
-                content_type=content_type,
-                object_pk=str(m.pk),
-                object_id=m.pk,
-                object_repr=str(m)[:200],
-                action=action,
-                actor=actor,
-                changes=diff,
-            )
-            for m, action, diff in created_changes + updated_changes
-        ),
-        batch_size=BATCH,
-    )
+    audit_bulk_create(created_changes + updated_changes, actor=actor, batch_size=BATCH)
 
 
 # The PostgreSQL path: the validated rows are COPYed into a temporary table, then one statement

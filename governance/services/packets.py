@@ -7,7 +7,7 @@ from typing import Any
 from auditlog.signals import accessed
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,14 +18,11 @@ from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages
 from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_rows
 from vendors.kit.audit import acting_as, audited
 from vendors.kit.canonical import digest
-from vendors.kit.errors import DomainError
+from vendors.kit.errors import TRANSIENT_DB_ERRORS, DomainError
 from vendors.kit.services import require
 from vendors.kit.transitions import transition
 
 S = PacketStatus
-# Failures worth retrying with backoff (the database went away); anything else is a fault
-# of the packet (a template error, a refused fetch, a vanished subject) and fails it.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 def _move(packet: Packet, to: str, *, actor: Any = None, reason: str = "", **updates) -> Packet:
@@ -150,7 +147,7 @@ def packet_render(*, packet_id: int) -> Packet:
             html, stored = packet_html(packet)
             data = html_to_pdf(html)
             pages = pdf_pages(data)
-        except TRANSIENT_ERRORS:
+        except TRANSIENT_DB_ERRORS:  # retried by the task; anything else fails the packet
             raise  # the task retries with backoff
         except (Exception, RefusedFetch) as error:  # RefusedFetch is a BaseException
             return packet_fail(packet_id=packet.pk, error=error)

@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from governance.choices import PilotOutcome, PilotStatus, SubjectKind
+from governance.choices import PilotOutcome, PilotStatus, Source, SubjectKind
 from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTransition, Team
+from governance.models.pilots import CHARTER_FIELDS
 from governance.selectors.signoffs import signoff_problems, subject_digest
 from vendors.choices import Use
 from vendors.kit.audit import audited
@@ -20,19 +21,8 @@ from vendors.models import Offering
 from vendors.selectors.shortlist import shortlist_check
 
 P = PilotStatus
-PILOT_FIELDS = (
-    "title",
-    "offering",
-    "workflows",
-    "use_case",
-    "agentic",
-    "planned_start",
-    "planned_end",
-    "duration_justification",
-    "window_months",
-    "checkpoint_days",
-    "grace_days",
-)
+# Teams are set apart (a many-to-many); agentic defaults to the offering's flag.
+PILOT_FIELDS = (*(f for f in CHARTER_FIELDS if f != "teams"), "agentic")
 
 
 def _check_editable(pilot: Pilot) -> None:
@@ -402,7 +392,7 @@ def baselines_import(*, rows: list[dict], actor: Any, dry_run: bool = False) -> 
             sample_size=row.get("sample_size"),
             period_start=row.get("period_start"),
             period_end=row.get("period_end"),
-            source="import",
+            source=Source.IMPORT,
             recorded_by=actor,
         )
         try:
@@ -424,7 +414,7 @@ def baselines_import(*, rows: list[dict], actor: Any, dry_run: bool = False) -> 
                 sample_size=row["sample_size"],
                 period_start=row["period_start"],
                 period_end=row["period_end"],
-                source="import",
+                source=Source.IMPORT,
                 actor=actor,
             )
     return len(rows)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from governance.choices import ReviewScope, SubjectKind
+from governance.choices import ReviewScope, ReviewStatus, SubjectKind
 from governance.forms import DecisionForm, SignForm, SupersedeForm
 from governance.models import Pilot, QuarterlyReview, SignOff
 from governance.models.finance import QUARTER_PATTERN
@@ -122,7 +122,7 @@ def _review_page(request, review: QuarterlyReview, supersede_form=None, status=2
     roles = set(user_roles(user=request.user))
     open_roles = (
         pending_roles(kind=SubjectKind.QUARTERLY_REVIEW, subject=review)
-        if review.status == "decided"
+        if review.status == ReviewStatus.DECIDED
         else []
     )
     return render(
@@ -137,7 +137,7 @@ def _review_page(request, review: QuarterlyReview, supersede_form=None, status=2
             ).select_related("user"),
             "sign_roles": [r for r in open_roles if r in roles],
             "history": review.history.select_related("actor"),
-            "can_supersede": review.status == "signed"
+            "can_supersede": review.status == ReviewStatus.SIGNED
             and request.user.has_perm("governance.decide_quarterlyreview", review),
             "supersede_form": supersede_form or SupersedeForm(),
         },

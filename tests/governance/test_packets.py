@@ -326,7 +326,8 @@ def test_requesting_twice_while_in_flight_returns_the_same_packet(published, sec
 def test_the_task_acks_late_and_retries_transient_database_errors():
     from django.db import OperationalError
 
-    from governance.tasks import TRANSIENT_ERRORS, render_packet
+    from governance.tasks import render_packet
+    from vendors.kit.errors import TRANSIENT_DB_ERRORS as TRANSIENT_ERRORS
 
     assert OperationalError in TRANSIENT_ERRORS
     assert render_packet.autoretry_for == TRANSIENT_ERRORS

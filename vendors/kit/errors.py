@@ -6,6 +6,7 @@ never a 500.
 """
 
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 
 
 class DomainError(ValidationError):
@@ -18,3 +19,8 @@ class TransitionError(DomainError):
 
 class ConflictError(DomainError):
     """The change lost a race with another one (HTTP 409): reload and decide again."""
+
+
+# Failures worth retrying with backoff (the database went away); anything else is a fault of
+# the work itself and is not retried.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
