@@ -12,10 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import roi
-from governance.choices import Decision, ReviewDecision, ReviewScope, Role
+from governance.choices import Decision, ReviewDecision, ReviewScope, SubjectKind
 from governance.models import Pilot, QuarterlyReview, Spend, Team
 from governance.models.finance import QUARTER_PATTERN
 from governance.selectors import finance
+from governance.selectors.signoffs import signer_roles
 from governance.services import finance as fs
 from vendors.choices import Currency, RoutingTier
 from vendors.kit.errors import DomainError
@@ -339,7 +340,7 @@ class ReviseSerializer(serializers.Serializer):
 class ReviewSignSerializer(serializers.Serializer):
     """A signature on a decided review."""
 
-    role = serializers.ChoiceField(choices=[Role.FINANCE, Role.SECURITY])
+    role = serializers.ChoiceField(choices=signer_roles(SubjectKind.QUARTERLY_REVIEW))
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 

@@ -191,6 +191,11 @@ def expands_agentic_use(review: QuarterlyReview) -> bool:
     )
 
 
+def signer_roles(kind: str) -> list[str]:
+    """Every role that may sign this kind of subject (whether a given subject needs it or not)."""
+    return [r.role for r in SUBJECTS[kind].requirements]
+
+
 def required_roles(kind: str, subject: Model) -> list[str]:
     """Roles whose approval this subject needs."""
     return [r.role for r in SUBJECTS[kind].requirements if r.applies(subject)]
