@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from vendors.choices import Role
+from vendors.choices import Role, TokenScope
 
 __all__ = ["Decision", "Role", "SubjectKind", "TokenScope"]
 
@@ -21,13 +21,6 @@ class SubjectKind(models.TextChoices):
     SHORTLIST = "shortlist", "Shortlist version"
     PILOT = "pilot", "Pilot charter"
     QUARTERLY_REVIEW = "quarterly_review", "Quarterly review"
-
-
-class TokenScope(models.TextChoices):
-    """What a service-account token may do; a token can do nothing else."""
-
-    SHORTLIST_READ = "shortlist:read", "Read the shortlist (gateway)"
-    MEASUREMENTS_WRITE = "measurements:write", "Post measurements for granted pilots (telemetry)"
 
 
 class Workflow(models.TextChoices):

@@ -1,7 +1,8 @@
 """Named choices for the vendor registry.
 
-Role lives here, in the leaf app, because checklist items name an owner role and vendors
-must never import governance; governance re-exports it.
+Role and TokenScope live here, in the leaf app, because checklist items name an owner role,
+the gateway's shortlist views name a token scope, and vendors must never import governance;
+governance re-exports both.
 """
 
 from django.db import models
@@ -16,6 +17,13 @@ class Role(models.TextChoices):
     FINANCE = "finance", "Finance"
     PLATFORM = "platform", "Platform"
     AUDITOR = "auditor", "Auditor"
+
+
+class TokenScope(models.TextChoices):
+    """What a service-account token may do (governance/selectors/tokens.py has the rule)."""
+
+    SHORTLIST_READ = "shortlist:read", "Read the shortlist (gateway)"
+    MEASUREMENTS_WRITE = "measurements:write", "Post measurements for granted pilots (telemetry)"
 
 
 class HostingModel(models.TextChoices):

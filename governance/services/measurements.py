@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from governance.choices import PilotStatus, Source, Tier
 from governance.models import Measurement, Metric, Pilot, ServiceToken
+from governance.selectors.tokens import token_refused_pilots
 from vendors.kit.audit import audit_bulk_create
 from vendors.kit.errors import DomainError
 from vendors.kit.services import parse_id
@@ -102,8 +103,7 @@ def _row_errors(row: Any, pilots: dict, metrics: dict) -> tuple[dict, dict]:
 def _check_writer(actor: Any, token: ServiceToken | None, pilots: set[Pilot]) -> None:
     """A token writes only to its granted pilots; a person needs the role and the pilot."""
     if token is not None:
-        granted = set(token.pilots.values_list("pk", flat=True))
-        refused = sorted(p.pk for p in pilots if p.pk not in granted)
+        refused = token_refused_pilots(token, pilots)
         if refused:
             raise PermissionDenied(
                 f"This token is not granted pilot(s) {', '.join(map(str, refused))}."

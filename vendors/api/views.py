@@ -13,6 +13,7 @@ from rest_framework.response import Response as ApiResponse
 
 from vendors import filtersets as filters
 from vendors.api import serializers as s
+from vendors.choices import TokenScope
 from vendors.downloads import evidence_download
 from vendors.models import (
     ChecklistItem,
@@ -189,7 +190,7 @@ class ShortlistVersionViewSet(
     queryset = ShortlistVersion.objects.prefetch_related("entries__vendor", "entries__offering")
     serializer_class = s.ShortlistVersionSerializer
     filterset_fields = ["status", "number"]
-    token_scopes = {"GET": "shortlist:read"}
+    token_scopes = {"GET": TokenScope.SHORTLIST_READ}
 
     @extend_schema(
         parameters=[OpenApiParameter("against", int, description="the other version's number")],
@@ -223,7 +224,7 @@ class ShortlistCurrentView(generics.GenericAPIView):
 
     queryset = ShortlistVersion.objects.all()
     serializer_class = s.ShortlistVersionSerializer
-    token_scopes = {"GET": "shortlist:read"}
+    token_scopes = {"GET": TokenScope.SHORTLIST_READ}
 
     def get(self, request):
         version = shortlist.shortlist_published()
@@ -239,7 +240,7 @@ class ShortlistCheckView(generics.GenericAPIView):
     serializer_class = s.ShortlistCheckSerializer
     filter_backends = []
     pagination_class = None
-    token_scopes = {"GET": "shortlist:read"}
+    token_scopes = {"GET": TokenScope.SHORTLIST_READ}
 
     @extend_schema(parameters=[s.ShortlistCheckQuerySerializer])
     def get(self, request):
