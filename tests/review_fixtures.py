@@ -4,7 +4,7 @@ import pytest
 
 from governance.choices import SubjectKind
 from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
-from tests.factories import OfferingFactory, VendorFactory, make_pdf
+from tests.factories import OfferingFactory, VendorFactory, approved_vendor, make_pdf
 from vendors.models import Response
 from vendors.services.assessments import assessment_open, evidence_add, response_set_verdict
 from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
@@ -77,10 +77,26 @@ def agentic_offering(vendor):
 
 
 @pytest.fixture
-def approve_vendor(security, complete, sign):
-    """Open, complete, sign and approve an assessment of a new vendor."""
+def approve_vendor(security, legal):
+    """A new vendor approved by a complete, signed assessment (rows written directly)."""
 
-    def run(name, hosting="cloud_api", offering_kwargs=None, **assessment_kwargs):
+    def run(name, hosting="cloud_api", offering_kwargs=None):
+        return approved_vendor(
+            name=name,
+            security=security,
+            legal=legal,
+            hosting=hosting,
+            offering_kwargs=offering_kwargs,
+        )
+
+    return run
+
+
+@pytest.fixture
+def approve_vendor_through_services(security, complete, sign):
+    """Open, complete, sign and approve an assessment of a new vendor, through the services."""
+
+    def run(name, hosting="cloud_api", offering_kwargs=None):
         vendor = VendorFactory(name=name, slug=name.lower(), hosting_model=hosting)
         offering = OfferingFactory(vendor=vendor, **offering_kwargs) if offering_kwargs else None
         assessment = assessment_open(vendor=vendor, offering=offering, actor=security)
