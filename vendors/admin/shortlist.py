@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from vendors.choices import ShortlistStatus
 from vendors.kit.admin import HistoryInline, ReadOnlyInline, ServiceAdmin, ServiceForm
 from vendors.models import (
     ShortlistEntry,
@@ -94,7 +95,11 @@ class ShortlistVersionAdmin(ServiceAdmin):
 
     def publish_context(self, request, version: ShortlistVersion) -> dict:
         """What the top of the page shows; governance adds sign-offs."""
-        problems = shortlist.shortlist_violations(version) if version.status == "draft" else []
+        problems = (
+            shortlist.shortlist_violations(version)
+            if version.status == ShortlistStatus.DRAFT
+            else []
+        )
         return {"gaps": problems, "problem_count": len(problems)}
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
