@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint migrations-check schema worker beat bench bench-ingest bench-packets clean
+.PHONY: install run test coverage lint migrations-check schema worker beat bench bench-ingest bench-packets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 ## Run the whole suite (SQLite and eager tasks unless DATABASE_URL / CELERY_BROKER_URL say otherwise).
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The suite with branch coverage of governance/ and vendors/ (what CI prints).
+coverage: install
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

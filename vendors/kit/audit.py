@@ -1,6 +1,6 @@
 """Attribute audit-trail entries to the acting user, whatever the entry point.
 
-Requests get their actor from governance.audit.ActorMiddleware; services called from tasks,
+Requests get their actor from governance.config.middleware.ActorMiddleware; services called from tasks,
 commands or shells set it from their `actor` argument with `audited`.
 """
 
