@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from vendors.choices import HostingModel
-from vendors.models import Vendor
+from vendors.models import ShortlistVersion, Vendor
 
 PASSWORD = "correct horse battery staple"
 
@@ -197,3 +197,48 @@ def approved_vendor(
     Vendor.objects.filter(pk=vendor.pk).update(status=VendorStatus.APPROVED, approved_until=until)
     vendor.refresh_from_db()
     return vendor
+
+
+def published_shortlist(*, entries: list[tuple], security, legal) -> "ShortlistVersion":
+    """Shortlist v1 with (vendor, role) entries, signed and published, written as rows directly.
+
+    Equal to draft -> entries -> sign-offs -> publish through the services (a test in
+    tests/vendors/test_world_builders.py holds the two side by side).
+    """
+    from django.utils import timezone
+
+    from governance.choices import Decision, Role, SubjectKind
+    from governance.models import SignOff
+    from vendors.choices import ShortlistStatus
+    from vendors.kit.canonical import digest
+    from vendors.models import ShortlistEntry, ShortlistTransition, ShortlistVersion
+    from vendors.selectors.shortlist import shortlist_canonical
+
+    version = ShortlistVersion.objects.create(number=1, created_by=security)
+    ShortlistEntry.objects.bulk_create(
+        ShortlistEntry(version=version, vendor=vendor, role=role) for vendor, role in entries
+    )
+    signed = digest(shortlist_canonical(version))
+    SignOff.objects.bulk_create(
+        SignOff(
+            subject_kind=SubjectKind.SHORTLIST,
+            subject_id=version.pk,
+            role=role,
+            user=user,
+            decision=Decision.APPROVE,
+            digest=signed,
+        )
+        for role, user in ((Role.SECURITY, security), (Role.LEGAL, legal))
+    )
+    ShortlistVersion.objects.filter(pk=version.pk).update(
+        status=ShortlistStatus.PUBLISHED, published_at=timezone.now(), published_digest=signed
+    )
+    ShortlistTransition.objects.create(
+        version=version,
+        from_status=ShortlistStatus.DRAFT,
+        to_status=ShortlistStatus.PUBLISHED,
+        actor=security,
+        reason="published",
+    )
+    version.refresh_from_db()
+    return version

@@ -4,7 +4,13 @@ import pytest
 
 from governance.choices import SubjectKind
 from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
-from tests.factories import OfferingFactory, VendorFactory, approved_vendor, make_pdf
+from tests.factories import (
+    OfferingFactory,
+    VendorFactory,
+    approved_vendor,
+    make_pdf,
+    published_shortlist,
+)
 from vendors.models import Response
 from vendors.services.assessments import assessment_open, evidence_add, response_set_verdict
 from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
@@ -121,11 +127,7 @@ def providers(approve_vendor):
 @pytest.fixture
 def draft(providers, security):
     draft = shortlist_draft_create(actor=security)
-    for slug, role in (
-        ("helix", "frontier_cloud"),
-        ("cirrus", "frontier_cloud"),
-        ("meridian", "open_weights_on_prem"),
-    ):
+    for slug, role in PROVIDER_ROLES:
         shortlist_entry_add(version=draft, vendor=providers[slug], role=role, actor=security)
     return draft
 
@@ -143,7 +145,25 @@ def sign_shortlist(security, legal):
     return run
 
 
+PROVIDER_ROLES = (
+    ("helix", "frontier_cloud"),
+    ("cirrus", "frontier_cloud"),
+    ("meridian", "open_weights_on_prem"),
+)
+
+
 @pytest.fixture
-def published(draft, security, sign_shortlist):
+def published(providers, security, legal):
+    """Shortlist v1 of the three providers, signed and published (rows written directly)."""
+    return published_shortlist(
+        entries=[(providers[slug], role) for slug, role in PROVIDER_ROLES],
+        security=security,
+        legal=legal,
+    )
+
+
+@pytest.fixture
+def published_through_services(draft, security, sign_shortlist):
+    """Shortlist v1 signed and published through the services."""
     sign_shortlist(draft)
     return shortlist_publish(version=draft, actor=security)

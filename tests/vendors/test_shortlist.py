@@ -38,7 +38,8 @@ def _publish_errors(version, actor) -> list[str]:
 # --- policy ---------------------------------------------------------------------------------
 
 
-def test_a_signed_compliant_draft_is_published(published):
+def test_a_signed_compliant_draft_is_published(published_through_services):
+    published = published_through_services
     assert published.status == "published"
     assert published.number == 1
     assert len(published.published_digest) == 64

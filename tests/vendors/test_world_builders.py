@@ -3,7 +3,10 @@
 import pytest
 
 from governance.models import SignOff
+from vendors.kit.canonical import digest
+from vendors.models import ShortlistVersion
 from vendors.selectors.assessments import assessment_digest
+from vendors.selectors.shortlist import shortlist_canonical
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +59,28 @@ def test_approve_vendor_equals_the_service_path(
     built_state, served_state = _state(built), _state(served)
     assert built_state["assessment"][2] is True
     assert built_state == served_state
+
+
+def _shortlist_state(version) -> dict:
+    return {
+        "version": (version.number, version.status, version.published_digest != ""),
+        "entries": sorted(
+            (e.vendor.slug, e.offering_id, e.role, e.allow_completion, e.allow_agentic)
+            for e in version.entries.select_related("vendor")
+        ),
+        "history": [(t.from_status, t.to_status, t.reason) for t in version.history.all()],
+        "signoffs": sorted(
+            (s.role, s.user.username, s.decision, s.digest == version.published_digest)
+            for s in SignOff.objects.filter(subject_kind="shortlist", subject_id=version.pk)
+        ),
+        "digest_is_current": version.published_digest == digest(shortlist_canonical(version)),
+    }
+
+
+def test_published_equals_the_service_path(request):
+    served = _shortlist_state(request.getfixturevalue("published_through_services"))
+    # The same world again, built directly: a fresh database state for the second path.
+    ShortlistVersion.objects.all().delete()
+    built = _shortlist_state(request.getfixturevalue("published"))
+    assert built["digest_is_current"] is True
+    assert built == served
