@@ -10,7 +10,7 @@ from governance.choices import Role
 
 @pytest.mark.django_db
 def test_it_creates_one_user_per_role_with_the_given_password(capsys):
-    call_command("seed_demo", password="demo-pass-1")
+    call_command("seed_demo", password="demo-pass-1", users_only=True)
     for role in Role:
         user = authenticate(username=role.value, password="demo-pass-1")
         assert user is not None
@@ -20,8 +20,8 @@ def test_it_creates_one_user_per_role_with_the_given_password(capsys):
 
 @pytest.mark.django_db
 def test_it_is_idempotent(capsys):
-    call_command("seed_demo", password="demo-pass-1")
-    call_command("seed_demo")
+    call_command("seed_demo", password="demo-pass-1", users_only=True)
+    call_command("seed_demo", users_only=True)
     assert User.objects.filter(username__in=Role.values).count() == len(Role)
     assert "already exist" in capsys.readouterr().out
     assert authenticate(username="finance", password="demo-pass-1") is not None
@@ -30,18 +30,18 @@ def test_it_is_idempotent(capsys):
 @pytest.mark.django_db
 def test_it_generates_and_prints_a_password_once(capsys, settings):
     settings.TOLLGATE_DEMO_PASSWORD = ""
-    call_command("seed_demo")
+    call_command("seed_demo", users_only=True)
     out = capsys.readouterr().out
     password = out.split("Demo password (shown once): ")[1].split()[0]
     assert authenticate(username="auditor", password=password) is not None
-    call_command("seed_demo")
+    call_command("seed_demo", users_only=True)
     assert "Demo password" not in capsys.readouterr().out
 
 
 @pytest.mark.django_db
 def test_it_takes_the_password_from_the_environment_setting(settings):
     settings.TOLLGATE_DEMO_PASSWORD = "from-env-pass"
-    call_command("seed_demo")
+    call_command("seed_demo", users_only=True)
     assert authenticate(username="legal", password="from-env-pass") is not None
 
 
@@ -49,8 +49,8 @@ def test_it_takes_the_password_from_the_environment_setting(settings):
 def test_it_seeds_six_months_of_spend_and_one_signed_review():
     from governance.models import QuarterlyReview, Spend
 
-    call_command("seed_demo", password="demo-pass-1")
-    call_command("seed_demo")
+    call_command("seed_demo", password="demo-pass-1", no_packets=True)
+    call_command("seed_demo", no_packets=True)
     assert Spend.objects.dates("month", "month").count() == 6
     review = QuarterlyReview.objects.get()
     assert review.status == "signed"
@@ -76,3 +76,25 @@ def test_it_renders_one_packet_of_each_kind(capsys):
     assert "Sign-off packets: #" in capsys.readouterr().out
     call_command("seed_demo")
     assert Packet.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_users_only_seeds_no_demo_world(capsys):
+    from governance.models import Pilot
+    from vendors.models import Vendor
+
+    call_command("seed_demo", password="demo-pass-1", users_only=True)
+    assert User.objects.filter(username__in=Role.values).count() == len(Role)
+    assert (Vendor.objects.count(), Pilot.objects.count()) == (0, 0)
+    assert "Created demo vendors" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_no_packets_seeds_the_world_without_rendering(capsys):
+    from governance.models import Packet, Pilot
+
+    call_command("seed_demo", password="demo-pass-1", no_packets=True)
+    out = capsys.readouterr().out
+    assert Pilot.objects.count() == 4
+    assert Packet.objects.count() == 0
+    assert "Created demo vendors" in out and "Sign-off packets" not in out

@@ -1,4 +1,4 @@
-"""seed_demo: one demo user per role (idempotent); later issues add demo data here."""
+"""seed_demo: one demo user per role and a demo world (vendors to packets); idempotent."""
 
 import secrets
 
@@ -29,6 +29,16 @@ class Command(BaseCommand):
             "--password",
             help="Password for new demo users (default: TOLLGATE_DEMO_PASSWORD, else generated).",
         )
+        parser.add_argument(
+            "--users-only",
+            action="store_true",
+            help="Create the demo users and nothing else (no vendors, pilots, spend or packets).",
+        )
+        parser.add_argument(
+            "--no-packets",
+            action="store_true",
+            help="Seed the demo world but render no sign-off packets (they take most of the time).",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -54,6 +64,19 @@ class Command(BaseCommand):
                 if was_created:
                     created.append(role.value)
 
+        if not options["users_only"]:
+            self._seed_world(users, packets=not options["no_packets"])
+
+        if created:
+            self.stdout.write(f"Created demo users: {', '.join(created)}")
+            if generated:
+                # Printed once: a rerun finds the users and leaves their password alone.
+                self.stdout.write(self.style.WARNING(f"Demo password (shown once): {password}"))
+        else:
+            self.stdout.write("Demo users already exist; passwords unchanged.")
+
+    def _seed_world(self, users: dict, *, packets: bool) -> None:
+        """Vendors, the shortlist, pilots, measurements, spend and a review; packets of each."""
         vendors = seed_vendors(users)
         if vendors:
             self.stdout.write(f"Created demo vendors: {', '.join(vendors)}")
@@ -69,14 +92,7 @@ class Command(BaseCommand):
         spend = seed_finance(users)
         if spend:
             self.stdout.write(f"Recorded {spend} demo spend rows and one signed quarterly review.")
-        packets = seed_packets(users)
         if packets:
-            self.stdout.write(f"Sign-off packets: {', '.join(packets)}")
-
-        if created:
-            self.stdout.write(f"Created demo users: {', '.join(created)}")
-            if generated:
-                # Printed once: a rerun finds the users and leaves their password alone.
-                self.stdout.write(self.style.WARNING(f"Demo password (shown once): {password}"))
-        else:
-            self.stdout.write("Demo users already exist; passwords unchanged.")
+            made = seed_packets(users)
+            if made:
+                self.stdout.write(f"Sign-off packets: {', '.join(made)}")
