@@ -242,3 +242,87 @@ def published_shortlist(*, entries: list[tuple], security, legal) -> "ShortlistV
     )
     version.refresh_from_db()
     return version
+
+
+# A pilot's charter as the suite records it: the four core baselines and one kill criterion.
+CORE_BASELINES = (
+    ("cycle-time", "standard", "30.5", 120),
+    ("defect-escape-rate", "", "0.12", 80),
+    ("reviewer-load", "", "42", 80),
+    ("feature-throughput", "", "21", 80),
+)
+BASELINE_PERIOD = (date(2026, 9, 1), date(2026, 11, 30))
+
+
+def charter_rows(pilot, *, actor, metrics: dict):
+    """The core baselines and one kill criterion of a draft pilot, written as rows directly.
+
+    Equal to baseline_set and kill_criterion_add through the services (held side by side in
+    tests/governance/test_world_builders.py).
+    """
+    from governance.models import Baseline, KillCriterion
+
+    Baseline.objects.bulk_create(
+        Baseline(
+            pilot=pilot,
+            metric=metrics[code],
+            tier=tier,
+            value=Decimal(value),
+            sample_size=size,
+            period_start=BASELINE_PERIOD[0],
+            period_end=BASELINE_PERIOD[1],
+            recorded_by=actor,
+        )
+        for code, tier, value, size in CORE_BASELINES
+    )
+    KillCriterion.objects.create(
+        pilot=pilot,
+        metric=metrics["reviewer-load"],
+        comparator="worse_pct",
+        threshold=Decimal(20),
+        evaluate_from_day=60,
+    )
+    return pilot
+
+
+def advance_pilot(pilot, *, to: str, owner, signers: dict, approver, started_on=None):
+    """Move a complete draft to submitted, approved or running, written as rows directly:
+    the history rows, the charter sign-offs on its digest and the frozen charter digest.
+
+    Equal to pilot_submit, signoff_record, pilot_approve and pilot_start through the services
+    (held side by side in tests/governance/test_world_builders.py).
+    """
+    from governance.choices import Decision, PilotStatus, SubjectKind
+    from governance.models import Pilot, PilotTransition, SignOff
+    from governance.selectors.signoffs import subject_digest
+
+    steps = [(PilotStatus.DRAFT, PilotStatus.SUBMITTED, owner)]
+    if to in (PilotStatus.APPROVED, PilotStatus.RUNNING):
+        steps.append((PilotStatus.SUBMITTED, PilotStatus.APPROVED, approver))
+    if to == PilotStatus.RUNNING:
+        steps.append((PilotStatus.APPROVED, PilotStatus.RUNNING, None))
+    signed = subject_digest(kind=SubjectKind.PILOT, subject=pilot)
+    if len(steps) > 1:
+        SignOff.objects.bulk_create(
+            SignOff(
+                subject_kind=SubjectKind.PILOT,
+                subject_id=pilot.pk,
+                role=role,
+                user=user,
+                decision=Decision.APPROVE,
+                digest=signed,
+            )
+            for role, user in signers.items()
+        )
+    PilotTransition.objects.bulk_create(
+        PilotTransition(pilot=pilot, from_status=a, to_status=b, actor=actor)
+        for a, b, actor in steps
+    )
+    updates = {"status": to}
+    if len(steps) > 1:
+        updates["charter_digest"] = signed
+    if to == PilotStatus.RUNNING:
+        updates["started_on"] = started_on or pilot.planned_start
+    Pilot.objects.filter(pk=pilot.pk).update(**updates)
+    pilot.refresh_from_db()
+    return pilot

@@ -8,16 +8,9 @@ import time_machine
 from governance.models import Metric
 from governance.services import pilots as ps
 from governance.services.signoffs import signoff_record
-from tests.factories import TeamFactory
+from tests.factories import TeamFactory, charter_rows
 
-TODAY = date(2026, 11, 25)
 START = date(2027, 1, 4)
-
-
-@pytest.fixture
-def today():
-    with time_machine.travel(TODAY, tick=False):
-        yield TODAY
 
 
 @pytest.fixture
@@ -60,7 +53,17 @@ def pilot(make_pilot):
 
 @pytest.fixture
 def complete_pilot(ai_pm, metrics):
-    """Record the four core baselines and one kill criterion."""
+    """Record the four core baselines and one kill criterion (rows written directly)."""
+
+    def run(pilot):
+        return charter_rows(pilot, actor=ai_pm, metrics=metrics)
+
+    return run
+
+
+@pytest.fixture
+def complete_pilot_through_services(ai_pm, metrics):
+    """Record the four core baselines and one kill criterion through the services."""
 
     def run(pilot):
         period = {"period_start": date(2026, 9, 1), "period_end": date(2026, 11, 30)}

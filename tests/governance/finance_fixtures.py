@@ -15,8 +15,7 @@ import time_machine
 
 from governance.models import Measurement, RateCard
 from governance.services import finance as fs
-from governance.services import pilots as ps
-from tests.factories import TeamFactory
+from tests.factories import TeamFactory, advance_pilot
 
 START = date(2027, 1, 4)
 AS_OF = date(2027, 4, 30)
@@ -52,14 +51,18 @@ def measure(pilot, metric, value, *, tier="", start, days=7, sample=50):
 
 
 @pytest.fixture
-def running_pilot(make_pilot, complete_pilot, sign_pilot, ai_pm, finance, metrics):
+def running_pilot(make_pilot, complete_pilot, security, ai_pm, finance, metrics):
+    """A pilot running since START with measured savings (its lifecycle written as rows)."""
     pilot = make_pilot(teams=[TeamFactory(name="Payments", headcount=10)])
     complete_pilot(pilot)
-    ps.pilot_submit(pilot=pilot, actor=ai_pm)
-    sign_pilot(pilot)
-    with time_machine.travel(date(2026, 11, 25), tick=False):
-        ps.pilot_approve(pilot=pilot, actor=finance)
-    ps.pilot_start(pilot=pilot, actor=None, today=START)
+    advance_pilot(
+        pilot,
+        to="running",
+        owner=ai_pm,
+        signers={"security": security, "finance": finance},
+        approver=finance,
+        started_on=START,
+    )
     after_grace = date(2027, 3, 8)
     measure(pilot, metrics["cycle-time"], "28.5", tier="standard", start=after_grace)
     measure(pilot, metrics["cycle-time"], "29.5", tier="standard", start=date(2027, 3, 15))
