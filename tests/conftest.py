@@ -1,9 +1,11 @@
 """Shared fixtures: one persona per role, API clients, and service guards for CI."""
 
 import socket
+from datetime import date
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 from django.conf import settings
 from rest_framework.test import APIClient
 
@@ -12,6 +14,8 @@ from governance.config.celery import app as celery_app
 from tests.factories import UserFactory
 
 ROLES = [role.value for role in Role]
+# The suite's "today": every test that depends on the date travels here (or from here).
+TODAY = date(2026, 11, 25)
 pytest_plugins = ["tests.review_fixtures", "tests.governance.finance_fixtures"]
 
 
@@ -135,3 +139,10 @@ def api_as():
         return client
 
     return make
+
+
+@pytest.fixture
+def today():
+    """Freeze the clock at the suite's TODAY (modules that need it everywhere use it autouse)."""
+    with time_machine.travel(TODAY, tick=False):
+        yield TODAY

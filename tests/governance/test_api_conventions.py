@@ -15,8 +15,17 @@ def test_the_schema_validates_without_warnings(tmp_path):
 @pytest.mark.django_db
 def test_signed_in_users_get_the_schema_and_the_docs(client, ai_pm):
     client.force_login(ai_pm)
-    assert client.get("/api/v1/schema/").status_code == 200
-    assert client.get("/api/v1/docs/").status_code == 200
+    schema = client.get("/api/v1/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert text.startswith("openapi: 3")
+    assert "title: Tollgate API" in text
+    assert "/api/v1/vendors/" in text
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "<title>Tollgate API</title>" in html
+    assert "/api/v1/schema/" in html  # the page loads the schema above
 
 
 @pytest.mark.django_db

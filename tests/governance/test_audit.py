@@ -80,7 +80,13 @@ def test_the_trail_is_read_only_in_admin(client, auditor):
     entry_vendor = VendorFactory()
     entry = _entries_for(entry_vendor.pk).get()
     client.force_login(auditor)
-    assert client.get(f"/admin/auditlog/logentry/{entry.pk}/change/").status_code == 200
+    page = client.get(f"/admin/auditlog/logentry/{entry.pk}/change/")
+    assert page.status_code == 200
+    assert page.context["original"] == entry
+    html = page.content.decode()
+    assert "View log entry" in html
+    assert entry_vendor.name in html
+    assert 'name="_save"' not in html
     assert client.get(f"/admin/auditlog/logentry/{entry.pk}/delete/").status_code == 403
     assert client.get("/admin/auditlog/logentry/add/").status_code == 403
 
@@ -90,7 +96,9 @@ def test_the_trail_is_read_only_in_the_api(api_as, security):
     VendorFactory()
     entry = LogEntry.objects.first()
     client = api_as(security)
-    assert client.get("/api/v1/audit/").status_code == 200
+    listed = client.get("/api/v1/audit/")
+    assert listed.status_code == 200
+    assert entry.pk in [row["id"] for row in listed.json()["results"]]
     assert client.delete(f"/api/v1/audit/{entry.pk}/").status_code in (403, 405)
     assert LogEntry.objects.filter(pk=entry.pk).exists()
 

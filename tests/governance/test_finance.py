@@ -1,5 +1,6 @@
 """Spend ledger, measured ROI and quarterly reviews (services)."""
 
+import re
 import threading
 from datetime import date
 from decimal import Decimal
@@ -10,8 +11,10 @@ from django.db import connection
 
 from governance.models import QuarterlyReview, SignOff, Spend
 from governance.selectors import finance as money
+from governance.selectors.signoffs import review_canonical
 from governance.services import finance as fs
 from tests.governance.finance_fixtures import AS_OF
+from vendors.kit.canonical import digest
 from vendors.kit.errors import ConflictError, DomainError
 
 
@@ -37,7 +40,7 @@ def test_spend_key_corrects_instead_of_doubling(ledger, finance):
         ({"month": date(2027, 2, 3)}, "Give the month as its first day"),
         ({"amount": Decimal("-5")}, "above zero"),
         ({"scope": "team"}, "Pilot spend names a pilot"),
-        ({"category": "snacks"}, "category"),
+        ({"category": "snacks"}, "Value 'snacks' is not a valid choice."),
     ],
 )
 def test_spend_is_validated_with_clear_messages(ledger, finance, changes, field):
@@ -53,11 +56,11 @@ def test_spend_is_validated_with_clear_messages(ledger, finance, changes, field)
     }
     with pytest.raises(ValidationError) as error:
         fs.spend_record(**fields)
-    assert field in str(error.value)
+    assert field in " ".join(error.value.messages)
 
 
 def test_only_finance_records_spend(running_pilot, ai_pm):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(governance.add_spend)")):
         fs.spend_record(
             actor=ai_pm,
             month=date(2027, 1, 1),
@@ -189,23 +192,26 @@ def test_decide_freezes_a_snapshot(decide):
 
 def test_only_finance_decides(decide, ai_pm, security):
     for user in (ai_pm, security):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(
+            PermissionDenied, match=re.escape("(governance.decide_quarterlyreview)")
+        ):
             decide(actor=user)
 
 
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("changes", "field", "message"),
     [
-        ({"rationale": "  "}, "rationale"),
-        ({"quarter": "2027Q2"}, "YYYY-Qn"),
-        ({"decision": "hold", "seat_delta": 5}, "cannot change seats"),
-        ({"decision": "expand", "seat_delta": -5}, "cannot change seats"),
+        ({"rationale": "  "}, "rationale", "This field cannot be blank."),
+        ({"quarter": "2027Q2"}, "quarter", "YYYY-Qn"),
+        ({"decision": "hold", "seat_delta": 5}, "seat_delta", "cannot change seats by +5"),
+        ({"decision": "expand", "seat_delta": -5}, "seat_delta", "cannot change seats by -5"),
     ],
 )
-def test_decide_validates(decide, changes, message):
+def test_decide_validates(decide, changes, field, message):
     with pytest.raises(ValidationError) as error:
         decide(**changes)
-    assert message in str(error.value)
+    assert list(error.value.message_dict) == [field]
+    assert message in " ".join(error.value.message_dict[field])
 
 
 def test_a_second_live_review_for_the_scope_and_quarter_is_a_conflict(decide):
@@ -257,15 +263,18 @@ def test_expanding_an_agentic_use_needs_security_too(decide, finance, security, 
 
 def test_expanding_a_completion_use_needs_finance_only(decide, finance, security):
     review = decide(decision="expand", seat_delta=40, rationale="Roll out.")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as error:
         fs.review_sign(review=review, actor=security, role="security", decision="approve")
+    assert error.value.message_dict == {
+        "role": ["A quarterly_review is signed by finance, not security."]
+    }
 
 
 def test_a_signed_review_cannot_change_through_the_service(decide, finance):
     review = fs.review_sign(review=decide(), actor=finance, role="finance", decision="approve")
     with pytest.raises(DomainError, match="cannot change"):
         fs.review_update(review=review, actor=finance, rationale="Quietly different.")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="This review is signed: it cannot change"):
         fs.review_sign(review=review, actor=finance, role="finance", decision="approve")
 
 
@@ -329,7 +338,11 @@ def test_signoffs_cover_the_snapshot(decide, finance):
     review = decide()
     fs.review_sign(review=review, actor=finance, role="finance", decision="approve")
     signoff = SignOff.objects.get(subject_kind="quarterly_review", subject_id=review.pk)
-    assert len(signoff.digest) == 64
+    review = QuarterlyReview.objects.get(pk=review.pk)
+    # The digest covers the decision and the SHA-256 of its frozen snapshot.
+    assert review_canonical(review)["snapshot_sha256"] == digest(review.snapshot)
+    assert signoff.digest == digest(review_canonical(review))
+    assert re.fullmatch(r"[0-9a-f]{64}", signoff.digest)
 
 
 def test_program_review_kill_closes_every_open_pilot(ledger, finance, rates, as_of):
@@ -472,7 +485,7 @@ def test_one_person_cannot_sign_a_review_in_two_roles(decide, ledger, finance):
 def test_finance_cannot_sign_as_security(decide, ledger, finance):
     type(ledger).objects.filter(pk=ledger.pk).update(agentic=True)
     review = decide(decision="expand", seat_delta=5, rationale="Roll out.")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only members of security sign as security"):
         fs.review_sign(review=review, actor=finance, role="security", decision="approve")
 
 
@@ -494,7 +507,7 @@ def test_an_agentic_pilot_makes_a_program_expand_need_security(ledger, finance, 
 @pytest.mark.parametrize("role", ["ai_pm", "security", "auditor"])
 def test_only_finance_supersedes(decide, finance, persona, role):
     review = fs.review_sign(review=decide(), actor=finance, role="finance", decision="approve")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(governance.decide_quarterlyreview)")):
         fs.review_supersede(
             review=review, actor=persona(role), reason="x", decision="hold", rationale="y"
         )
@@ -517,8 +530,9 @@ def test_signed_reviews_are_never_deleted_or_bulk_updated(decide, finance):
         review.delete()
     with pytest.raises(ValidationError, match="never changed or deleted"):
         QuarterlyReview.objects.filter(pk=review.pk).update(rationale="Rewritten.")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="never changed or deleted") as error:
         QuarterlyReview.objects.filter(pk=review.pk).delete()
+    assert error.value.code == "immutable"
     assert QuarterlyReview.objects.get(pk=review.pk).rationale.startswith("Savings hold")
 
 

@@ -115,8 +115,13 @@ def test_spend_api_records_and_lists(api_as, finance, running_pilot):
         "vendor": running_pilot.offering.vendor.slug,
         "category": "seats",
     }
-    assert client.post("/api/v1/spend/", body, format="json").status_code == 201
-    assert client.post("/api/v1/spend/", {**body, "amount": "1600"}, format="json").status_code
+    first = client.post("/api/v1/spend/", body, format="json")
+    assert first.status_code == 201, first.json()
+    # The same month, pilot, vendor and category corrects the row rather than adding one.
+    corrected = client.post("/api/v1/spend/", {**body, "amount": "1600"}, format="json")
+    assert corrected.status_code == 201, corrected.json()
+    assert corrected.json()["id"] == first.json()["id"]
+    assert corrected.json()["amount"] == "1600.00"
     assert Spend.objects.get().amount == 1600
     bad = client.post("/api/v1/spend/", {**body, "month": "2027-02-02"}, format="json")
     assert bad.status_code == 400
@@ -168,7 +173,9 @@ def test_a_signed_review_cannot_be_changed_in_the_admin(client, finance, decide)
     url = f"/admin/governance/quarterlyreview/{review.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200
+    assert page.context["original"] == review
     assert b'name="rationale"' not in page.content  # shown read-only
+    assert review.rationale.encode() in page.content
     client.post(url, {"rationale": "Rewritten.", "decision": "kill"})
     review.refresh_from_db()
     assert review.rationale.startswith("Savings hold")

@@ -1,5 +1,7 @@
 """Packet API, pages and admin: request, follow, download (audited), verify; no edits; 403s."""
 
+import hashlib
+
 import pytest
 from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -41,7 +43,9 @@ def test_an_ai_pm_requests_a_packet_and_downloads_it_when_ready(
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
     assert download["X-Packet-SHA256"] == detail["sha256"]
-    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    content = b"".join(download.streaming_content)
+    assert content.startswith(b"%PDF-")
+    assert hashlib.sha256(content).hexdigest() == detail["sha256"]
     access = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
     assert (access.actor, access.object_pk) == (ai_pm, str(body["id"]))
 
@@ -182,7 +186,10 @@ def test_a_refused_page_request_says_why(client, ai_pm, pilot):
 
 def test_the_auditor_verifies_an_upload_on_the_verify_page(client, auditor, ready):
     client.force_login(auditor)
-    assert client.get("/packets/").status_code == 200
+    listing = client.get("/packets/")
+    assert listing.status_code == 200
+    assert b"Sign-off packets" in listing.content
+    assert f"/packets/{ready.pk}/".encode() in listing.content
     response = client.post(
         "/packets/verify/", {"file": SimpleUploadedFile("p.pdf", _pdf(ready), "application/pdf")}
     )
@@ -216,6 +223,8 @@ def test_a_ready_packet_is_read_only_in_the_admin(client, auditor, security, rea
     url = f"/admin/governance/packet/{ready.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200
+    assert page.context["original"] == ready
+    assert ready.sha256.encode() in page.content
     assert b'name="_save"' not in page.content
     assert client.post(url, {"summary": "edited"}).status_code == 403
     assert client.get(f"/admin/governance/packet/{ready.pk}/delete/").status_code == 403

@@ -1,5 +1,6 @@
 """Pilots: registration rules, submit and approve guards, freeze, start, lifecycle history."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -7,10 +8,12 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import Pilot
+from governance.selectors.signoffs import pilot_charter_canonical
 from governance.services import pilots as ps
 from governance.services.signoffs import signoff_record
 from tests.factories import OfferingFactory, TeamFactory
 from tests.governance.conftest import START
+from vendors.kit.canonical import digest
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +76,7 @@ def test_checkpoints_must_increase(make_pilot):
 
 
 def test_only_ai_pms_register_pilots(make_pilot, finance):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(governance.add_pilot)")):
         make_pilot(actor=finance)
 
 
@@ -190,7 +193,7 @@ def test_only_the_owner_edits_a_pilot(pilot, persona, metrics):
 
     stranger = UserFactory(username="pm2", role="ai_pm")
     assert other_pm == pilot.owner
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(governance.add_killcriterion)")):
         ps.kill_criterion_add(
             pilot=pilot,
             metric=metrics["reviewer-load"],
@@ -258,7 +261,8 @@ def test_approval_needs_security_and_finance_sign_offs(submitted, finance, sign_
 
 def test_a_signed_shortlisted_pilot_is_approved_and_frozen(approved_pilot, ai_pm, metrics):
     assert approved_pilot.status == "approved"
-    assert len(approved_pilot.charter_digest) == 64
+    assert re.fullmatch(r"[0-9a-f]{64}", approved_pilot.charter_digest)
+    assert approved_pilot.charter_digest == digest(pilot_charter_canonical(approved_pilot))
     for attempt in (
         lambda: ps.baseline_set(
             pilot=approved_pilot,
@@ -351,9 +355,18 @@ def test_a_change_after_signing_needs_new_sign_offs(submitted, sign_pilot, ai_pm
 
 def test_a_sign_off_from_the_wrong_role_is_refused(submitted, persona):
     platform = persona("platform")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(governance.add_signoff)")):
         signoff_record(
             kind="pilot", subject=submitted, role="finance", decision="approve", actor=platform
+        )
+    # A signer of another role is refused by the role-membership check, not the permission.
+    with pytest.raises(PermissionDenied, match="Only members of finance sign as finance"):
+        signoff_record(
+            kind="pilot",
+            subject=submitted,
+            role="finance",
+            decision="approve",
+            actor=persona("security"),
         )
     with pytest.raises(ValidationError, match="signed by security, finance, not legal"):
         signoff_record(
@@ -378,7 +391,7 @@ def test_a_draft_cannot_be_signed(pilot, persona):
 
 def test_the_owner_cannot_approve(submitted, ai_pm, sign_pilot):
     sign_pilot(submitted)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(governance.approve_pilot)")):
         ps.pilot_approve(pilot=submitted, actor=ai_pm)
 
 

@@ -50,9 +50,14 @@ def test_the_auditor_cannot_change_anything_in_admin(client, auditor):
 
     vendor = VendorFactory()
     client.force_login(auditor)
-    assert client.get("/admin/vendors/vendor/").status_code == 200
+    listing = client.get("/admin/vendors/vendor/")
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [vendor]
+    assert "Select vendor to view" in listing.content.decode()
     page = client.get(f"/admin/vendors/vendor/{vendor.pk}/change/")
     assert page.status_code == 200
+    assert page.context["original"] == vendor
+    assert f"{vendor.name} | View vendor" in page.content.decode()
     assert b'name="_save"' not in page.content
     assert client.post(f"/admin/vendors/vendor/{vendor.pk}/change/", {"name": "X"}).status_code == (
         403

@@ -64,10 +64,15 @@ def test_the_assessment_page_lists_what_blocks_approval(admin_as, legal, assessm
     assert "needs an approve sign-off from security" in html
 
 
-@pytest.mark.parametrize("attention", ["needs_review", "expiring", "blocking"])
-def test_the_assessment_list_filters_render(admin_as, security, assessment, attention):
+@pytest.mark.parametrize(
+    ("attention", "listed"), [("needs_review", False), ("expiring", False), ("blocking", True)]
+)
+def test_the_assessment_list_filters_render(admin_as, security, assessment, attention, listed):
     page = admin_as(security).get(f"/admin/vendors/assessment/?attention={attention}")
     assert page.status_code == 200
+    assert "Select assessment to change" in page.content.decode()
+    # The open assessment without verdicts blocks approval; nothing needs review or expires.
+    assert list(page.context["cl"].result_list) == ([assessment] if listed else [])
 
 
 def test_the_blocking_filter_finds_an_assessment_with_gaps(admin_as, security, assessment):
@@ -192,21 +197,24 @@ def test_readers_cannot_use_the_approve_action(admin_as, auditor, assessment):
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "heading", "count"),
     [
-        "/admin/vendors/vendor/",
-        "/admin/vendors/offering/",
-        "/admin/vendors/modelversion/",
-        "/admin/vendors/checklistitem/",
-        "/admin/vendors/assessment/",
-        "/admin/vendors/response/",
-        "/admin/vendors/evidence/",
-        "/admin/vendors/riskexception/",
-        "/admin/governance/signoff/",
+        ("/admin/vendors/vendor/", "Select vendor to view", 1),
+        ("/admin/vendors/offering/", "Select offering to view", 0),
+        ("/admin/vendors/modelversion/", "Select model version to view", 0),
+        ("/admin/vendors/checklistitem/", "Select checklist item to view", 9),
+        ("/admin/vendors/assessment/", "Select assessment to view", 1),
+        ("/admin/vendors/response/", "Select response to view", 8),
+        ("/admin/vendors/evidence/", "Select evidence to view", 0),
+        ("/admin/vendors/riskexception/", "Select exception to view", 0),
+        ("/admin/governance/signoff/", "Select sign off to view", 0),
     ],
 )
-def test_the_auditor_reads_every_review_page(admin_as, auditor, assessment, url):
-    assert admin_as(auditor).get(url).status_code == 200
+def test_the_auditor_reads_every_review_page(admin_as, auditor, assessment, url, heading, count):
+    page = admin_as(auditor).get(url)
+    assert page.status_code == 200
+    assert heading in page.content.decode()  # "view", not "change": the auditor only reads
+    assert page.context["cl"].result_count == count
 
 
 def test_the_seeded_demo_renders(admin_as):
@@ -215,6 +223,12 @@ def test_the_seeded_demo_renders(admin_as):
 
     call_command("seed_demo", password="demo-pass-1")
     client = admin_as(User.objects.get(username="security"))
-    for assessment in Assessment.objects.all():
+    assessments = Assessment.objects.select_related("vendor")
+    assert assessments.exists()
+    for assessment in assessments:
         page = client.get(f"/admin/vendors/assessment/{assessment.pk}/change/")
         assert page.status_code == 200
+        assert page.context["original"] == assessment
+        html = page.content.decode()
+        assert f"{assessment} | Change assessment" in html
+        assert assessment.vendor.name in html

@@ -1,6 +1,7 @@
 """Vendor assessments: applicability, verdicts, approval gates, revocation, exceptions."""
 
-from datetime import date, timedelta
+import re
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -8,6 +9,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.services.signoffs import assessment_approve
+from tests.conftest import TODAY
 from tests.factories import OfferingFactory
 from vendors.models import ChecklistItem, Response, Vendor
 from vendors.services.assessments import (
@@ -20,14 +22,7 @@ from vendors.services.assessments import (
 from vendors.services.checklist import checklist_item_create, checklist_item_retire
 from vendors.services.rereview import rereview_sweep
 
-TODAY = date(2026, 11, 25)
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 
 def _response(assessment, code) -> Response:
@@ -90,7 +85,7 @@ def test_a_second_open_assessment_of_the_same_vendor_is_refused(assessment, vend
 
 
 def test_roles_without_review_rights_cannot_open_assessments(vendor, ai_pm):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(vendors.add_assessment)")):
         assessment_open(vendor=vendor, actor=ai_pm)
 
 
@@ -106,7 +101,7 @@ def test_the_owner_role_sets_a_verdict(assessment, legal, judge):
 
 def test_a_verdict_from_the_wrong_role_is_refused(assessment, security):
     response = _response(assessment, "ip-assignment")  # a legal item
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(vendors.change_response)")):
         response_set_verdict(
             response=response, status="not_applicable", reason="n/a", actor=security
         )
@@ -148,7 +143,7 @@ def test_not_applicable_needs_a_reason(assessment, security):
 def test_the_database_also_refuses_not_applicable_without_reason(assessment):
     from django.db import IntegrityError
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="response_not_applicable_needs_reason"):
         Response.objects.filter(pk=_response(assessment, "code-provenance").pk).update(
             status="not_applicable", reason=""
         )
@@ -254,7 +249,9 @@ def test_approval_reports_every_gap_at_once(assessment, sign, security):
     sign(assessment)
     with pytest.raises(ValidationError) as error:
         assessment_approve(assessment=assessment, actor=security)
+    assert list(error.value.message_dict) == ["approval"]
     assert len(error.value.messages) == 8
+    assert all(m.startswith("Approval blocked: ") for m in error.value.messages)
 
 
 def test_approval_needs_both_sign_offs(assessment, complete, sign, security):
@@ -282,14 +279,14 @@ def test_a_sign_off_on_older_content_does_not_count(assessment, complete, judge,
 def test_only_approvers_may_approve(assessment, complete, sign, ai_pm):
     complete(assessment)
     sign(assessment)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(vendors.approve_assessment)")):
         assessment_approve(assessment=assessment, actor=ai_pm)
 
 
 def test_a_sign_off_needs_membership_of_the_role(assessment, security):
     from governance.services.signoffs import signoff_record
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only members of legal sign as legal"):
         signoff_record(
             kind="assessment", subject=assessment, role="legal", decision="approve", actor=security
         )
@@ -404,7 +401,7 @@ def test_an_exception_needs_justification_and_controls(assessment, judge, securi
 
 def test_only_security_approves_exceptions(assessment, judge, legal):
     response = judge(_response(assessment, "ip-assignment"), "not_satisfied")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(vendors.add_riskexception)")):
         _grant(response, legal)
 
 

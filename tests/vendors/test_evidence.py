@@ -1,6 +1,7 @@
 """Evidence uploads: checked by content and size, hashed, private, nothing stored on refusal."""
 
 import hashlib
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -72,8 +73,9 @@ def test_the_same_file_twice_on_one_item_is_refused(assessment, legal, settings)
 
 
 def test_only_the_items_owner_role_uploads_evidence(assessment, security):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(vendors.change_response)")):
         evidence_add(response=_response(assessment), uploaded_file=make_pdf(), actor=security)
+    assert Evidence.objects.count() == 0
 
 
 def test_the_default_size_limit_is_20_mb(settings):

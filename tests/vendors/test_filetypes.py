@@ -227,8 +227,9 @@ def test_it_stops_reading_once_the_limit_is_exceeded():
             return data
 
     upload = CountingBytesIO(PDF + b"\n" * (8 * MB))
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="the limit is 1 MB") as error:
         check_evidence_file(name="huge.pdf", fileobj=upload, max_bytes=MB)
+    assert error.value.error_dict["file"][0].code == "too_large"
     assert upload.bytes_read <= MB + CHUNK
 
 
@@ -245,20 +246,21 @@ def test_it_leaves_the_file_at_position_zero_after_success():
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "max_bytes"),
+    ("name", "data", "max_bytes", "code"),
     [
-        ("setup.exe", PDF, LIMIT),
-        ("report.pdf", WINDOWS_EXE, LIMIT),
-        ("contract.pdf", PNG, LIMIT),
-        ("huge.pdf", PDF * 1000, 100),
+        ("setup.exe", PDF, LIMIT, "extension"),
+        ("report.pdf", WINDOWS_EXE, LIMIT, "executable"),
+        ("contract.pdf", PNG, LIMIT, "content_mismatch"),
+        ("huge.pdf", PDF * 1000, 100, "too_large"),
     ],
     ids=["extension", "executable", "mismatch", "too-large"],
 )
-def test_it_leaves_the_file_at_position_zero_after_a_refusal(name, data, max_bytes):
+def test_it_leaves_the_file_at_position_zero_after_a_refusal(name, data, max_bytes, code):
     upload = io.BytesIO(data)
     upload.seek(7)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as error:
         check_evidence_file(name=name, fileobj=upload, max_bytes=max_bytes)
+    assert error.value.error_dict["file"][0].code == code
     assert upload.tell() == 0
 
 

@@ -1,25 +1,19 @@
 """The daily re-review sweep and its reminders, with frozen time."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
 
 from governance.services.signoffs import assessment_approve
+from tests.conftest import TODAY
 from vendors import tasks
 from vendors.models import ExpiryReminder, Vendor
 from vendors.services.assessments import exception_grant
 from vendors.services.rereview import rereview_sweep
 
-TODAY = date(2026, 11, 25)
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 
 def _response(assessment, code):

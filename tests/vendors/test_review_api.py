@@ -1,5 +1,6 @@
 """The vendor review API: flows through the services, and a forbidden-access test per route."""
 
+import hashlib
 from datetime import date, timedelta
 
 import pytest
@@ -7,7 +8,9 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from tests.factories import ModelVersionFactory, OfferingFactory, make_pdf
-from vendors.models import Evidence
+from vendors.kit.canonical import digest
+from vendors.models import Assessment, Evidence
+from vendors.selectors.assessments import assessment_canonical
 from vendors.services.assessments import evidence_add, exception_grant
 from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
 
@@ -60,10 +63,15 @@ def test_evidence_upload_and_download(api_as, legal, auditor, assessment):
     )
     assert upload.status_code == 201, upload.json()
     body = upload.json()
-    assert body["kind"] == "pdf" and len(body["sha256"]) == 64
+    assert body["kind"] == "pdf"
+    with Evidence.objects.get(pk=body["id"]).file.open("rb") as handle:
+        stored = handle.read()
+    assert body["sha256"] == hashlib.sha256(stored).hexdigest()
     download = api_as(auditor).get(f"/api/v1/evidence/{body['id']}/download/")
     assert download.status_code == 200
-    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    content = b"".join(download.streaming_content)
+    assert content.startswith(b"%PDF-")
+    assert content == stored
     assert download["X-Evidence-SHA256"] == body["sha256"]
     access = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).get()
     assert access.actor == auditor
@@ -115,7 +123,8 @@ def test_the_full_review_through_the_api(api_as, security, legal, assessment, co
             format="json",
         )
         assert signed.status_code == 201, signed.json()
-        assert len(signed.json()["digest"]) == 64
+        current = Assessment.objects.get(pk=assessment.pk)
+        assert signed.json()["digest"] == digest(assessment_canonical(current))
     approved = api_as(security).post(f"/api/v1/assessments/{assessment.pk}/approve/")
     assert approved.status_code == 200, approved.json()
     assert approved.json()["status"] == "approved"

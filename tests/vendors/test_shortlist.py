@@ -1,7 +1,8 @@
 """The approved-provider shortlist: policy, publishing, suspension and the gateway check."""
 
+import re
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -10,23 +11,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from governance.services.signoffs import shortlist_publish
+from tests.conftest import TODAY
 from tests.factories import ModelVersionFactory, VendorFactory
+from vendors.kit.canonical import digest
 from vendors.models import ShortlistVersion
-from vendors.selectors.shortlist import shortlist_check
+from vendors.selectors.shortlist import shortlist_canonical, shortlist_check
 from vendors.services.shortlist import (
     shortlist_draft_create,
     shortlist_entry_add,
     shortlist_entry_update,
 )
 
-TODAY = date(2026, 11, 25)
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 
 def _publish_errors(version, actor) -> list[str]:
@@ -42,7 +38,8 @@ def test_a_signed_compliant_draft_is_published(published_through_services):
     published = published_through_services
     assert published.status == "published"
     assert published.number == 1
-    assert len(published.published_digest) == 64
+    assert re.fullmatch(r"[0-9a-f]{64}", published.published_digest)
+    assert published.published_digest == digest(shortlist_canonical(published))
 
 
 def test_too_few_providers_is_named(providers, security, legal, sign_shortlist):
@@ -161,7 +158,7 @@ def test_publishing_needs_both_sign_offs_on_the_drafts_digest(
 
 def test_only_publishers_publish(draft, security, legal, ai_pm, sign_shortlist):
     sign_shortlist(draft)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape("(vendors.publish_shortlistversion)")):
         shortlist_publish(version=draft, actor=ai_pm)
 
 
@@ -191,7 +188,10 @@ def test_the_database_refuses_two_published_versions(published, security):
     from django.db import IntegrityError
 
     other = shortlist_draft_create(actor=security)
-    with pytest.raises(IntegrityError):
+    # SQLite names the partial unique index's column, PostgreSQL the constraint.
+    with pytest.raises(
+        IntegrityError, match=r"shortlist_one_published|vendors_shortlistversion\.status"
+    ):
         ShortlistVersion.objects.filter(pk=other.pk).update(status="published")
 
 

@@ -1,22 +1,12 @@
 """Shortlist pages for everyone signed in, and the shortlist and token admin."""
 
-from datetime import date
-
 import pytest
-import time_machine
 
 from governance.models import ServiceToken
 from vendors.models import ShortlistEntry, ShortlistVersion
 from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_remove
 
-TODAY = date(2026, 11, 25)
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 
 @pytest.mark.parametrize("role", ["security", "legal", "ai_pm", "finance", "platform", "auditor"])

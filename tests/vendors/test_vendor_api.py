@@ -14,7 +14,9 @@ def test_every_role_can_read_vendors(api_as, persona, role):
     VendorFactory(slug="delta")
     client = api_as(persona(role))
     assert client.get("/api/v1/vendors/").json()["count"] == 1
-    assert client.get("/api/v1/vendors/delta/").status_code == 200
+    detail = client.get("/api/v1/vendors/delta/")
+    assert detail.status_code == 200
+    assert detail.json()["slug"] == "delta"
 
 
 @pytest.mark.django_db
