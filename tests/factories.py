@@ -107,8 +107,7 @@ def approved_vendor(
 
     from django.utils import timezone
 
-    from governance.choices import Decision, Role, SubjectKind
-    from governance.models import SignOff
+    from governance.choices import Role, SubjectKind
     from vendors.choices import AssessmentStatus, ResponseStatus, VendorStatus
     from vendors.models import (
         Assessment,
@@ -152,17 +151,7 @@ def approved_vendor(
             evidence.save()
     digest = assessment_digest(assessment)
     until = min(r.expires_on for r in responses)
-    SignOff.objects.bulk_create(
-        SignOff(
-            subject_kind=SubjectKind.ASSESSMENT,
-            subject_id=assessment.pk,
-            role=role,
-            user=user,
-            decision=Decision.APPROVE,
-            digest=digest,
-        )
-        for role, user in owners.items()
-    )
+    approve_signoffs(SubjectKind.ASSESSMENT, assessment.pk, digest, owners)
     Assessment.objects.filter(pk=assessment.pk).update(
         status=AssessmentStatus.APPROVED,
         approved_at=now,
@@ -207,8 +196,7 @@ def published_shortlist(*, entries: list[tuple], security, legal) -> "ShortlistV
     """
     from django.utils import timezone
 
-    from governance.choices import Decision, Role, SubjectKind
-    from governance.models import SignOff
+    from governance.choices import Role, SubjectKind
     from vendors.choices import ShortlistStatus
     from vendors.kit.canonical import digest
     from vendors.models import ShortlistEntry, ShortlistTransition, ShortlistVersion
@@ -219,16 +207,8 @@ def published_shortlist(*, entries: list[tuple], security, legal) -> "ShortlistV
         ShortlistEntry(version=version, vendor=vendor, role=role) for vendor, role in entries
     )
     signed = digest(shortlist_canonical(version))
-    SignOff.objects.bulk_create(
-        SignOff(
-            subject_kind=SubjectKind.SHORTLIST,
-            subject_id=version.pk,
-            role=role,
-            user=user,
-            decision=Decision.APPROVE,
-            digest=signed,
-        )
-        for role, user in ((Role.SECURITY, security), (Role.LEGAL, legal))
+    approve_signoffs(
+        SubjectKind.SHORTLIST, version.pk, signed, {Role.SECURITY: security, Role.LEGAL: legal}
     )
     ShortlistVersion.objects.filter(pk=version.pk).update(
         status=ShortlistStatus.PUBLISHED, published_at=timezone.now(), published_digest=signed
@@ -292,8 +272,8 @@ def advance_pilot(pilot, *, to: str, owner, signers: dict, approver, started_on=
     Equal to pilot_submit, signoff_record, pilot_approve and pilot_start through the services
     (held side by side in tests/governance/test_world_builders.py).
     """
-    from governance.choices import Decision, PilotStatus, SubjectKind
-    from governance.models import Pilot, PilotTransition, SignOff
+    from governance.choices import PilotStatus, SubjectKind
+    from governance.models import Pilot, PilotTransition
     from governance.selectors.signoffs import subject_digest
 
     steps = [(PilotStatus.DRAFT, PilotStatus.SUBMITTED, owner)]
@@ -303,17 +283,7 @@ def advance_pilot(pilot, *, to: str, owner, signers: dict, approver, started_on=
         steps.append((PilotStatus.APPROVED, PilotStatus.RUNNING, None))
     signed = subject_digest(kind=SubjectKind.PILOT, subject=pilot)
     if len(steps) > 1:
-        SignOff.objects.bulk_create(
-            SignOff(
-                subject_kind=SubjectKind.PILOT,
-                subject_id=pilot.pk,
-                role=role,
-                user=user,
-                decision=Decision.APPROVE,
-                digest=signed,
-            )
-            for role, user in signers.items()
-        )
+        approve_signoffs(SubjectKind.PILOT, pilot.pk, signed, signers)
     PilotTransition.objects.bulk_create(
         PilotTransition(pilot=pilot, from_status=a, to_status=b, actor=actor)
         for a, b, actor in steps
@@ -326,3 +296,21 @@ def advance_pilot(pilot, *, to: str, owner, signers: dict, approver, started_on=
     Pilot.objects.filter(pk=pilot.pk).update(**updates)
     pilot.refresh_from_db()
     return pilot
+
+
+def approve_signoffs(kind: str, subject_id: int, digest: str, signers: dict) -> None:
+    """An approve sign-off per {role: user} on the given digest, written as rows directly."""
+    from governance.choices import Decision
+    from governance.models import SignOff
+
+    SignOff.objects.bulk_create(
+        SignOff(
+            subject_kind=kind,
+            subject_id=subject_id,
+            role=role,
+            user=user,
+            decision=Decision.APPROVE,
+            digest=digest,
+        )
+        for role, user in signers.items()
+    )
