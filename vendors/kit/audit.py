@@ -1,7 +1,8 @@
 """Attribute audit-trail entries to the acting user, whatever the entry point.
 
-Requests get their actor from governance.config.middleware.ActorMiddleware; services called from tasks,
-commands or shells set it from their `actor` argument with `audited`.
+Requests get their actor from the project's ActorMiddleware (governance/config/middleware.py);
+services called from tasks, commands or shells set it from their `actor` argument with
+`audited`. audit_bulk_create writes the entries of rows written in bulk.
 """
 
 import functools
