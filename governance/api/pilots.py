@@ -9,7 +9,7 @@ from governance.api.checkpoints import EvaluateRequestSerializer, EvaluationSeri
 from governance.choices import PilotOutcome
 from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
 from governance.models.pilots import CHARTER_FIELDS
-from governance.selectors.pilots import pilot_list
+from governance.selectors.pilots import next_step_problems, pilot_list
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
 from vendors.models import Offering
@@ -130,7 +130,7 @@ class PilotSerializer(serializers.ModelSerializer):
         """What blocks the next lifecycle step, in plain words (only on a single pilot)."""
         if self.context.get("view") and getattr(self.context["view"], "action", "") == "list":
             return []
-        return ps.next_step_problems(pilot)
+        return next_step_problems(pilot)
 
     def create(self, validated_data: dict) -> Pilot:
         return ps.pilot_create(**validated_data, actor=self.context["request"].user)
@@ -222,6 +222,14 @@ class PilotViewSet(
     ordering_fields = ["created_at", "planned_start"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_perms = None  # set per action below
+
+    def get_queryset(self):
+        pilots = super().get_queryset()
+        if self.action == "list":
+            # A listed pilot shows its owner's username and its offering's id only: no
+            # offering or vendor rows to read and build for a page of 50 pilots.
+            pilots = pilots.select_related(None).select_related("owner")
+        return pilots
 
     def _step(self, request, service, serializer_class=StepSerializer, **extra):
         body = serializer_class(data=request.data)

@@ -1,11 +1,32 @@
-"""Reads of pilots: the list and each metric's chart."""
+"""Reads of pilots: the list, the gates of their lifecycle, and each metric's chart.
 
+The gates say, in plain words, what stands between a pilot and its next step: submit
+(scope, kill criteria, core baselines), approve (the published shortlist allows the offering
+for this use, and the charter is signed by every required role), start (its planned start
+has come). governance/services/pilots.py refuses a move while its gate lists a problem.
+"""
+
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
+from django.utils import timezone
 
-from governance.models import Metric, Pilot
+from governance.choices import Decision, PilotStatus, SubjectKind
+from governance.models import Baseline, KillCriterion, Metric, Pilot
+from governance.selectors.signoffs import (
+    charter_prefetches,
+    pending_roles,
+    required_roles,
+    signoff_problems,
+    signoffs_latest,
+    subject_digest,
+)
+from governance.selectors.users import user_roles
+from vendors.choices import Use
+from vendors.selectors.shortlist import shortlist_check
 
 
 def pilot_list(*, user: User | None = None, mine: bool = False, status: str = "") -> QuerySet:
@@ -18,13 +39,26 @@ def pilot_list(*, user: User | None = None, mine: bool = False, status: str = ""
     return pilots.order_by("-created_at")
 
 
-def pilot_charts(*, pilot: Pilot) -> list[str]:
-    """One SVG per measured or pre-committed metric (and tier): series, baseline, thresholds."""
+def pilot_charts(
+    *,
+    pilot: Pilot,
+    baselines: Iterable[Baseline] | None = None,
+    kill_criteria: Iterable[KillCriterion] | None = None,
+) -> list[str]:
+    """One SVG per measured or pre-committed metric (and tier): series, baseline, thresholds.
+
+    A page that shows the pilot's baselines and kill criteria anyway passes them (with their
+    metrics selected), so they are read once; their metrics are not read again.
+    """
     from datetime import timedelta
 
     from governance import evaluation
     from governance.charts import Line, metric_chart_svg
 
+    if baselines is None:
+        baselines = pilot.baselines.select_related("metric")
+    if kill_criteria is None:
+        kill_criteria = pilot.kill_criteria.select_related("metric")
     start = pilot.started_on or pilot.planned_start
     end = start + timedelta(days=max(pilot.checkpoint_days))
     series: dict[tuple, list] = {}
@@ -34,22 +68,24 @@ def pilot_charts(*, pilot: Pilot) -> list[str]:
         "metric_id", "tier", "period_end", "value"
     ):
         series.setdefault((metric_id, tier), []).append((end, value))
-    if series:
-        metrics.update(Metric.objects.in_bulk({key[0] for key in series}))
-    baselines = {}
-    for b in pilot.baselines.select_related("metric"):
-        baselines[(b.metric_id, b.tier)] = b.value
+    baseline_values = {}
+    for b in baselines:
+        baseline_values[(b.metric_id, b.tier)] = b.value
         metrics[b.metric_id] = b.metric
     criteria: dict[tuple, list] = {}
-    for k in pilot.kill_criteria.select_related("metric"):
+    for k in kill_criteria:
         criteria.setdefault((k.metric_id, k.tier), []).append(k)
         metrics[k.metric_id] = k.metric
+    # Only metrics measured without a baseline or criterion are still to be read.
+    unread = {key[0] for key in series} - metrics.keys()
+    if unread:
+        metrics.update(Metric.objects.in_bulk(unread))
     charts = []
     for key in sorted(set(series) | set(criteria), key=lambda k: (metrics[k[0]].position, k[1])):
         metric = metrics[key[0]]
         lines = []
-        if key in baselines:
-            lines.append(Line("baseline", baselines[key], "#15803d"))
+        if key in baseline_values:
+            lines.append(Line("baseline", baseline_values[key], "#15803d"))
         for k in criteria.get(key, []):
             rule = evaluation.Rule(
                 k.comparator,
@@ -58,7 +94,7 @@ def pilot_charts(*, pilot: Pilot) -> list[str]:
                 k.evaluate_from_day,
                 k.consecutive_periods,
             )
-            bound = evaluation.limit(rule, baselines.get(key))
+            bound = evaluation.limit(rule, baseline_values.get(key))
             if bound is not None:
                 lines.append(
                     Line(
@@ -80,3 +116,99 @@ def pilot_charts(*, pilot: Pilot) -> list[str]:
             )
         )
     return charts
+
+
+def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
+    """Submitted pilots still waiting for an approve sign-off in one of the user's roles."""
+    mine = set(user_roles(user=user))
+    pilots = list(pilot_list(status=PilotStatus.SUBMITTED).prefetch_related(None))
+    latest = signoffs_latest(kind=SubjectKind.PILOT, subject_ids=[p.pk for p in pilots])
+    # A role of mine is pending while its latest sign-off is missing or rejects; only an
+    # approving one needs the charter's digest (it counts while it covers the current charter).
+    # So only those pilots' charters are read and hashed, all of them at once (a fixed number
+    # of queries for any number): a queue of pilots nobody in my roles has signed reads none.
+    to_judge = [
+        pilot
+        for pilot in pilots
+        if any(
+            latest.get((pilot.pk, role)) is not None
+            and latest[(pilot.pk, role)].decision == Decision.APPROVE
+            for role in required_roles(SubjectKind.PILOT, pilot)
+            if role in mine
+        )
+    ]
+    prefetch_related_objects(to_judge, "teams", *charter_prefetches())
+    judged = {pilot.pk for pilot in to_judge}
+    waiting = []
+    for pilot in pilots:
+        if pilot.pk in judged:
+            roles = pending_roles(kind=SubjectKind.PILOT, subject=pilot, latest=latest)
+        else:
+            roles = required_roles(SubjectKind.PILOT, pilot)
+        pilot.pending_roles = [r for r in roles if r in mine]
+        if pilot.pending_roles:
+            waiting.append(pilot)
+    return waiting
+
+
+# --- lifecycle gates --------------------------------------------------------------------------
+
+
+def submit_problems(pilot: Pilot) -> list[str]:
+    """What a pilot lacks before it can be submitted, in plain words."""
+    problems = []
+    teams = pilot.teams.count()
+    if not 1 <= teams <= 3:
+        problems.append(f"Name 1 to 3 teams (it has {teams}).")
+    if not 1 <= len(pilot.workflows) <= 2:
+        problems.append(f"Name 1 or 2 workflows (it has {len(pilot.workflows)}).")
+    if not pilot.kill_criteria.exists():
+        problems.append("Pre-commit at least one kill criterion.")
+    have = {(b.metric_id, b.tier) for b in pilot.baselines.all()}
+    for metric in Metric.objects.filter(core=True):
+        if metric.tiered:
+            if not any(m == metric.pk for m, _ in have):
+                problems.append(f"Record a baseline for {metric.name} (at least one tier).")
+        elif (metric.pk, "") not in have:
+            problems.append(f"Record a baseline for {metric.name}.")
+    return problems
+
+
+def _use(pilot: Pilot) -> str:
+    return Use.AGENTIC if pilot.agentic else Use.COMPLETION
+
+
+def approve_problems(pilot: Pilot, *, today: date | None = None) -> list[str]:
+    """What stands between a submitted pilot and approval: the shortlist gate and sign-offs."""
+    problems = []
+    check = shortlist_check(
+        vendor_slug=pilot.offering.vendor.slug,
+        use=_use(pilot),
+        offering_id=pilot.offering_id,
+        today=today,
+    )
+    if not check.allowed:
+        problems += [f"Shortlist: {reason}" for reason in check.reasons]
+    current = subject_digest(kind=SubjectKind.PILOT, subject=pilot)
+    problems += [
+        f"Sign-off: {p}."
+        for p in signoff_problems(kind=SubjectKind.PILOT, subject=pilot, current_digest=current)
+    ]
+    return problems
+
+
+def start_problems(pilot: Pilot, *, today: date | None = None) -> list[str]:
+    """Why an approved pilot cannot start yet."""
+    today = today or timezone.localdate()
+    if today < pilot.planned_start:
+        return [f"The pilot starts on its planned start, {pilot.planned_start}, not before."]
+    return []
+
+
+def next_step_problems(pilot: Pilot) -> list[str]:
+    """What blocks the pilot's next step, for its page."""
+    return {
+        PilotStatus.DRAFT: submit_problems,
+        PilotStatus.SUBMITTED: approve_problems,
+        PilotStatus.APPROVED: start_problems,
+    }.get(pilot.status, lambda p: [])(pilot)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db.models import Model, Prefetch
 
 from governance.choices import (
@@ -22,13 +21,11 @@ from governance.choices import (
     SubjectKind,
 )
 from governance.models import Baseline, KillCriterion, Pilot, QuarterlyReview, SignOff
-from governance.selectors.pilots import pilot_list
-from governance.selectors.users import user_roles
 from vendors.choices import AssessmentStatus, ShortlistStatus
 from vendors.kit.canonical import digest
 from vendors.models import Assessment, ShortlistVersion
-from vendors.selectors.assessments import assessment_canonical
-from vendors.selectors.shortlist import shortlist_canonical
+from vendors.selectors.assessments import assessment_canonical, assessment_gaps
+from vendors.selectors.shortlist import shortlist_canonical, shortlist_violations
 
 # --- what a governance subject's signers sign (vendor subjects: vendors/selectors) ----------
 
@@ -272,20 +269,29 @@ def pending_roles(
     return [role for role, state in states.items() if not isinstance(state, SignOff)]
 
 
-def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
-    """Submitted pilots still waiting for an approve sign-off in one of the user's roles."""
-    mine = set(user_roles(user=user))
-    # Everything each charter digest reads, prefetched: a fixed number of queries for any
-    # number of submitted pilots.
-    pilots = list(pilot_list(status=PilotStatus.SUBMITTED).prefetch_related(*charter_prefetches()))
-    latest = signoffs_latest(kind=SubjectKind.PILOT, subject_ids=[p.pk for p in pilots])
-    waiting = []
-    for pilot in pilots:
-        pilot.pending_roles = [
-            r
-            for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot, latest=latest)
-            if r in mine
-        ]
-        if pilot.pending_roles:
-            waiting.append(pilot)
-    return waiting
+# --- the approvals that need sign-offs ---------------------------------------------------------
+
+
+def assessment_approval_problems(*, assessment: Assessment, current_digest: str) -> list[str]:
+    """When an assessment may be approved: no mandatory item blocks it (each satisfied with its
+    evidence, not applicable with a reason, or excepted, none expired or needing review: see
+    vendors/selectors/assessments.py), and every required role approved its current content.
+    """
+    problems = [str(gap) for gap in assessment_gaps(assessment)]
+    problems += signoff_problems(
+        kind=SubjectKind.ASSESSMENT, subject=assessment, current_digest=current_digest
+    )
+    return problems
+
+
+def shortlist_publish_problems(*, version: ShortlistVersion, current_digest: str) -> list[str]:
+    """When a shortlist draft may be published: its policy holds (vendors/selectors/shortlist.py)
+    and every required role approved its current content."""
+    problems = shortlist_violations(version)
+    problems += [
+        f"{p[0].upper()}{p[1:]}."
+        for p in signoff_problems(
+            kind=SubjectKind.SHORTLIST, subject=version, current_digest=current_digest
+        )
+    ]
+    return problems

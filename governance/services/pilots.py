@@ -11,14 +11,17 @@ from django.utils import timezone
 from governance.choices import PilotOutcome, PilotStatus, Source, SubjectKind
 from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTransition, Team
 from governance.models.pilots import CHARTER_FIELDS
-from governance.selectors.signoffs import signoff_problems, subject_digest
-from vendors.choices import Use
+from governance.selectors.pilots import (
+    approve_problems,
+    start_problems,
+    submit_problems,
+)
+from governance.selectors.signoffs import subject_digest
 from vendors.kit.audit import audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import parse_id, require, save_validated
 from vendors.kit.transitions import transition
 from vendors.models import Offering
-from vendors.selectors.shortlist import shortlist_check
 
 P = PilotStatus
 # Teams are set apart (a many-to-many); agentic defaults to the offering's flag.
@@ -145,66 +148,6 @@ def kill_criterion_delete(*, criterion: KillCriterion, actor: Any) -> None:
 
 
 # --- lifecycle ------------------------------------------------------------------------------
-
-
-def submit_problems(pilot: Pilot) -> list[str]:
-    """What a pilot lacks before it can be submitted, in plain words."""
-    problems = []
-    teams = pilot.teams.count()
-    if not 1 <= teams <= 3:
-        problems.append(f"Name 1 to 3 teams (it has {teams}).")
-    if not 1 <= len(pilot.workflows) <= 2:
-        problems.append(f"Name 1 or 2 workflows (it has {len(pilot.workflows)}).")
-    if not pilot.kill_criteria.exists():
-        problems.append("Pre-commit at least one kill criterion.")
-    have = {(b.metric_id, b.tier) for b in pilot.baselines.all()}
-    for metric in Metric.objects.filter(core=True):
-        if metric.tiered:
-            if not any(m == metric.pk for m, _ in have):
-                problems.append(f"Record a baseline for {metric.name} (at least one tier).")
-        elif (metric.pk, "") not in have:
-            problems.append(f"Record a baseline for {metric.name}.")
-    return problems
-
-
-def _use(pilot: Pilot) -> str:
-    return Use.AGENTIC if pilot.agentic else Use.COMPLETION
-
-
-def approve_problems(pilot: Pilot, *, today: date | None = None) -> list[str]:
-    """What stands between a submitted pilot and approval: the shortlist gate and sign-offs."""
-    problems = []
-    check = shortlist_check(
-        vendor_slug=pilot.offering.vendor.slug,
-        use=_use(pilot),
-        offering_id=pilot.offering_id,
-        today=today,
-    )
-    if not check.allowed:
-        problems += [f"Shortlist: {reason}" for reason in check.reasons]
-    current = subject_digest(kind=SubjectKind.PILOT, subject=pilot)
-    problems += [
-        f"Sign-off: {p}."
-        for p in signoff_problems(kind=SubjectKind.PILOT, subject=pilot, current_digest=current)
-    ]
-    return problems
-
-
-def start_problems(pilot: Pilot, *, today: date | None = None) -> list[str]:
-    """Why an approved pilot cannot start yet."""
-    today = today or timezone.localdate()
-    if today < pilot.planned_start:
-        return [f"The pilot starts on its planned start, {pilot.planned_start}, not before."]
-    return []
-
-
-def next_step_problems(pilot: Pilot) -> list[str]:
-    """What blocks the pilot's next step, for its page."""
-    return {
-        P.DRAFT: submit_problems,
-        P.SUBMITTED: approve_problems,
-        P.APPROVED: start_problems,
-    }.get(pilot.status, lambda p: [])(pilot)
 
 
 def _move(

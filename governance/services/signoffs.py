@@ -12,13 +12,17 @@ from django.db.models import Model
 
 from governance.choices import SubjectKind
 from governance.models import SignOff
-from governance.selectors.signoffs import SUBJECTS, required_roles, signoff_problems, subject_digest
+from governance.selectors.signoffs import (
+    SUBJECTS,
+    assessment_approval_problems,
+    required_roles,
+    shortlist_publish_problems,
+    subject_digest,
+)
 from vendors.kit.audit import audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import require
 from vendors.models import Assessment, ShortlistVersion
-from vendors.selectors.assessments import assessment_gaps
-from vendors.selectors.shortlist import shortlist_violations
 from vendors.services.assessments import assessment_mark_approved
 from vendors.services.shortlist import shortlist_mark_published
 
@@ -60,11 +64,8 @@ def assessment_approve(*, assessment: Assessment, actor: Any) -> Assessment:
     """Approve an assessment: no blocking gap, and current sign-offs from every required role."""
     require(actor, "vendors.approve_assessment", assessment)
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    problems = [str(gap) for gap in assessment_gaps(assessment)]
     current = subject_digest(kind=SubjectKind.ASSESSMENT, subject=assessment)
-    problems += signoff_problems(
-        kind=SubjectKind.ASSESSMENT, subject=assessment, current_digest=current
-    )
+    problems = assessment_approval_problems(assessment=assessment, current_digest=current)
     if problems:
         raise DomainError(
             {"approval": [f"Approval blocked: {p}." for p in problems]}, code="approval_blocked"
@@ -78,14 +79,8 @@ def shortlist_publish(*, version: ShortlistVersion, actor: Any) -> ShortlistVers
     """Publish a draft: the whole policy holds and security and legal signed this content."""
     require(actor, "vendors.publish_shortlistversion", version)
     version = ShortlistVersion.objects.select_for_update().get(pk=version.pk)
-    problems = shortlist_violations(version)
     current = subject_digest(kind=SubjectKind.SHORTLIST, subject=version)
-    problems += [
-        f"{p[0].upper()}{p[1:]}."
-        for p in signoff_problems(
-            kind=SubjectKind.SHORTLIST, subject=version, current_digest=current
-        )
-    ]
+    problems = shortlist_publish_problems(version=version, current_digest=current)
     if problems:
         raise DomainError({"publish": problems}, code="publish_blocked")
     return shortlist_mark_published(version=version, digest=current, actor=actor)

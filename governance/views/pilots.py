@@ -18,6 +18,7 @@ from governance.models import Packet, Pilot, SignOff
 from governance.permissions import get_object_for_user
 from governance.selectors import pilots as pilot_selectors
 from governance.selectors.packets import pilot_refusal
+from governance.selectors.pilots import next_step_problems
 from governance.selectors.signoffs import pending_roles
 from governance.selectors.users import user_roles
 from governance.services import pilots as ps
@@ -84,24 +85,28 @@ def _timeline(pilot: Pilot) -> list[dict]:
 
 def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=200):
     can_edit = request.user.has_perm("governance.change_pilot", pilot) and not pilot.frozen
-    mine = set(user_roles(user=request.user))
-    sign_roles = (
-        [r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine]
-        if pilot.status == PilotStatus.SUBMITTED
-        else []
+    sign_roles = []
+    if pilot.status == PilotStatus.SUBMITTED:  # only a submitted charter is signed
+        mine = set(user_roles(user=request.user))
+        sign_roles = [r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine]
+    # Read once, for their tables and the charts' baseline and threshold lines.
+    baselines = list(pilot.baselines.select_related("metric"))
+    kill_criteria = list(pilot.kill_criteria.select_related("metric"))
+    charts = pilot_selectors.pilot_charts(
+        pilot=pilot, baselines=baselines, kill_criteria=kill_criteria
     )
     return render(
         request,
         "governance/pilots/detail.html",
         {
             "pilot": pilot,
-            "baselines": pilot.baselines.select_related("metric"),
-            "kill_criteria": pilot.kill_criteria.select_related("metric"),
+            "baselines": baselines,
+            "kill_criteria": kill_criteria,
             "history": pilot.history.select_related("actor"),
             "signoffs": SignOff.objects.filter(
                 subject_kind=SubjectKind.PILOT, subject_id=pilot.pk
             ).select_related("user"),
-            "blockers": ps.next_step_problems(pilot),
+            "blockers": next_step_problems(pilot),
             "timeline": _timeline(pilot),
             "can_edit": can_edit,
             "is_owner": request.user.has_perm("governance.change_pilot", pilot),
@@ -110,7 +115,7 @@ def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=20
             "kill_form": kill_form or (KillCriterionForm(pilot=pilot) if can_edit else None),
             "sign_roles": sign_roles,
             # Built by governance.charts with every text escaped, so safe to inline.
-            "charts": [mark_safe(svg) for svg in pilot_selectors.pilot_charts(pilot=pilot)],  # noqa: S308
+            "charts": [mark_safe(svg) for svg in charts],  # noqa: S308
             "evaluations": pilot.evaluations.prefetch_related("results__criterion__metric"),
             "packets": Packet.objects.filter(
                 Q(kind=PacketKind.PILOT_CHARTER, subject_id=pilot.pk)

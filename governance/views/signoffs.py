@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from governance.selectors.signoffs import pilots_awaiting_signoff
+from governance.selectors.pilots import pilots_awaiting_signoff
 
 
 @permission_required("governance.add_signoff", raise_exception=True)
