@@ -135,28 +135,35 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, pilot)
 
 
+def _charter_post(request: HttpRequest, pk: int, form_class, form_arg: str, done) -> HttpResponse:
+    """Save a charter form posted from the pilot page; on errors show it there (HTTP 400)."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
+    form = form_class(request.POST, pilot=pilot)
+    form.request = request
+    if form.is_valid():
+        messages.success(request, done(form.result))
+        return redirect("pilot-page", pk=pk)
+    return _detail(request, pilot, **{form_arg: form}, status=400)
+
+
 @require_POST
 def pilot_add_baseline(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a baseline from the pilot page."""
-    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
-    form = BaselineForm(request.POST, pilot=pilot)
-    form.request = request
-    if form.is_valid():
-        messages.success(request, f"Baseline recorded: {form.result}.")
-        return redirect("pilot-page", pk=pk)
-    return _detail(request, pilot, baseline_form=form, status=400)
+    return _charter_post(
+        request, pk, BaselineForm, "baseline_form", lambda b: f"Baseline recorded: {b}."
+    )
 
 
 @require_POST
 def pilot_add_kill_criterion(request: HttpRequest, pk: int) -> HttpResponse:
     """Pre-commit a kill criterion from the pilot page."""
-    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
-    form = KillCriterionForm(request.POST, pilot=pilot)
-    form.request = request
-    if form.is_valid():
-        messages.success(request, f"Kill criterion added: {form.result.plain_words}.")
-        return redirect("pilot-page", pk=pk)
-    return _detail(request, pilot, kill_form=form, status=400)
+    return _charter_post(
+        request,
+        pk,
+        KillCriterionForm,
+        "kill_form",
+        lambda k: f"Kill criterion added: {k.plain_words}.",
+    )
 
 
 @require_POST
