@@ -60,4 +60,4 @@ bench-packets: install
 	$(BIN)/python bench/packets.py $(if $(KIND),--kind $(KIND)) $(if $(ITEMS),--items $(ITEMS)) --repeat $(or $(REPEAT),3)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .coverage

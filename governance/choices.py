@@ -172,7 +172,7 @@ class ReviewStatus(models.TextChoices):
 
 
 class PacketKind(models.TextChoices):
-    """What a sign-off packet certifies (one row each in governance.packets.PACKET_KINDS)."""
+    """What a sign-off packet certifies (a row each in governance/selectors/packets.py)."""
 
     ASSESSMENT = "assessment", "Vendor assessment"
     SHORTLIST = "shortlist", "Shortlist version"

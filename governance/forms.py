@@ -1,4 +1,4 @@
-"""Forms for the pilot pages; each saves through a service (see vendors.adminkit.ServiceForm)."""
+"""Forms for the pilot pages; each saves through a service (see vendors.kit.admin.ServiceForm)."""
 
 from django import forms
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from governance.api.checkpoints import EvaluateRequestSerializer, EvaluationSerializer
 from governance.choices import PilotOutcome
 from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
-from governance.models.pilots import CHARTER_FIELDS
+from governance.models.pilots import CHARTER_PLAN, CHARTER_SCOPE
 from governance.selectors.pilots import next_step_problems, pilot_list
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
@@ -104,9 +104,11 @@ class PilotSerializer(serializers.ModelSerializer):
         model = Pilot
         fields = [
             "id",
+            "title",
             "owner",
-            *CHARTER_FIELDS,
+            *CHARTER_SCOPE[1:],
             "agentic",
+            *CHARTER_PLAN,
             "status",
             "outcome",
             "kill_recommended",

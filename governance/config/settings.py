@@ -1,7 +1,7 @@
 """Tollgate settings: everything comes from the environment (see .env.example).
 
 Defaults suit a laptop: SQLite under var/, tasks run eagerly, e-mail to the console.
-Production deployments use governance.settings_production, which refuses to start
+Production deployments use governance.config.settings_production, which refuses to start
 without SECRET_KEY and ALLOWED_HOSTS.
 """
 

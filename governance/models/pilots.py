@@ -21,13 +21,10 @@ from vendors.models import Offering
 
 P = PilotStatus
 DEFAULT_CHECKPOINTS = (30, 90, 180)
-# What an AI PM writes into a pilot's charter: one list for the service, the form and the API.
-CHARTER_FIELDS = (
-    "title",
-    "offering",
-    "teams",
-    "workflows",
-    "use_case",
+# What an AI PM writes into a pilot's charter, its scope and then its plan: one list for the
+# service, the form and the API.
+CHARTER_SCOPE = ("title", "offering", "teams", "workflows", "use_case")
+CHARTER_PLAN = (
     "planned_start",
     "planned_end",
     "duration_justification",
@@ -35,6 +32,7 @@ CHARTER_FIELDS = (
     "checkpoint_days",
     "grace_days",
 )
+CHARTER_FIELDS = (*CHARTER_SCOPE, *CHARTER_PLAN)
 # Planned duration without a written justification (the design card's 60-90 days).
 MIN_DAYS, MAX_DAYS = 60, 90
 
