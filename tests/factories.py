@@ -99,9 +99,10 @@ def approved_vendor(
 ) -> "Vendor":
     """A vendor approved by a complete, signed assessment, written as rows directly.
 
-    The state equals what open -> evidence -> verdicts -> sign-offs -> approve leaves (a test in
-    tests/vendors/test_assessments.py holds the two side by side), at a tenth of the queries;
-    the service path itself is tested end to end in that module.
+    The state equals what open -> evidence -> verdicts -> sign-offs -> approve leaves, history
+    rows included (tests/vendors/test_world_builders.py holds the two side by side), at a
+    tenth of the queries; the audit-trail entries are not written. The service path itself is
+    tested end to end in tests/vendors/test_assessments.py.
     """
     from datetime import timedelta
 
@@ -114,6 +115,7 @@ def approved_vendor(
         AssessmentTransition,
         Evidence,
         Response,
+        ResponseTransition,
         VendorTransition,
     )
     from vendors.selectors.assessments import applicable_items, assessment_digest
@@ -134,6 +136,15 @@ def approved_vendor(
             expires_on=today + timedelta(days=item.rereview_days),
         )
         for item in items
+    )
+    ResponseTransition.objects.bulk_create(
+        ResponseTransition(
+            response=response,
+            from_status=ResponseStatus.OPEN,
+            to_status=ResponseStatus.SATISFIED,
+            actor=response.verdict_by,
+        )
+        for response in responses
     )
     for response in responses:
         if response.item.evidence_required:

@@ -390,6 +390,10 @@ def test_a_real_worker_renders_a_packet_once(celery_worker_available, published,
     assert payload["hostname"]  # the worker's node name: it ran in another process
     packet.refresh_from_db()
     assert (packet.status, packet.sequence) == ("ready", 1)
-    assert packet.sha256 == hashlib.sha256(_bytes(packet)).hexdigest()
+    # The worker stores under the configured MEDIA_ROOT, not this test's temporary one.
+    from governance.config.settings import MEDIA_ROOT as WORKER_MEDIA_ROOT
+
+    stored = (WORKER_MEDIA_ROOT / packet.file.name).read_bytes()
+    assert packet.sha256 == hashlib.sha256(stored).hexdigest()
     assert packet.page_count >= 1
     assert Packet.objects.filter(kind="shortlist", status="ready").count() == 1

@@ -32,9 +32,12 @@ def _state(vendor) -> dict:
             (
                 r.item.code,
                 r.status,
+                r.reason,
+                r.comment,
                 r.expires_on,
                 r.verdict_by.username,
                 sorted((e.kind, e.size, e.sha256) for e in r.evidence.all()),
+                [(t.from_status, t.to_status, t.actor.username, t.reason) for t in r.history.all()],
             )
             for r in assessment.responses.select_related("item", "verdict_by")
         ),
