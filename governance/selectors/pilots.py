@@ -64,10 +64,10 @@ def pilot_charts(
     series: dict[tuple, list] = {}
     metrics = {}
     # Plain tuples: a year of daily telemetry is thousands of rows, model instances cost 10x.
-    for metric_id, tier, end, value in pilot.measurements.order_by("period_end").values_list(
+    for metric_id, tier, period_end, value in pilot.measurements.order_by("period_end").values_list(
         "metric_id", "tier", "period_end", "value"
     ):
-        series.setdefault((metric_id, tier), []).append((end, value))
+        series.setdefault((metric_id, tier), []).append((period_end, value))
     baseline_values = {}
     for b in baselines:
         baseline_values[(b.metric_id, b.tier)] = b.value

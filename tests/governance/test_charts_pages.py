@@ -172,3 +172,31 @@ def test_another_owner_cannot_import_baselines_for_my_pilot(pilot, tmp_path):
     )
     with pytest.raises(CommandError, match="You may not record baselines"):
         call_command("import_baselines", str(path), "--as-user", "pm2")
+
+
+@pytest.mark.django_db
+def test_the_chart_spans_the_pilot_to_its_last_checkpoint_whatever_the_data(running, platform):
+    """The x-axis runs from the start to the last checkpoint: more data must not rescale it."""
+    import re
+
+    from governance.selectors.pilots import pilot_charts
+    from governance.services.measurements import measurements_ingest
+
+    def grace_band_width(weeks: int) -> str:
+        rows = [
+            {
+                "pilot": running.pk,
+                "metric": "reviewer-load",
+                "tier": "",
+                "period_start": (START + timedelta(days=7 * i)).isoformat(),
+                "period_end": (START + timedelta(days=7 * i + 6)).isoformat(),
+                "value": "44",
+                "sample_size": 10,
+            }
+            for i in range(weeks)
+        ]
+        measurements_ingest(rows=rows, actor=platform)
+        (svg,) = [c for c in pilot_charts(pilot=running) if "Reviewer" in c]
+        return re.search(r'<rect x="[^"]+" y="[^"]+" width="([^"]+)"', svg).group(1)
+
+    assert grace_band_width(4) == grace_band_width(12)
