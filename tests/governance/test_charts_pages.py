@@ -57,6 +57,22 @@ def test_a_chart_without_data_says_so():
     assert "no measurements yet" in svg
 
 
+def _weekly_reviewer_load(pilot, *, weeks: int) -> list[dict]:
+    """A reviewer-load measurement for each of the pilot's first weeks, as telemetry posts it."""
+    return [
+        {
+            "pilot": pilot.pk,
+            "metric": "reviewer-load",
+            "tier": "",
+            "period_start": (START + timedelta(days=7 * i)).isoformat(),
+            "period_end": (START + timedelta(days=7 * i + 6)).isoformat(),
+            "value": "44",
+            "sample_size": 10,
+        }
+        for i in range(weeks)
+    ]
+
+
 @pytest.fixture
 def running(approved_pilot, ai_pm):
     with time_machine.travel(START, tick=False):
@@ -67,19 +83,7 @@ def running(approved_pilot, ai_pm):
 def test_the_pilot_page_charts_and_evaluates(client, ai_pm, running, platform):
     from governance.services.measurements import measurements_ingest
 
-    rows = [
-        {
-            "pilot": running.pk,
-            "metric": "reviewer-load",
-            "tier": "",
-            "period_start": (START + timedelta(days=7 * i)).isoformat(),
-            "period_end": (START + timedelta(days=7 * i + 6)).isoformat(),
-            "value": "44",
-            "sample_size": 10,
-        }
-        for i in range(4)
-    ]
-    measurements_ingest(rows=rows, actor=platform)
+    measurements_ingest(rows=_weekly_reviewer_load(running, weeks=4), actor=platform)
     with time_machine.travel(START + timedelta(days=31), tick=False):
         client.force_login(ai_pm)  # inside the travel: sessions expire after two weeks
         html = client.get(f"/pilots/{running.pk}/").content.decode()
@@ -183,19 +187,7 @@ def test_the_chart_spans_the_pilot_to_its_last_checkpoint_whatever_the_data(runn
     from governance.services.measurements import measurements_ingest
 
     def grace_band_width(weeks: int) -> str:
-        rows = [
-            {
-                "pilot": running.pk,
-                "metric": "reviewer-load",
-                "tier": "",
-                "period_start": (START + timedelta(days=7 * i)).isoformat(),
-                "period_end": (START + timedelta(days=7 * i + 6)).isoformat(),
-                "value": "44",
-                "sample_size": 10,
-            }
-            for i in range(weeks)
-        ]
-        measurements_ingest(rows=rows, actor=platform)
+        measurements_ingest(rows=_weekly_reviewer_load(running, weeks=weeks), actor=platform)
         (svg,) = [c for c in pilot_charts(pilot=running) if "Reviewer" in c]
         return re.search(r'<rect x="[^"]+" y="[^"]+" width="([^"]+)"', svg).group(1)
 
