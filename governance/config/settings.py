@@ -240,6 +240,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 TOLLGATE_DEMO_PASSWORD = env.str("TOLLGATE_DEMO_PASSWORD", default="")
 # Under CI a missing PostgreSQL, broker or worker must fail the run, never skip tests.
 TOLLGATE_REQUIRE_SERVICES = env.bool("TOLLGATE_REQUIRE_SERVICES", default=False)
+# /readyz fails when no worker ran the heartbeat (scheduled every 300 s) for this long.
+TOLLGATE_READY_HEARTBEAT_MAX_AGE = env.int("TOLLGATE_READY_HEARTBEAT_MAX_AGE", default=900)
 # Approved-provider shortlist policy.
 TOLLGATE_SHORTLIST_MIN_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MIN_PROVIDERS", default=2)
 TOLLGATE_SHORTLIST_MAX_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MAX_PROVIDERS", default=3)

@@ -25,6 +25,8 @@ ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.s
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _env.bool("SECURE_SSL_REDIRECT", default=True)
+# Load balancers ask these over plain HTTP on the private network; a redirect is not an answer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = _env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = _env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -36,3 +38,15 @@ X_FRAME_OPTIONS = "DENY"
 # HSTS preload is a near-irreversible commitment for the whole domain; operators opt in with
 # SECURE_HSTS_PRELOAD=true, so the deploy check should not nag about the default.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Static files served by the web nodes themselves (WhiteNoise), from hashed, compressed copies
+# made by collectstatic in the release step: no separate static server to keep in step.
+MIDDLEWARE = [
+    MIDDLEWARE[0],  # noqa: F405 - SecurityMiddleware first, then WhiteNoise, as it documents
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],  # noqa: F405
+]
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

@@ -3,10 +3,21 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from governance.views import audit, finance, home, notifications, packets, pilots, signoffs
+from governance.views import (
+    audit,
+    finance,
+    health,
+    home,
+    notifications,
+    packets,
+    pilots,
+    signoffs,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("pilots/", pilots.pilot_list, name="pilots"),
     path("pilots/new/", pilots.pilot_register, name="pilot-register"),
