@@ -14,12 +14,12 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from governance.choices import Decision, PilotStatus, SubjectKind
+from governance.choices import PilotStatus, SubjectKind
 from governance.models import Baseline, KillCriterion, Metric, Pilot
 from governance.selectors.signoffs import (
     charter_prefetches,
+    needs_digest,
     pending_roles,
-    required_roles,
     signoff_problems,
     signoffs_latest,
     subject_digest,
@@ -123,29 +123,22 @@ def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:
     mine = set(user_roles(user=user))
     pilots = list(pilot_list(status=PilotStatus.SUBMITTED).prefetch_related(None))
     latest = signoffs_latest(kind=SubjectKind.PILOT, subject_ids=[p.pk for p in pilots])
-    # A role of mine is pending while its latest sign-off is missing or rejects; only an
-    # approving one needs the charter's digest (it counts while it covers the current charter).
-    # So only those pilots' charters are read and hashed, all of them at once (a fixed number
-    # of queries for any number): a queue of pilots nobody in my roles has signed reads none.
-    to_judge = [
-        pilot
-        for pilot in pilots
-        if any(
-            latest.get((pilot.pk, role)) is not None
-            and latest[(pilot.pk, role)].decision == Decision.APPROVE
-            for role in required_roles(SubjectKind.PILOT, pilot)
-            if role in mine
-        )
-    ]
-    prefetch_related_objects(to_judge, "teams", *charter_prefetches())
-    judged = {pilot.pk for pilot in to_judge}
+    # Only a charter that some role of mine approved is read and hashed (needs_digest), all of
+    # them at once: a fixed number of queries for any number of pilots.
+    prefetch_related_objects(
+        [
+            pilot
+            for pilot in pilots
+            if needs_digest(kind=SubjectKind.PILOT, subject=pilot, latest=latest, among=mine)
+        ],
+        "teams",
+        *charter_prefetches(),
+    )
     waiting = []
     for pilot in pilots:
-        if pilot.pk in judged:
-            roles = pending_roles(kind=SubjectKind.PILOT, subject=pilot, latest=latest)
-        else:
-            roles = required_roles(SubjectKind.PILOT, pilot)
-        pilot.pending_roles = [r for r in roles if r in mine]
+        pilot.pending_roles = pending_roles(
+            kind=SubjectKind.PILOT, subject=pilot, latest=latest, among=mine
+        )
         if pilot.pending_roles:
             waiting.append(pilot)
     return waiting

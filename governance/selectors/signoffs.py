@@ -260,13 +260,37 @@ def signoff_problems(*, kind: str, subject: Model, current_digest: str) -> list[
     return problems
 
 
+def needs_digest(
+    *, kind: str, subject: Model, latest: dict[tuple[int, str], SignOff], among=None
+) -> bool:
+    """Whether judging these roles needs the subject's digest: only an approving latest
+    sign-off counts, and only while it covers the current content (missing or rejecting ones
+    are pending whatever the content)."""
+    return any(
+        (signoff := latest.get((subject.pk, role))) is not None
+        and signoff.decision == Decision.APPROVE
+        for role in required_roles(kind, subject)
+        if among is None or role in among
+    )
+
+
 def pending_roles(
-    *, kind: str, subject: Model, latest: dict[tuple[int, str], SignOff] | None = None
+    *,
+    kind: str,
+    subject: Model,
+    latest: dict[tuple[int, str], SignOff] | None = None,
+    among=None,
 ) -> list[str]:
-    """Required roles whose approval of the current content is still outstanding."""
+    """Required roles (those in `among`, if given) whose approval of the current content is
+    still outstanding. The content is read and hashed only when an approval could count."""
+    if latest is None:
+        latest = signoffs_latest(kind=kind, subject_ids=[subject.pk])
+    roles = [r for r in required_roles(kind, subject) if among is None or r in among]
+    if not needs_digest(kind=kind, subject=subject, latest=latest, among=among):
+        return roles
     current = subject_digest(kind=kind, subject=subject)
     states = signoff_states(kind=kind, subject=subject, current_digest=current, latest=latest)
-    return [role for role, state in states.items() if not isinstance(state, SignOff)]
+    return [role for role in roles if not isinstance(states[role], SignOff)]
 
 
 # --- the approvals that need sign-offs ---------------------------------------------------------

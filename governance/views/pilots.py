@@ -88,7 +88,7 @@ def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=20
     sign_roles = []
     if pilot.status == PilotStatus.SUBMITTED:  # only a submitted charter is signed
         mine = set(user_roles(user=request.user))
-        sign_roles = [r for r in pending_roles(kind=SubjectKind.PILOT, subject=pilot) if r in mine]
+        sign_roles = pending_roles(kind=SubjectKind.PILOT, subject=pilot, among=mine)
     # Read once, for their tables and the charts' baseline and threshold lines.
     baselines = list(pilot.baselines.select_related("metric"))
     kill_criteria = list(pilot.kill_criteria.select_related("metric"))
