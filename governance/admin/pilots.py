@@ -104,16 +104,7 @@ class BaselineAdmin(CsvImportAdminMixin, admin.ModelAdmin):
     """Baselines (recorded on the pilot page, the API or by CSV import)."""
 
     import_columns = BASELINE_COLUMNS
-    list_display = (
-        "pilot",
-        "metric",
-        "tier",
-        "value",
-        "sample_size",
-        "period_start",
-        "period_end",
-        "source",
-    )
+    list_display = (*BASELINE_COLUMNS, "source")
     list_filter = ("source", "metric")
     list_select_related = ("pilot", "metric")
 

@@ -12,6 +12,7 @@ from governance.models.pilots import CHARTER_PLAN, CHARTER_SCOPE
 from governance.selectors.pilots import next_step_problems, pilot_list
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
+from governance.services.pilots import BASELINE_COLUMNS
 from vendors.models import Offering
 
 
@@ -42,19 +43,7 @@ class BaselineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Baseline
-        fields = [
-            "id",
-            "pilot",
-            "metric",
-            "tier",
-            "value",
-            "sample_size",
-            "period_start",
-            "period_end",
-            "source",
-            "recorded_by",
-            "recorded_at",
-        ]
+        fields = ["id", *BASELINE_COLUMNS, "source", "recorded_by", "recorded_at"]
         read_only_fields = ["recorded_by", "recorded_at"]
         validators = []  # the service validates, with the model's messages
 
