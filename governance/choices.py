@@ -77,6 +77,7 @@ class Source(models.TextChoices):
 
     API = "api", "API"
     IMPORT = "import", "Import"
+    DERIVED = "derived", "Derived from imported evidence"
     MANUAL = "manual", "Manual"
 
 

@@ -92,6 +92,23 @@ REVIEWER = {
     "vendors.shortlistentry": FULL,
 }
 
+# Imported evidence and the team series derived from it: read by everyone who follows pilots
+# or money; imported by platform (gateways, GitHub), AI PMs (teams, pull requests) and
+# finance (spend logs, Copilot reports).
+EVIDENCE_READ = {
+    "governance.importrun": VIEW,
+    "governance.teammember": VIEW,
+    "governance.pullrequest": VIEW,
+    "governance.pullrequestreview": VIEW,
+    "governance.escapeddefect": VIEW,
+    "governance.gatewaydaily": VIEW,
+    "governance.copilotuserday": VIEW,
+    "governance.copilotorgday": VIEW,
+    "governance.teammetricvalue": VIEW,
+    "governance.modelalias": VIEW,
+}
+IMPORTER = {**EVIDENCE_READ, "governance.importrun": ("view", "add")}
+
 ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
     Role.SECURITY: {
         **PACKETS,
@@ -115,6 +132,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.checkpointevaluation": ("view", "add"),
         **REVIEW_DECISIONS_READ,
         **SPEND_READ,
+        **IMPORTER,
+        "governance.teammember": FULL,
     },
     Role.FINANCE: {
         **PACKETS,
@@ -126,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.spend": FULL,
         "governance.ratecard": FULL,
         "governance.quarterlyreview": (*EDIT, "decide"),
+        **IMPORTER,
     },
     Role.PLATFORM: {
         **PACKETS,
@@ -140,6 +160,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.checkpointevaluation": ("view", "add"),
         **REVIEW_DECISIONS_READ,
         **SPEND_READ,
+        **IMPORTER,
+        "governance.modelalias": FULL,
+        "governance.gatewayrequest": VIEW,
     },
     Role.AUDITOR: {},  # filled below: view on everything in AUDITED_APPS
 }

@@ -88,3 +88,18 @@ def render_packet(self, packet_id: int) -> dict:
 
     packet = packet_render(packet_id=packet_id)
     return {"id": packet.pk, "status": packet.status, "hostname": self.request.hostname or ""}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DB_ERRORS,
+    retry_backoff=2,
+    max_retries=5,
+)
+def run_import(run_id: int) -> dict:
+    """Run one evidence import (re-read by id); a duplicate delivery changes nothing."""
+    from governance.services.imports import import_execute
+
+    run = import_execute(run_id=run_id)
+    return {"id": run.pk, "status": run.status, "created": run.created, "updated": run.updated}

@@ -3,6 +3,7 @@
 from governance.admin import (
     checkpoints,
     finance,
+    imports,
     measurements,
     ops,
     packets,
@@ -14,6 +15,7 @@ from governance.admin import (
 __all__ = [
     "checkpoints",
     "finance",
+    "imports",
     "measurements",
     "ops",
     "packets",

@@ -13,6 +13,7 @@ from governance.selectors.pilots import next_step_problems, pilot_list
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
 from governance.services.pilots import BASELINE_COLUMNS
+from governance.services.team_metrics import DEFAULT_BASELINE_WEEKS, pilot_baselines_compute
 from vendors.models import Offering
 
 
@@ -43,12 +44,19 @@ class BaselineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Baseline
-        fields = ["id", *BASELINE_COLUMNS, "source", "recorded_by", "recorded_at"]
-        read_only_fields = ["recorded_by", "recorded_at"]
+        fields = ["id", *BASELINE_COLUMNS, "source", "provenance", "recorded_by", "recorded_at"]
+        read_only_fields = ["provenance", "recorded_by", "recorded_at"]
         validators = []  # the service validates, with the model's messages
 
     def create(self, validated_data: dict) -> Baseline:
         return ps.baseline_set(**validated_data, actor=self.context["request"].user)
+
+
+class ComputeBaselinesSerializer(serializers.Serializer):
+    """How many weeks before the start to take, and where the window ends."""
+
+    weeks = serializers.IntegerField(min_value=1, max_value=104, default=DEFAULT_BASELINE_WEEKS)
+    end = serializers.DateField(required=False, help_text="Defaults to the planned start.")
 
 
 class KillCriterionSerializer(serializers.ModelSerializer):
@@ -288,3 +296,19 @@ class PilotViewSet(
             checkpoint_day=body.validated_data["checkpoint_day"],
         )
         return Response(EvaluationSerializer(record).data)
+
+    @extend_schema(request=ComputeBaselinesSerializer, responses=BaselineSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="compute-baselines",
+        required_perms={"POST": "governance.add_baseline"},
+    )
+    def compute_baselines(self, request, pk=None):
+        """Record baselines from the pilot's teams' series over the weeks before its start."""
+        body = ComputeBaselinesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        baselines = pilot_baselines_compute(
+            pilot=self.get_object(), actor=request.user, **body.validated_data
+        )
+        return Response(BaselineSerializer(baselines, many=True).data)

@@ -8,6 +8,7 @@ from governance.api import (
     audit,
     checkpoints,
     finance,
+    imports,
     measurements,
     notifications,
     ops,
@@ -32,6 +33,7 @@ router.register("notifications", notifications.NotificationViewSet, basename="no
 router.register("spend", finance.SpendViewSet, basename="spend")
 router.register("reviews", finance.ReviewViewSet, basename="review")
 router.register("packets", packets.PacketViewSet, basename="packet")
+router.register("imports", imports.ImportRunViewSet, basename="import-run")
 
 urlpatterns = [
     path("auth/token/", tokens.TokenObtainView.as_view(), name="api-token"),
@@ -52,6 +54,7 @@ urlpatterns = [
     path("roi/calculate/", finance.RoiCalculateView.as_view(), name="roi-calculate"),
     path("roi/tier-cost/", finance.TierCostView.as_view(), name="roi-tier-cost"),
     path("roi/scope/", finance.ScopeRoiView.as_view(), name="roi-scope"),
+    path("team-metrics/", imports.TeamMetricListView.as_view(), name="team-metrics"),
     path("packets/verify/", packets.PacketVerifyView.as_view(), name="packet-verify"),
     path("", include("vendors.api.urls")),
     *router.urls,

@@ -232,6 +232,16 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "django_celery_beat",
     "auth.permission",
     "governance.workerheartbeat",
+    # Imported evidence arrives by the million; its audit entry is the ImportRun (who, the
+    # file's digest, the counts), and the rows themselves are what the source system said.
+    "governance.pullrequest",
+    "governance.pullrequestreview",
+    "governance.escapeddefect",
+    "governance.gatewayrequest",
+    "governance.gatewaydaily",
+    "governance.copilotuserday",
+    "governance.copilotorgday",
+    "governance.teammetricvalue",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "key")
 AUDITLOG_DISABLE_REMOTE_ADDR = False

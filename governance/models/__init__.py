@@ -1,5 +1,18 @@
 """Governance models."""
 
+from governance.models.evidence import (
+    CopilotOrgDay,
+    CopilotUserDay,
+    EscapedDefect,
+    GatewayDaily,
+    GatewayRequest,
+    ImportRun,
+    ModelAlias,
+    PullRequest,
+    PullRequestReview,
+    TeamMember,
+    TeamMetricValue,
+)
 from governance.models.finance import QuarterlyReview, RateCard, ReviewTransition, Spend
 from governance.models.measurements import (
     CheckpointEvaluation,
@@ -23,15 +36,24 @@ from governance.models.tokens import ServiceToken
 __all__ = [
     "Baseline",
     "CheckpointEvaluation",
+    "CopilotOrgDay",
+    "CopilotUserDay",
     "CriterionResult",
+    "EscapedDefect",
+    "GatewayDaily",
+    "GatewayRequest",
+    "ImportRun",
     "KillCriterion",
     "Measurement",
     "Metric",
+    "ModelAlias",
     "Notification",
     "Packet",
     "PacketTransition",
     "Pilot",
     "PilotTransition",
+    "PullRequest",
+    "PullRequestReview",
     "QuarterlyReview",
     "RateCard",
     "ReviewTransition",
@@ -39,5 +61,7 @@ __all__ = [
     "SignOff",
     "Spend",
     "Team",
+    "TeamMember",
+    "TeamMetricValue",
     "WorkerHeartbeat",
 ]

@@ -47,6 +47,13 @@ class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     cost_centre = models.CharField(max_length=40)
     headcount = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # How imported evidence names the team: a gateway's team id or alias, a GitHub team slug.
+    gateway_key = models.CharField(
+        max_length=200, blank=True, help_text="The team's id or alias in the AI gateway's logs."
+    )
+    github_slug = models.CharField(
+        max_length=100, blank=True, help_text="The GitHub team whose members belong to it."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -211,6 +218,11 @@ class Baseline(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    provenance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="For a computed baseline: the teams, window, series and query it came from.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,0 +1,155 @@
+"""Evidence imports by API: upload a file, poll its run; and the team series they feed."""
+
+import datetime
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from governance.models import ImportRun, TeamMetricValue
+from governance.models.evidence import ImportKind
+from governance.selectors.team_metrics import team_metric_series
+from governance.services.imports import import_create, import_enqueue, import_progress
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    """One bad line."""
+
+    line = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportRunSerializer(serializers.ModelSerializer):
+    """An import's state and counts, as a poller sees them."""
+
+    progress = serializers.SerializerMethodField()
+    errors = ImportErrorSerializer(many=True, read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "dry_run",
+            "skip_bad",
+            "file_name",
+            "file_sha256",
+            "progress",
+            "rows_read",
+            "created",
+            "updated",
+            "skipped",
+            "errors",
+            "report",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, run: ImportRun) -> int:
+        return import_progress(run)
+
+
+class ImportCreateSerializer(serializers.Serializer):
+    """What to import: the kind, the file, and how."""
+
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    file = serializers.FileField(required=False)
+    dry_run = serializers.BooleanField(default=False)
+    skip_bad = serializers.BooleanField(default=False)
+    repo = serializers.RegexField(r"^[\w.-]+/[\w.-]+$", required=False, max_length=200)
+    org = serializers.RegexField(r"^[\w.-]+$", required=False, max_length=100)
+    format = serializers.ChoiceField(choices=["litellm", "csv"], required=False)
+    mapping = serializers.JSONField(required=False, help_text="Generic CSV: target -> column.")
+    scope = serializers.CharField(required=False, max_length=200)
+
+
+class ImportRunViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Evidence imports: POST a file (multipart) to queue one; GET its progress and counts."""
+
+    queryset = ImportRun.objects.select_related("requested_by").order_by("-created_at", "-id")
+    serializer_class = ImportRunSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["kind", "status"]
+
+    @extend_schema(request=ImportCreateSerializer, responses={202: ImportRunSerializer})
+    def create(self, request, *args, **kwargs):
+        given = ImportCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        options = {
+            key: data.pop(key)
+            for key in ("repo", "org", "format", "mapping", "scope")
+            if key in data
+        }
+        run = import_create(
+            kind=data["kind"],
+            actor=request.user,
+            upload=data.get("file"),
+            options=options,
+            dry_run=data["dry_run"],
+            skip_bad=data["skip_bad"],
+        )
+        import_enqueue(run)
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TeamMetricValueSerializer(serializers.ModelSerializer):
+    """One week of a team's series."""
+
+    class Meta:
+        model = TeamMetricValue
+        fields = ["period_start", "period_end", "value", "mean", "sample_size", "source", "tier"]
+        read_only_fields = fields
+
+
+def _date(value: str | None, name: str) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as error:
+        raise ValidationError({name: "Give a date as YYYY-MM-DD."}) from error
+
+
+class TeamMetricListView(ListAPIView):
+    """A team's weekly series of one metric, derived from imported evidence."""
+
+    serializer_class = TeamMetricValueSerializer
+    queryset = TeamMetricValue.objects.none()
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("team", str, required=True, description="Team id or name."),
+            OpenApiParameter("metric", str, required=True, description="Metric code."),
+            OpenApiParameter("tier", str, description="Complexity tier; empty for all."),
+            OpenApiParameter("from", datetime.date),
+            OpenApiParameter("to", datetime.date),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return team_metric_series(
+            team=params.get("team", ""),
+            metric=params.get("metric", ""),
+            tier=params.get("tier", ""),
+            date_from=_date(params.get("from"), "from"),
+            date_to=_date(params.get("to"), "to"),
+        )

@@ -1,0 +1,221 @@
+"""Running evidence imports: one ImportRun per file or sync, all or nothing, audited.
+
+Commands, the admin and POST /api/v1/imports/ all come here. `import_create` records the run
+(and keeps an uploaded file); `import_execute` runs the kind's importer inside one
+transaction, then attributes events to teams and refreshes the derived weekly series. A dry
+run does the same work and rolls it back, so its counts are what a real run would write.
+"""
+
+import hashlib
+import os
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import IO, Any
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from governance.importers import importer_for
+from governance.importers.base import ImportRejected, ImportResult, LineError
+from governance.models.evidence import ImportKind, ImportRun, ImportStatus
+from governance.services.evidence import attribute_events
+from governance.services.team_metrics import running_pilots_derive, team_metrics_refresh
+from vendors.kit.audit import audited
+
+PERMISSION = "governance.add_importrun"
+# Kinds that read no file: they page an API.
+FILELESS = {ImportKind.GITHUB_SYNC}
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+def progress_key(run_id: int) -> str:
+    return f"tollgate:import-progress:{run_id}"
+
+
+def import_progress(run: ImportRun) -> int:
+    """The run's progress in percent: the stored value once finished, the live one meanwhile.
+
+    A running import writes inside its own transaction, invisible to readers until it
+    commits, so its live progress goes through the cache.
+    """
+    if run.status == ImportStatus.RUNNING:
+        return int(cache.get(progress_key(run.pk), run.progress))
+    return run.progress
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    stream.seek(0)
+    return digest
+
+
+def _check(actor: Any, kind: str, options: dict) -> None:
+    if not (actor and actor.has_perm(PERMISSION)):
+        raise PermissionDenied("Importing evidence needs the platform, AI PM or finance role.")
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(ImportKind.values)}."})
+    if kind == ImportKind.GITHUB_SYNC and not options.get("org"):
+        raise ValidationError({"org": "A GitHub sync names the organisation."})
+
+
+@audited
+def import_create(
+    *,
+    kind: str,
+    actor: Any,
+    upload: File | None = None,
+    path: str | None = None,
+    options: dict | None = None,
+    dry_run: bool = False,
+    skip_bad: bool = False,
+) -> ImportRun:
+    """Record an import to run: an uploaded file is kept; a path (commands) is read in place."""
+    options = dict(options or {})
+    _check(actor, kind, options)
+    if kind not in FILELESS and upload is None and path is None:
+        raise ValidationError({"file": "Choose a file to import."})
+    run = ImportRun(
+        kind=kind,
+        dry_run=dry_run,
+        skip_bad=skip_bad,
+        options=options,
+        requested_by=actor,
+    )
+    if upload is not None:
+        run.file_name = os.path.basename(upload.name or "upload")[:255]
+        run.file_sha256 = _sha256(upload)
+        run.file.save(run.file_name, upload, save=False)
+    elif path is not None:
+        run.file_name = os.path.basename(path)[:255]
+        run.options["path"] = os.path.abspath(path)
+        with open(path, "rb") as handle:
+            run.file_sha256 = _sha256(handle)
+    run.save()
+    return run
+
+
+@contextmanager
+def _stream(run: ImportRun):
+    if run.kind in FILELESS:
+        yield None
+    elif run.file:
+        with run.file.open("rb") as handle:
+            yield handle
+    else:
+        with open(run.options["path"], "rb") as handle:
+            yield handle
+
+
+def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None = None) -> ImportRun:
+    """Run a queued import (a duplicate delivery of a finished one changes nothing)."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+            return run
+        run.status, run.started_at = ImportStatus.RUNNING, timezone.now()
+        run.save(update_fields=["status", "started_at"])
+
+    total = _size(run)
+
+    def report(done: int) -> None:
+        # Importers report rows or bytes read; the percentage is against the file's size.
+        percent = min(99, int(done * 100 / total)) if total else 0
+        cache.set(progress_key(run.pk), percent, 3600)
+        if progress:
+            progress(done, total)
+
+    result: ImportResult | None = None
+    errors: list[LineError] = []
+    try:
+        with _stream(run) as stream, transaction.atomic():
+            result = importer_for(run.kind)(run, stream, progress=report)
+            attribute_events()
+            _report_unattributed(run, result)
+            team_metrics_refresh()
+            derived = running_pilots_derive(actor=run.requested_by)
+            kept = sum(counts["kept"] for counts in derived.values())
+            if kept:
+                result.report["measurements_kept_by_hand"] = kept
+            if run.dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except ImportRejected as rejected:
+        errors, rows_read = rejected.errors, rejected.rows_read
+        result = ImportResult(rows_read=rows_read, errors=errors)
+    except LineError as error:
+        errors = [error]
+        result = ImportResult(errors=errors)
+    except UnicodeDecodeError:
+        errors = [LineError(1, "file", "not UTF-8 text")]
+        result = ImportResult(errors=errors)
+    return _finish(run, result, failed=bool(errors))
+
+
+def _report_unattributed(run: ImportRun, result: ImportResult) -> None:
+    """Name the authors and Copilot users of this run that no team membership covers."""
+    from collections import Counter
+
+    from django.db.models import Count
+
+    from governance.models import CopilotUserDay, PullRequest
+
+    for kind, model, field in (
+        ("unknown_authors", PullRequest, "author"),
+        ("unknown_copilot_users", CopilotUserDay, "login"),
+    ):
+        counts = Counter(
+            dict(
+                model.objects.filter(import_run=run, team__isnull=True)
+                .order_by()
+                .values_list(field)
+                .annotate(n=Count("pk"))
+                .values_list(field, "n")
+            )
+        )
+        result.unknown(kind, counts)
+
+
+def _size(run: ImportRun) -> int:
+    try:
+        if run.file:
+            return run.file.size
+        if run.options.get("path"):
+            return os.path.getsize(run.options["path"])
+    except OSError:
+        return 0
+    return 0
+
+
+@audited
+def _finish_audited(*, run: ImportRun, actor: Any) -> None:
+    run.save()
+
+
+def _finish(run: ImportRun, result: ImportResult, *, failed: bool) -> ImportRun:
+    run.status = ImportStatus.FAILED if failed else ImportStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.progress = 100
+    run.rows_read = result.rows_read
+    run.created = 0 if failed else result.created
+    run.updated = 0 if failed else result.updated
+    run.skipped = result.skipped
+    run.errors = [e.as_dict() for e in result.errors]
+    run.report = result.report
+    _finish_audited(run=run, actor=run.requested_by)
+    cache.delete(progress_key(run.pk))
+    return run
+
+
+def import_enqueue(run: ImportRun) -> None:
+    """Hand a recorded run to a worker once the transaction that recorded it commits."""
+    from governance.tasks import run_import
+
+    transaction.on_commit(lambda: run_import.delay(run.pk))

@@ -1,0 +1,117 @@
+"""POST /api/v1/imports/ and GET /api/v1/imports/{id}/: queued, run by Celery, polled."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from governance.models import ImportRun, TeamMember
+from governance.models.evidence import ImportKind, ImportStatus
+from governance.services.imports import import_create
+from governance.tasks import run_import
+from tests.factories import TeamFactory
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "teams"
+
+
+@pytest.fixture
+def teams(db):
+    TeamFactory(name="Payments")
+    TeamFactory(name="Search", github_slug="search-team")
+
+
+def upload(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (DATA / name).read_bytes(), content_type="text/csv")
+
+
+@pytest.mark.django_db
+def test_an_upload_is_queued_run_and_polled(
+    teams, ai_pm, api_as, django_capture_on_commit_callbacks
+):
+    client = api_as(ai_pm)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/imports/",
+            {"kind": "team_members", "file": upload("members.csv")},
+            format="multipart",
+        )
+    assert response.status_code == 202, response.json()
+    run_id = response.json()["id"]
+    polled = client.get(f"/api/v1/imports/{run_id}/").json()
+    assert {k: polled[k] for k in ("status", "progress", "rows_read", "created", "errors")} == {
+        "status": "succeeded",
+        "progress": 100,
+        "rows_read": 4,
+        "created": 4,
+        "errors": [],
+    }
+    assert polled["requested_by"] == ai_pm.username
+    assert len(polled["file_sha256"]) == 64
+    assert TeamMember.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_bad_lines_come_back_by_number_and_field(
+    teams, ai_pm, api_as, django_capture_on_commit_callbacks
+):
+    client = api_as(ai_pm)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = client.post(
+            "/api/v1/imports/",
+            {"kind": "team_members", "file": upload("members_bad.csv"), "dry_run": True},
+            format="multipart",
+        ).json()["id"]
+    polled = client.get(f"/api/v1/imports/{run_id}/").json()
+    assert polled["status"] == "failed"
+    assert polled["errors"][0] == {
+        "line": 3,
+        "field": "team",
+        "message": "no team named 'Nowhere'",
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"kind": "nonsense"}, "kind"),
+        ({"kind": "team_members"}, "file"),
+        ({"kind": "github_sync"}, "org"),
+        ({"kind": "pull_requests", "repo": "not a repo", "file": None}, "repo"),
+    ],
+)
+def test_a_bad_request_is_a_400_naming_the_field(teams, platform, api_as, body, field):
+    body = {k: v for k, v in body.items() if v is not None}
+    response = api_as(platform).post("/api/v1/imports/", body, format="multipart")
+    assert response.status_code == 400
+    assert field in str(response.json())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["security", "legal", "auditor"])
+def test_roles_that_do_not_import_are_forbidden(teams, persona, api_as, role):
+    response = api_as(persona(role)).post(
+        "/api/v1/imports/",
+        {"kind": "team_members", "file": upload("members.csv")},
+        format="multipart",
+    )
+    assert response.status_code == 403
+    assert not ImportRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_anyone_without_evidence_read_cannot_poll(teams, ai_pm, security, api_as):
+    run = import_create(kind=ImportKind.TEAM_MEMBERS, actor=ai_pm, path=str(DATA / "members.csv"))
+    assert api_as(security).get(f"/api/v1/imports/{run.pk}/").status_code == 403
+    assert api_as(None).get(f"/api/v1/imports/{run.pk}/").status_code in (401, 403)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_worker_runs_an_import(teams, ai_pm, celery_worker_available):
+    # A path both processes can read (the test's media folder is its own).
+    run = import_create(kind=ImportKind.TEAM_MEMBERS, actor=ai_pm, path=str(DATA / "members.csv"))
+    payload = run_import.delay(run.pk).get(timeout=60)
+    run.refresh_from_db()
+    assert payload["status"] == run.status == ImportStatus.SUCCEEDED
+    assert TeamMember.objects.count() == 4

@@ -1,0 +1,243 @@
+"""Weekly team series derived from imported evidence, checked against hand-computed values;
+baselines computed from them, and the API that reads them."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from governance.choices import Source
+from governance.models import (
+    Baseline,
+    EscapedDefect,
+    GatewayDaily,
+    PullRequest,
+    TeamMember,
+    TeamMetricValue,
+)
+from governance.services.evidence import attribute_events
+from governance.services.team_metrics import pilot_baselines_compute, team_metrics_refresh
+from tests.factories import TeamFactory
+
+pytestmark = pytest.mark.django_db
+MONDAY = date(2026, 10, 5)  # pilots in tests/governance/conftest.py start 2027-01-04
+
+
+def at(day: date, hour: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hour)
+
+
+def pr(number, author, opened, merged, *, adds=10, dels=0, reviews=0, approved=None, **kw):
+    return PullRequest.objects.create(
+        repo="acme/api",
+        number=number,
+        author=author,
+        created_at=opened,
+        updated_at=merged or opened,
+        merged_at=merged,
+        additions=adds,
+        deletions=dels,
+        review_count=reviews,
+        last_approved_at=approved,
+        **kw,
+    )
+
+
+@pytest.fixture
+def payments():
+    team = TeamFactory(name="Payments", headcount=10)
+    for login in ("ana", "ben"):
+        TeamMember.objects.create(login=login, team=team, valid_from=date(2026, 1, 1))
+    return team
+
+
+def value(team, code, monday=MONDAY, tier=""):
+    return TeamMetricValue.objects.get(team=team, metric__code=code, tier=tier, period_start=monday)
+
+
+def test_pull_request_series_match_hand_computed_values(payments):
+    tue = MONDAY + timedelta(days=1)
+    # Cycle times 10 h, 20 h, 60 h: median 20, mean 30. One defect from PR 2.
+    pr(
+        1,
+        "ana",
+        at(tue),
+        at(tue, 10),
+        adds=30,
+        dels=10,
+        reviews=2,
+        approved=at(tue, 4),
+        ai_assisted=True,
+        tier="fast",
+    )
+    second = pr(
+        2, "ben", at(tue), at(tue, 20), adds=100, reviews=1, approved=at(tue, 2), tier="fast"
+    )
+    pr(3, "ana", at(tue), at(tue, 60), adds=5, reviews=3, tier="heavy")
+    pr(4, "ben", at(tue), None)  # open: not in any merged series
+    pr(5, "zoe", at(tue), at(tue, 1))  # no membership: attributed to no team
+    EscapedDefect.objects.create(
+        repo="acme/api", number=900, opened_at=at(tue + timedelta(days=3)), pull_request=second
+    )
+    attribute_events()
+    team_metrics_refresh()
+
+    cycle = value(payments, "cycle-time")
+    assert (cycle.value, cycle.mean, cycle.sample_size) == (Decimal("20"), Decimal("30"), 3)
+    # fast -> trivial (10 h and 20 h), heavy -> complex (60 h)
+    assert value(payments, "cycle-time", tier="trivial").value == Decimal("15")
+    assert value(payments, "cycle-time", tier="complex").value == Decimal("60")
+    # 3 merged PRs, 2 engineers that week: 1.5 a week x 4.348 weeks a month
+    throughput = value(payments, "feature-throughput").value
+    assert throughput == (Decimal(3) / 2 * Decimal("365.25") / 12 / 7).quantize(Decimal("0.0001"))
+    assert value(payments, "prs-per-engineer-month").value == throughput
+    # review request unknown: from opening; 4 h and 2 h -> mean 180 minutes over 2 PRs
+    load = value(payments, "reviewer-load")
+    assert (load.value, load.sample_size) == (Decimal("180"), 2)
+    assert value(payments, "review-events-per-pr").value == Decimal("2")
+    assert value(payments, "pr-size").value == Decimal("40")  # sizes 40, 100, 5
+    assert value(payments, "ai-assisted-share").value == Decimal("33.3333")
+    assert value(payments, "defect-escape-rate").value == Decimal("0.3333")
+    assert PullRequest.objects.get(number=5).team is None
+
+
+def test_membership_decides_the_team_on_the_merge_day(payments):
+    search = TeamFactory(name="Search")
+    TeamMember.objects.filter(login="ben").update(valid_to=date(2026, 10, 6))
+    TeamMember.objects.create(login="ben", team=search, valid_from=date(2026, 10, 7))
+    before = pr(1, "ben", at(MONDAY), at(MONDAY + timedelta(days=1)))
+    after = pr(2, "ben", at(MONDAY), at(MONDAY + timedelta(days=3)))
+    attribute_events()
+    before.refresh_from_db()
+    after.refresh_from_db()
+    assert (before.team, after.team) == (payments, search)
+
+
+def test_gateway_series_cost_per_request_and_cached_share(payments):
+    for day, requests, spend, cached, tokens in (
+        (MONDAY, 100, "2.50", 300, 1000),
+        (MONDAY + timedelta(days=2), 300, "1.50", 100, 1000),
+    ):
+        GatewayDaily.objects.create(
+            day=day,
+            team=payments,
+            team_key="payments",
+            model="m",
+            tier="fast",
+            requests=requests,
+            input_tokens=tokens,
+            cached_tokens=cached,
+            output_tokens=0,
+            spend=Decimal(spend),
+        )
+    team_metrics_refresh()
+    cost = value(payments, "cost-per-request")
+    assert (cost.value, cost.sample_size) == (Decimal("0.01"), 400)  # 4.00 / 400
+    assert value(payments, "cached-token-share").value == Decimal("20")  # 400 / 2000
+
+
+def test_refresh_replaces_series_so_nothing_stale_survives(payments):
+    pr(1, "ana", at(MONDAY), at(MONDAY, 5))
+    attribute_events()
+    team_metrics_refresh()
+    assert value(payments, "cycle-time").value == Decimal("5")
+    PullRequest.objects.all().delete()
+    team_metrics_refresh()
+    assert not TeamMetricValue.objects.exists()
+
+
+def test_baselines_are_computed_from_the_weeks_before_the_start(pilot, ai_pm):
+    team = pilot.teams.get()
+    TeamMember.objects.create(login="ana", team=team, valid_from=date(2026, 1, 1))
+    start = pilot.planned_start
+    # Two weeks inside the 12 before the start: 2 PRs of 10 h, then 1 of 40 h.
+    pr(1, "ana", at(start - timedelta(weeks=3)), at(start - timedelta(weeks=3), 10), tier="fast")
+    pr(2, "ana", at(start - timedelta(weeks=3)), at(start - timedelta(weeks=3), 10), tier="fast")
+    pr(3, "ana", at(start - timedelta(weeks=2)), at(start - timedelta(weeks=2), 40), tier="fast")
+    # Outside the window: ignored.
+    pr(4, "ana", at(start - timedelta(weeks=20)), at(start - timedelta(weeks=20), 500))
+    pr(5, "ana", at(start), at(start, 900))
+    attribute_events()
+    team_metrics_refresh()
+
+    pilot_baselines_compute(pilot=pilot, actor=ai_pm)
+
+    baseline = Baseline.objects.get(pilot=pilot, metric__code="cycle-time", tier="trivial")
+    # weekly medians 10 (n=2) and 40 (n=1): sample-weighted (10*2 + 40) / 3 = 20
+    assert (baseline.value, baseline.sample_size) == (Decimal("20"), 3)
+    assert baseline.source == Source.DERIVED
+    assert baseline.period_end == start - timedelta(days=1)
+    assert baseline.provenance["teams"] == [team.name]
+    assert baseline.provenance["weeks"] == 2
+    assert "governance_teammetricvalue" in baseline.provenance["query"]
+    # cycle time over all tiers has no tier, and the metric is tiered: not a baseline
+    assert not Baseline.objects.filter(pilot=pilot, metric__code="cycle-time", tier="").exists()
+
+
+def test_computing_baselines_without_series_says_what_to_import(pilot, ai_pm):
+    with pytest.raises(Exception, match="import pull requests"):
+        pilot_baselines_compute(pilot=pilot, actor=ai_pm)
+
+
+def test_only_the_owner_may_compute_a_pilots_baselines(pilot, finance, api_as):
+    response = api_as(finance).post(f"/api/v1/pilots/{pilot.pk}/compute-baselines/", {})
+    assert response.status_code == 403
+
+
+def test_compute_baselines_api(pilot, ai_pm, api_as):
+    team = pilot.teams.get()
+    TeamMember.objects.create(login="ana", team=team, valid_from=date(2026, 1, 1))
+    week = pilot.planned_start - timedelta(weeks=1)
+    pr(1, "ana", at(week), at(week, 6))
+    attribute_events()
+    team_metrics_refresh()
+    response = api_as(ai_pm).post(
+        f"/api/v1/pilots/{pilot.pk}/compute-baselines/", {"weeks": 4}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    codes = {row["metric"] for row in response.json()}
+    assert {"feature-throughput", "pr-size", "reviewer-load"} - codes == {"reviewer-load"}
+    assert all(row["source"] == "derived" and row["provenance"] for row in response.json())
+    bad = api_as(ai_pm).post(
+        f"/api/v1/pilots/{pilot.pk}/compute-baselines/", {"weeks": 0}, format="json"
+    )
+    assert bad.status_code == 400
+
+
+def test_team_metrics_api_reads_the_weekly_series(payments, finance, api_as):
+    pr(1, "ana", at(MONDAY), at(MONDAY, 5))
+    pr(2, "ana", at(MONDAY + timedelta(weeks=1)), at(MONDAY + timedelta(weeks=1), 7))
+    attribute_events()
+    team_metrics_refresh()
+    response = api_as(finance).get(
+        "/api/v1/team-metrics/",
+        {"team": "Payments", "metric": "cycle-time", "from": str(MONDAY + timedelta(days=7))},
+    )
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [(r["period_start"], r["value"], r["sample_size"], r["source"]) for r in rows] == [
+        (str(MONDAY + timedelta(weeks=1)), "7.0000", 1, "github")
+    ]
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"metric": "cycle-time"}, "team"),
+        ({"team": "Payments", "metric": "nope"}, "metric"),
+        ({"team": "Payments", "metric": "cycle-time", "from": "soon"}, "from"),
+        (
+            {"team": "Payments", "metric": "cycle-time", "from": "2026-02-01", "to": "2026-01-01"},
+            "to",
+        ),
+    ],
+)
+def test_team_metrics_api_names_bad_parameters(payments, finance, api_as, params, field):
+    response = api_as(finance).get("/api/v1/team-metrics/", params)
+    assert response.status_code == 400
+    assert field in str(response.json())
+
+
+def test_team_metrics_api_is_forbidden_without_the_evidence_role(payments, security, api_as):
+    response = api_as(security).get("/api/v1/team-metrics/", {"team": "Payments", "metric": "x"})
+    assert response.status_code == 403
