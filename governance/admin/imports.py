@@ -3,7 +3,9 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from governance.models import (
@@ -27,7 +29,11 @@ class ImportRunForm(ServiceForm):
 
     upload = forms.FileField(required=False, label="File")
     format = forms.ChoiceField(
-        choices=[("litellm", "LiteLLM spend logs"), ("csv", "Generic CSV with a mapping")],
+        choices=[
+            ("", "—"),
+            ("litellm", "LiteLLM spend logs"),
+            ("csv", "Generic CSV with a mapping"),
+        ],
         required=False,
         help_text="Gateway logs only.",
     )
@@ -115,7 +121,8 @@ class ImportRunAdmin(ServiceAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         # Straight to the run's page, where the progress shows until it finishes.
-        return super().response_add(request, obj, post_url_continue="../%s/change/")
+        self.message_user(request, f"Import {obj.pk} queued.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:governance_importrun_change", args=[obj.pk]))
 
     @admin.display(description="progress")
     def progress_bar(self, run: ImportRun) -> str:
