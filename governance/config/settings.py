@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
         "SpendScopeEnum": "governance.choices.SpendScope",
         "ReviewScopeEnum": "governance.choices.ReviewScope",
         "PacketKindEnum": "governance.choices.PacketKind",
+        "ImportKindEnum": "governance.models.evidence.ImportKind",
     },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -238,7 +238,7 @@ def test_the_api_withdraw_needs_a_reason(api_as, ai_pm, pilot):
 
 def test_metrics_are_read_only(api_as, ai_pm):
     client = api_as(ai_pm)
-    assert client.get("/api/v1/metrics/").json()["count"] == 7
+    assert client.get("/api/v1/metrics/").json()["count"] == 12
     assert client.post("/api/v1/metrics/", {"code": "x"}).status_code in (403, 405)
 
 

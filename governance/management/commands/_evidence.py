@@ -78,6 +78,7 @@ class EvidenceImportCommand(BaseCommand):
         ) as bar:
 
             def progress(done: int, total: int) -> None:
+                """Move the bar to `done` of `total` (bytes, or records for a sync)."""
                 if total and bar.total != total:
                     bar.total = total
                 bar.update(max(done - bar.n, 0))
