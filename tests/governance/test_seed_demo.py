@@ -49,8 +49,8 @@ def test_it_takes_the_password_from_the_environment_setting(settings):
 def test_it_seeds_six_months_of_spend_and_one_signed_review():
     from governance.models import QuarterlyReview, Spend
 
-    call_command("seed_demo", password="demo-pass-1", no_packets=True)
-    call_command("seed_demo", no_packets=True)
+    call_command("seed_demo", password="demo-pass-1", no_packets=True, no_evidence=True)
+    call_command("seed_demo", no_packets=True, no_evidence=True)
     assert Spend.objects.dates("month", "month").count() == 6
     review = QuarterlyReview.objects.get()
     assert review.status == "signed"
@@ -63,7 +63,7 @@ def test_it_seeds_six_months_of_spend_and_one_signed_review():
 def test_it_renders_one_packet_of_each_kind(capsys):
     from governance.models import Packet
 
-    call_command("seed_demo", password="demo-pass-1")
+    call_command("seed_demo", password="demo-pass-1", no_evidence=True)
     ready = dict(Packet.objects.values_list("kind", "status"))
     assert ready == {
         "assessment": "ready",
@@ -74,7 +74,7 @@ def test_it_renders_one_packet_of_each_kind(capsys):
     }
     assert [p.sequence for p in Packet.objects.order_by("sequence")] == [1, 2, 3, 4, 5]
     assert "Sign-off packets: #" in capsys.readouterr().out
-    call_command("seed_demo")
+    call_command("seed_demo", no_evidence=True)
     assert Packet.objects.count() == 5
 
 
@@ -93,7 +93,7 @@ def test_users_only_seeds_no_demo_world(capsys):
 def test_no_packets_seeds_the_world_without_rendering(capsys):
     from governance.models import Packet, Pilot
 
-    call_command("seed_demo", password="demo-pass-1", no_packets=True)
+    call_command("seed_demo", password="demo-pass-1", no_packets=True, no_evidence=True)
     out = capsys.readouterr().out
     assert Pilot.objects.count() == 4
     assert Packet.objects.count() == 0

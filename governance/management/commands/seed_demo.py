@@ -39,6 +39,17 @@ class Command(BaseCommand):
             action="store_true",
             help="Seed the demo world but render no sign-off packets (they take most of the time).",
         )
+        # --- demo evidence (issue item 9) ---
+        parser.add_argument(
+            "--no-evidence",
+            action="store_true",
+            help="Skip the evidence files (members, pull requests, gateway logs, Copilot).",
+        )
+        parser.add_argument(
+            "--evidence-dir",
+            help="Where to write the evidence files (default: VAR_DIR/demo-evidence/).",
+        )
+        # --- end demo evidence ---
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -66,6 +77,10 @@ class Command(BaseCommand):
 
         if not options["users_only"]:
             self._seed_world(users, packets=not options["no_packets"])
+            # --- demo evidence (issue item 9) ---
+            if not options["no_evidence"]:
+                self._seed_evidence(users, directory=options["evidence_dir"])
+            # --- end demo evidence ---
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")
@@ -96,3 +111,15 @@ class Command(BaseCommand):
             made = seed_packets(users)
             if made:
                 self.stdout.write(f"Sign-off packets: {', '.join(made)}")
+
+    # --- demo evidence (issue item 9) ---
+    def _seed_evidence(self, users: dict, *, directory: str | None) -> None:
+        """Write the demo's evidence files, import them through the commands, print tiers."""
+        from governance.services.demo_evidence import seed_evidence, tier_summary
+
+        seed_evidence(users=users, directory=directory, write=self.stdout.write)
+        summary = tier_summary()
+        if summary:
+            self.stdout.write(summary)
+
+    # --- end demo evidence ---
