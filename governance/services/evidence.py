@@ -1,5 +1,8 @@
 """Attributing imported events to teams: each event belongs to its author's team on its date."""
 
+import re
+from collections import Counter, defaultdict
+
 from django.db.models import DateField, Expression, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce
 
@@ -15,6 +18,43 @@ def member_team(login: Expression | OuterRef, day: Expression | OuterRef) -> Sub
         .order_by("-valid_from", "-id")
         .values("team")[:1]
     )
+
+
+PR_TAG = re.compile(r"^pr:(?P<repo>[\w.-]+/[\w.-]+)#(?P<number>\d+)$")
+# When a PR's requests went to several tiers, the heavier tier names its complexity.
+TIER_WEIGHT = {"fast": 0, "standard": 1, "heavy": 2}
+
+
+def pull_request_tiers() -> int:
+    """Set each PR's routing tier from the gateway requests tagged with it (`pr:owner/repo#N`).
+
+    The tier that served most of its requests wins (the heavier one on a tie); PRs without
+    tagged requests keep no tier and count only in the all-tiers series.
+    """
+    counts: dict[tuple[str, int], Counter] = defaultdict(Counter)
+    for tags, tier in (
+        GatewayRequest.objects.exclude(tier="").exclude(tags=[]).values_list("tags", "tier")
+    ):
+        for tag in tags if isinstance(tags, list) else ():
+            match = PR_TAG.match(str(tag))
+            if match:
+                counts[(match["repo"].lower(), int(match["number"]))][tier] += 1
+    if not counts:
+        return 0
+    tiers = {
+        key: max(tally.items(), key=lambda item: (item[1], TIER_WEIGHT.get(item[0], 0)))[0]
+        for key, tally in counts.items()
+    }
+    changed = []
+    for pull in PullRequest.objects.filter(
+        repo__in={repo for repo, _ in tiers}, number__in={number for _, number in tiers}
+    ).only("pk", "repo", "number", "tier"):
+        tier = tiers.get((pull.repo.lower(), pull.number))
+        if tier and pull.tier != tier:
+            pull.tier = tier
+            changed.append(pull)
+    PullRequest.objects.bulk_update(changed, ["tier"], batch_size=1000)
+    return len(changed)
 
 
 def attribute_events() -> dict:
@@ -33,4 +73,10 @@ def attribute_events() -> dict:
         .exclude(user="")
         .update(team=member_team(OuterRef("user"), OuterRef("day")))
     )
-    return {"pull_requests": prs, "copilot_days": copilot, "gateway_requests": gateway}
+    tiers = pull_request_tiers()
+    return {
+        "pull_requests": prs,
+        "copilot_days": copilot,
+        "gateway_requests": gateway,
+        "pull_request_tiers": tiers,
+    }

@@ -241,3 +241,38 @@ def test_team_metrics_api_names_bad_parameters(payments, finance, api_as, params
 def test_team_metrics_api_is_forbidden_without_the_evidence_role(payments, security, api_as):
     response = api_as(security).get("/api/v1/team-metrics/", {"team": "Payments", "metric": "x"})
     assert response.status_code == 403
+
+
+def test_the_gateway_tags_say_which_tier_served_a_pull_request(payments):
+    from governance.models import GatewayRequest
+
+    first = pr(1, "ana", at(MONDAY), at(MONDAY, 10))
+    second = pr(2, "ana", at(MONDAY), at(MONDAY, 30))
+    untagged = pr(3, "ana", at(MONDAY), at(MONDAY, 50))
+    for n, (tag, tier) in enumerate(
+        [
+            ("pr:acme/api#1", "fast"),
+            ("pr:acme/api#1", "fast"),
+            ("pr:acme/api#1", "heavy"),
+            ("pr:Acme/API#2", "standard"),
+            ("pr:acme/api#2", "heavy"),
+            ("branch:x", "heavy"),
+        ]
+    ):
+        GatewayRequest.objects.create(
+            request_id=f"r{n}",
+            started_at=at(MONDAY),
+            day=MONDAY,
+            model="m",
+            tier=tier,
+            tags=[tag, "team:payments"],
+        )
+    attribute_events()
+    team_metrics_refresh()
+    for pull in (first, second, untagged):
+        pull.refresh_from_db()
+    # most requests win; a tie goes to the heavier tier
+    assert (first.tier, second.tier, untagged.tier) == ("fast", "heavy", "")
+    assert value(payments, "cycle-time", tier="trivial").value == Decimal("10")
+    assert value(payments, "cycle-time", tier="complex").value == Decimal("30")
+    assert value(payments, "cycle-time").sample_size == 3
