@@ -15,6 +15,7 @@ from governance.api import (
     packets,
     pilots,
     signoffs,
+    spend,
     tokens,
     users,
 )
@@ -55,6 +56,7 @@ urlpatterns = [
     path("roi/tier-cost/", finance.TierCostView.as_view(), name="roi-tier-cost"),
     path("roi/scope/", finance.ScopeRoiView.as_view(), name="roi-scope"),
     path("team-metrics/", imports.TeamMetricListView.as_view(), name="team-metrics"),
+    path("spend/summary/", spend.SpendSummaryView.as_view(), name="spend-summary"),
     path("packets/verify/", packets.PacketVerifyView.as_view(), name="packet-verify"),
     path("", include("vendors.api.urls")),
     *router.urls,

@@ -87,6 +87,28 @@ def test_a_bad_request_is_a_400_naming_the_field(teams, platform, api_as, body, 
     assert field in str(response.json())
 
 
+EVIDENCE_FORBIDDEN = [
+    ("security", "get", "/api/v1/imports/", None),
+    ("legal", "get", "/api/v1/imports/{run}/", None),
+    ("auditor", "post", "/api/v1/imports/", {"kind": "team_members"}),
+    ("security", "get", "/api/v1/team-metrics/", {"team": "Payments", "metric": "pr-size"}),
+    ("legal", "post", "/api/v1/pilots/{pilot}/compute-baselines/", {"weeks": 4}),
+    ("security", "get", "/api/v1/spend/summary/", {"group_by": "tier"}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "method", "url", "body"), EVIDENCE_FORBIDDEN)
+def test_each_evidence_route_refuses_a_role_without_access(
+    teams, persona, api_as, ai_pm, pilot, role, method, url, body
+):
+    run = import_create(kind=ImportKind.TEAM_MEMBERS, actor=ai_pm, path=str(DATA / "members.csv"))
+    url = url.format(run=run.pk, pilot=pilot.pk)
+    client = api_as(persona(role))
+    response = client.get(url, body) if method == "get" else client.post(url, body)
+    assert response.status_code == 403, response.content
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["security", "legal", "auditor"])
 def test_roles_that_do_not_import_are_forbidden(teams, persona, api_as, role):

@@ -328,10 +328,11 @@ def test_every_api_route_has_a_forbidden_access_row():
 
     from tests.governance.test_anonymous import _concrete, _walk
     from tests.governance.test_finance_api import FINANCE_FORBIDDEN
+    from tests.governance.test_imports_api import EVIDENCE_FORBIDDEN
     from tests.governance.test_packet_api import PACKET_FORBIDDEN
     from tests.governance.test_pilot_pages_api import PILOT_FORBIDDEN
 
-    tables = FORBIDDEN + PILOT_FORBIDDEN + FINANCE_FORBIDDEN + PACKET_FORBIDDEN
+    tables = FORBIDDEN + PILOT_FORBIDDEN + FINANCE_FORBIDDEN + PACKET_FORBIDDEN + EVIDENCE_FORBIDDEN
     covered = {_shape(url) for _, _, url, _ in tables}
     routes = {
         _shape(_concrete(route))
