@@ -30,6 +30,11 @@ urlpatterns = [
         name="pilot-kill-criterion",
     ),
     path("pilots/<int:pk>/sign/", pilots.pilot_sign, name="pilot-sign"),
+    path(
+        "pilots/<int:pk>/compute-baselines/",
+        pilots.pilot_compute_baselines,
+        name="pilot-compute-baselines",
+    ),
     path("pilots/<int:pk>/evaluate/", pilots.pilot_evaluate, name="pilot-evaluate"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("finance/", finance.finance_home, name="finance"),

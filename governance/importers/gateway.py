@@ -781,6 +781,11 @@ def _insert(cursor, run, resolver, currency, col) -> Added:
                 "INSERT INTO gw_users VALUES (%s, %s, %s)",
                 [(name, when, team) for (name, when), team in pairs.items()],
             )
+        # Temp tables have no statistics: the planner guesses a few hundred staged rows and
+        # sorts a million on disk for merge joins. The lookup tables are small, so hash them
+        # (analysing the staged rows themselves costs more than it saves).
+        cursor.execute("ANALYZE gw_models, gw_teams, gw_users")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
         cursor.execute(_insert_sql(c, user, day), [currency, run.pk])
         rows = cursor.fetchall()
     except (DataError, _psycopg_errors()) as error:
@@ -812,54 +817,50 @@ def _insert_sql(c: dict, user: str, day: str) -> str:
         )
     )
     cached = ", ".join(_number_at(path) for path in CACHED_PATHS)
-    # The parse is a MATERIALIZED CTE so each row's metadata is parsed once, not once per
-    # reference. Rows go in heap order, which is the file's (a fresh temp table read by one
-    # sequential scan), so the first of two lines with one request id wins without a sort.
+    # One pass over the staged rows: each row's metadata and tags are parsed once, in a
+    # LATERAL subquery that OFFSET 0 keeps from being inlined at every reference (two
+    # MATERIALIZED CTEs cost twice as much: they write every row out twice). Rows go in heap
+    # order, which is the file's (a fresh temp table read by one sequential scan), so the
+    # first of two lines with one request id wins without a sort.
     return f"""
-    WITH parsed AS MATERIALIZED (
-        SELECT s.line, btrim({c["request_id"]}) AS request_id,
-            ({start})::timestamptz AS started_at, {day} AS day,
-            btrim({c["model"]}) AS model,
-            coalesce(btrim({c["model_group"]}), '') AS model_group,
-            coalesce(btrim({c["team_id"]}), '') AS team_id,
-            left({user}, {MAX_KEY}) AS user_name,
-            left(coalesce(btrim({c["api_key"]}), ''), 128) AS api_key,
-            nullif(btrim({c["metadata"]}), '')::jsonb AS meta,
-            nullif(btrim({c["request_tags"]}), '')::jsonb AS tags_json,
-            coalesce(nullif(btrim({c["prompt_tokens"]}), '')::bigint, 0) AS input_tokens,
-            coalesce(nullif(btrim({c["completion_tokens"]}), '')::bigint, 0) AS output_tokens,
-            nullif(btrim({c["cache_read_input_tokens"]}), '')::bigint AS cache_column,
-            round({spend}, 8) AS spend,
-            lower(coalesce(btrim({c["cache_hit"]}), '')) IN ('true', 't', '1', 'yes')
-                AS cache_hit,
-            left(coalesce(btrim({c["status"]}), ''), 32) AS status
-        FROM gw_stage s
-        WHERE 1 / (CASE WHEN {bad} THEN 0 ELSE 1 END) = 1
-    ), r AS MATERIALIZED (
-        SELECT p.*,
-            coalesce(CASE WHEN jsonb_typeof(p.meta->'{TEAM_ALIAS}') = 'string'
-                THEN btrim(p.meta->>'{TEAM_ALIAS}')
-                ELSE p.meta->>'{TEAM_ALIAS}' END, '') AS alias,
-            CASE WHEN jsonb_typeof(p.tags_json) = 'array' THEN p.tags_json
-                ELSE '[]'::jsonb END AS tags,
-            coalesce(p.cache_column, {cached}, 0) AS cached_tokens
-        FROM parsed p
-    ), added AS (
+    WITH added AS (
         INSERT INTO governance_gatewayrequest (
             request_id, started_at, day, model, model_version_id, tier, team_id, team_key,
             "user", api_key_hash, tags, input_tokens, cached_tokens, output_tokens, spend,
             currency, cache_hit, status, import_run_id
         )
-        SELECT r.request_id, r.started_at, r.day, r.model, m.version_id, coalesce(m.tier, ''),
+        SELECT btrim({c["request_id"]}), p.started_at, p.day, btrim({c["model"]}),
+            m.version_id, coalesce(m.tier, ''),
             coalesce(t1.team_id, t2.team_id, u.team_id),
-            left(coalesce(nullif(r.alias, ''), r.team_id), {MAX_KEY}),
-            r.user_name, r.api_key, r.tags, r.input_tokens, r.cached_tokens,
-            r.output_tokens, r.spend, %s, r.cache_hit, r.status, %s
-        FROM r
-        LEFT JOIN gw_models m ON m.name = r.model AND m.grp = r.model_group
-        LEFT JOIN gw_teams t1 ON t1.key = lower(r.team_id)
-        LEFT JOIN gw_teams t2 ON t2.key = lower(r.alias)
-        LEFT JOIN gw_users u ON u.name = r.user_name AND u.day = r.day
+            left(coalesce(nullif(j.alias, ''), coalesce(btrim({c["team_id"]}), '')), {MAX_KEY}),
+            left({user}, {MAX_KEY}),
+            left(coalesce(btrim({c["api_key"]}), ''), 128),
+            CASE WHEN jsonb_typeof(p.tags_json) = 'array' THEN p.tags_json
+                ELSE '[]'::jsonb END,
+            coalesce(nullif(btrim({c["prompt_tokens"]}), '')::bigint, 0),
+            coalesce(nullif(btrim({c["cache_read_input_tokens"]}), '')::bigint, {cached}, 0),
+            coalesce(nullif(btrim({c["completion_tokens"]}), '')::bigint, 0),
+            round(p.spend, 8), %s,
+            lower(coalesce(btrim({c["cache_hit"]}), '')) IN ('true', 't', '1', 'yes'),
+            left(coalesce(btrim({c["status"]}), ''), 32), %s
+        FROM gw_stage s
+        CROSS JOIN LATERAL (
+            SELECT nullif(btrim({c["metadata"]}), '')::jsonb AS meta,
+                nullif(btrim({c["request_tags"]}), '')::jsonb AS tags_json,
+                ({start})::timestamptz AS started_at, {day} AS day, {spend} AS spend
+            OFFSET 0
+        ) p
+        CROSS JOIN LATERAL (
+            SELECT coalesce(CASE WHEN jsonb_typeof(p.meta->'{TEAM_ALIAS}') = 'string'
+                THEN btrim(p.meta->>'{TEAM_ALIAS}')
+                ELSE p.meta->>'{TEAM_ALIAS}' END, '') AS alias
+        ) j
+        LEFT JOIN gw_models m ON m.name = btrim({c["model"]})
+            AND m.grp = coalesce(btrim({c["model_group"]}), '')
+        LEFT JOIN gw_teams t1 ON t1.key = lower(coalesce(btrim({c["team_id"]}), ''))
+        LEFT JOIN gw_teams t2 ON t2.key = lower(j.alias)
+        LEFT JOIN gw_users u ON u.name = left({user}, {MAX_KEY}) AND u.day = p.day
+        WHERE 1 / (CASE WHEN {bad} THEN 0 ELSE 1 END) = 1
         ON CONFLICT (request_id) DO NOTHING
         RETURNING day, model, model_version_id, team_id, team_key, "user", spend
     )

@@ -3,7 +3,7 @@
 import re
 from collections import Counter, defaultdict
 
-from django.db.models import DateField, Expression, OuterRef, Q, Subquery
+from django.db.models import DateField, Expression, OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce
 
 from governance.models import CopilotUserDay, GatewayRequest, PullRequest, TeamMember
@@ -32,9 +32,14 @@ def pull_request_tiers() -> int:
     tagged requests keep no tier and count only in the all-tiers series.
     """
     counts: dict[tuple[str, int], Counter] = defaultdict(Counter)
-    for tags, tier in (
-        GatewayRequest.objects.exclude(tier="").exclude(tags=[]).values_list("tags", "tier")
-    ):
+    # Only requests with a pr: tag are read (a text match in the database): a million
+    # untagged requests cost one scan, not a million JSON parses here.
+    tagged = (
+        GatewayRequest.objects.exclude(tier="")
+        .alias(tag_text=Cast("tags", TextField()))
+        .filter(tag_text__contains='"pr:')
+    )
+    for tags, tier in tagged.values_list("tags", "tier").iterator(chunk_size=5000):
         for tag in tags if isinstance(tags, list) else ():
             match = PR_TAG.match(str(tag))
             if match:

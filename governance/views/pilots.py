@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from governance.selectors.users import user_roles
 from governance.services import pilots as ps
 from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
 from governance.services.signoffs import signoff_record
+from governance.services.team_metrics import DEFAULT_BASELINE_WEEKS, pilot_baselines_compute
 from vendors.kit.services import parse_id
 
 PAGE_SIZE = 25
@@ -164,6 +166,24 @@ def pilot_add_kill_criterion(request: HttpRequest, pk: int) -> HttpResponse:
         "kill_form",
         lambda k: f"Kill criterion added: {k.plain_words}.",
     )
+
+
+@require_POST
+def pilot_compute_baselines(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record baselines from the teams' series over the weeks before the start."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
+    weeks = parse_id(request.POST.get("weeks", "")) or DEFAULT_BASELINE_WEEKS
+    try:
+        baselines = pilot_baselines_compute(pilot=pilot, actor=request.user, weeks=weeks)
+        messages.success(
+            request,
+            f"{len(baselines)} baseline{pluralize(len(baselines))} computed from the "
+            f"{weeks} weeks before {pilot.planned_start}.",
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("pilot-page", pk=pk)
 
 
 @require_POST
