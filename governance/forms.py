@@ -2,7 +2,7 @@
 
 from django import forms
 
-from governance.choices import Decision, ReviewDecision, Workflow
+from governance.choices import Decision, ReviewDecision, Source, Workflow
 from governance.models import Baseline, KillCriterion, Pilot, Team
 from governance.models.pilots import CHARTER_FIELDS
 from governance.services import pilots as ps
@@ -86,6 +86,10 @@ class BaselineForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.pilot = pilot
         self.instance.pilot = pilot
+        # Derived baselines come from "Compute baselines", never from this form.
+        self.fields["source"].choices = [
+            c for c in self.fields["source"].choices if c[0] != Source.DERIVED
+        ]
 
     def validate_unique(self) -> None:
         """Recording a baseline twice corrects it (an upsert), so uniqueness is not an error."""

@@ -33,7 +33,7 @@ urlpatterns = [
     path(
         "pilots/<int:pk>/compute-baselines/",
         pilots.pilot_compute_baselines,
-        name="pilot-compute-baselines",
+        name="pilot-baselines-compute",
     ),
     path("pilots/<int:pk>/evaluate/", pilots.pilot_evaluate, name="pilot-evaluate"),
     path("notifications/", notifications.notification_list, name="notifications"),

@@ -256,6 +256,12 @@ class Baseline(models.Model):
     def clean(self) -> None:
         if self.metric_id and self.metric.tiered != bool(self.tier):
             raise ValidationError({"tier": _tier_message(self.metric)})
+        if self.source == Source.DERIVED and not self.provenance:
+            # "Derived" is a claim about where a number came from; only the computation that
+            # records its provenance may make it.
+            raise ValidationError(
+                {"source": "Only a baseline computed from imported evidence is derived."}
+            )
         if self.pilot_id and self.period_end and self.period_end >= self.pilot.planned_start:
             raise ValidationError(
                 {

@@ -276,3 +276,22 @@ def test_the_gateway_tags_say_which_tier_served_a_pull_request(payments):
     assert value(payments, "cycle-time", tier="trivial").value == Decimal("10")
     assert value(payments, "cycle-time", tier="complex").value == Decimal("30")
     assert value(payments, "cycle-time").sample_size == 3
+
+
+def test_a_hand_typed_baseline_cannot_claim_to_be_derived(pilot, ai_pm, api_as):
+    response = api_as(ai_pm).post(
+        "/api/v1/baselines/",
+        {
+            "pilot": pilot.pk,
+            "metric": "pr-size",
+            "value": "40",
+            "sample_size": 10,
+            "period_start": "2026-09-01",
+            "period_end": "2026-11-30",
+            "source": "derived",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "computed from imported evidence" in str(response.json())
+    assert not Baseline.objects.exists()
