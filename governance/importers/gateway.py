@@ -906,6 +906,21 @@ def roll_up(*, days: set[date]) -> None:
             cursor.execute(_ROLLUP.format(key=_ROLLUP_KEY, days=marks), chunk)
 
 
+def gateway_reattribute(run: ImportRun, result: ImportResult) -> None:
+    """After a membership import: roll up again the days of requests logged without a team
+    (attributed through their person, whose team may have changed) and their ledger months."""
+    days = set(
+        GatewayRequest.objects.filter(team_key="")
+        .exclude(user="")
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
+    )
+    if days:
+        roll_up(days=days)
+        _ledger(run, days, result)
+
+
 def _ledger(run: ImportRun, days: set[date], result: ImportResult) -> None:
     """Write each changed month's inference spend per team, vendor and tier to the ledger."""
     months = sorted({day.replace(day=1) for day in days})

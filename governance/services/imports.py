@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from governance.importers import importer_for
 from governance.importers.base import ImportRejected, ImportResult, LineError
+from governance.importers.gateway import gateway_reattribute
 from governance.models.evidence import ImportKind, ImportRun, ImportStatus
 from governance.services.evidence import attribute_events
 from governance.services.team_metrics import running_pilots_derive, team_metrics_refresh
@@ -137,6 +138,8 @@ def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None =
         with _stream(run) as stream, transaction.atomic():
             result = importer_for(run.kind)(run, stream, progress=report)
             attribute_events()
+            if run.kind == ImportKind.TEAM_MEMBERS:
+                gateway_reattribute(run, result)
             _report_unattributed(run, result)
             team_metrics_refresh()
             derived = running_pilots_derive(actor=run.requested_by)

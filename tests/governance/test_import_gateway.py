@@ -443,3 +443,34 @@ def test_summary_is_readable_by_ai_pm_and_not_by_security(imported, api_as, ai_p
 def test_both_databases_are_covered():
     """A marker for the report: which path this run exercised."""
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_a_later_membership_file_moves_person_attributed_spend(world, finance, tmp_path):
+    header = (DATA / "litellm_spend_logs.csv").read_text().splitlines()[0]
+    row = (
+        "req-late-1,acompletion,k,2.5000,1100,1000,100,2026-10-30T09:00:00Z,"
+        "2026-10-30T09:00:00Z,2026-10-30T09:00:00Z,claude-opus-4.1,,opus,anthropic,,erin,"
+        '"{}",False,,"[]",,,,success'
+    )
+    logs = tmp_path / "late.csv"
+    logs.write_text(f"{header}\n{row}\n")
+    run = import_execute(
+        run_id=import_create(kind=ImportKind.GATEWAY_LOGS, actor=finance, path=str(logs)).pk
+    )
+    assert run.report["unknown_teams"] == {"user:erin": 1}
+    assert not Spend.objects.filter(team=world["search"]).exists()
+
+    members = tmp_path / "members.csv"
+    members.write_text("login,team,from,to\nerin,Search,2026-10-01,\n")
+    moved = import_execute(
+        run_id=import_create(kind=ImportKind.TEAM_MEMBERS, actor=finance, path=str(members)).pk
+    )
+    assert moved.status == "succeeded", moved.errors
+    rolled = GatewayDaily.objects.get(model="claude-opus-4.1")
+    assert (rolled.team, rolled.team_key, rolled.spend) == (
+        world["search"],
+        "Search",
+        Decimal("2.5"),
+    )
+    ledger = Spend.objects.get(team=world["search"])
+    assert (ledger.category, ledger.amount) == ("inference_heavy", Decimal("2.50"))
