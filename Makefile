@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test coverage lint migrations-check schema worker beat bench bench-ingest bench-packets clean
+.PHONY: install run test coverage lint migrations-check schema worker beat bench bench-ingest bench-gateway bench-prs bench-packets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ bench: install
 ## P1 alone: measurement ingest via the API against PostgreSQL COPY.
 bench-ingest: install
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),10000)
+
+## P5: a LiteLLM spend-log CSV through import_gateway_logs against PostgreSQL COPY.
+bench-gateway: install
+	$(BIN)/python bench/gateway.py --rows $(or $(ROWS),1000000)
+
+## P6: pull requests with their reviews through import_pull_requests against COPY.
+bench-prs: install
+	$(BIN)/python bench/prs.py --prs $(or $(PRS),100000)
 
 ## A ~20-page quarterly-review packet through the render service against WeasyPrint on the
 ## same HTML (KIND=assessment for a vendor assessment; ITEMS= pilots or checklist items).

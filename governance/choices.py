@@ -70,6 +70,9 @@ class Tier(models.TextChoices):
     TRIVIAL = "trivial", "Trivial"
     STANDARD = "standard", "Standard"
     COMPLEX = "complex", "Complex"
+    # A tiered metric over every PR, for teams whose gateway does not say which tier served
+    # which PR.
+    ALL = "all", "All tiers"
 
 
 class Source(models.TextChoices):

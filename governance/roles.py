@@ -108,6 +108,16 @@ EVIDENCE_READ = {
     "governance.modelalias": VIEW,
 }
 IMPORTER = {**EVIDENCE_READ, "governance.importrun": ("view", "add")}
+# Which kinds each importer may run is the "add" on the rows the kind writes (the table is
+# KIND_PERMISSIONS in governance/services/imports.py).
+IMPORTS_PEOPLE = {
+    "governance.teammember": FULL,
+    "governance.pullrequest": ("view", "add"),
+}
+IMPORTS_USAGE = {
+    "governance.gatewaydaily": ("view", "add"),
+    "governance.copilotorgday": ("view", "add"),
+}
 
 ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
     Role.SECURITY: {
@@ -133,7 +143,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **REVIEW_DECISIONS_READ,
         **SPEND_READ,
         **IMPORTER,
-        "governance.teammember": FULL,
+        **IMPORTS_PEOPLE,
     },
     Role.FINANCE: {
         **PACKETS,
@@ -146,6 +156,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.ratecard": FULL,
         "governance.quarterlyreview": (*EDIT, "decide"),
         **IMPORTER,
+        **IMPORTS_USAGE,
     },
     Role.PLATFORM: {
         **PACKETS,
@@ -161,6 +172,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **REVIEW_DECISIONS_READ,
         **SPEND_READ,
         **IMPORTER,
+        **IMPORTS_PEOPLE,
+        **IMPORTS_USAGE,
         "governance.modelalias": FULL,
         "governance.gatewayrequest": VIEW,
     },

@@ -90,7 +90,19 @@ def render_packet(self, packet_id: int) -> dict:
     return {"id": packet.pk, "status": packet.status, "hostname": self.request.hostname or ""}
 
 
+class ImportTask(Task):
+    """Marks the run failed once automatic retries are exhausted, so none stays running."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        from governance.services.imports import import_fail
+
+        run_id = kwargs.get("run_id", args[0] if args else None)
+        if run_id is not None:
+            import_fail(run_id=run_id, error=exc)
+
+
 @shared_task(
+    base=ImportTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_DB_ERRORS,

@@ -20,7 +20,12 @@ from governance.models import (
     TeamMetricValue,
 )
 from governance.models.evidence import ImportStatus
-from governance.services.imports import import_create, import_enqueue, import_progress
+from governance.services.imports import (
+    import_create,
+    import_enqueue,
+    import_progress,
+    importable_kinds,
+)
 from vendors.kit.admin import ServiceAdmin, ServiceForm
 
 
@@ -48,6 +53,15 @@ class ImportRunForm(ServiceForm):
     class Meta:
         model = ImportRun
         fields = ("kind", "dry_run", "skip_bad")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            # Offer only what this person may import (the service refuses the rest anyway).
+            allowed = set(importable_kinds(self.request.user))
+            self.fields["kind"].choices = [
+                choice for choice in self.fields["kind"].choices if choice[0] in allowed
+            ]
 
     def run_service(self):
         data = self.cleaned_data

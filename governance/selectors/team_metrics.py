@@ -5,6 +5,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from governance.choices import Tier
 from governance.models import Metric, Team, TeamMetricValue
 
 
@@ -18,8 +19,9 @@ def team_metric_series(
 ) -> QuerySet[TeamMetricValue]:
     """One team's weekly values of one metric (weeks overlapping [from, to]), oldest first."""
     errors = {}
+    by_id = team.isascii() and team.isdigit() and len(team) < 10
     found_team = (
-        Team.objects.filter(Q(pk=int(team)) if team.isdigit() else Q(name__iexact=team)).first()
+        Team.objects.filter(Q(pk=int(team)) if by_id else Q(name__iexact=team)).first()
         if team
         else None
     )
@@ -27,8 +29,12 @@ def team_metric_series(
         errors["team"] = f"No team {team!r}." if team else "Name a team (id or name)."
     if not metric:
         errors["metric"] = "Name a metric code."
-    elif not Metric.objects.filter(code=metric).exists():
-        errors["metric"] = f"No metric {metric!r}."
+    else:
+        found_metric = Metric.objects.filter(code=metric).first()
+        if found_metric is None:
+            errors["metric"] = f"No metric {metric!r}."
+        elif found_metric.tiered and not tier:
+            tier = Tier.ALL  # a tiered metric over every tier
     if date_from and date_to and date_to < date_from:
         errors["to"] = "The range ends before it starts."
     if errors:

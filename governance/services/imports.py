@@ -7,15 +7,16 @@ run does the same work and rolls it back, so its counts are what a real run woul
 """
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO, Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.importers import importer_for
@@ -25,10 +26,24 @@ from governance.models.evidence import ImportKind, ImportRun, ImportStatus
 from governance.services.evidence import attribute_events
 from governance.services.team_metrics import running_pilots_derive, team_metrics_refresh
 from vendors.kit.audit import audited
+from vendors.kit.errors import TRANSIENT_DB_ERRORS
 
-PERMISSION = "governance.add_importrun"
+logger = logging.getLogger(__name__)
+# Who may import what: the permission each kind needs, besides governance.add_importrun.
+# A kind writes the rows its permission names (and what derives from them): membership
+# re-attributes every event, and gateway logs become the ledger's inference spend.
+KIND_PERMISSIONS = {
+    ImportKind.TEAM_MEMBERS: "governance.add_teammember",
+    ImportKind.PULL_REQUESTS: "governance.add_pullrequest",
+    ImportKind.GITHUB_SYNC: "governance.add_pullrequest",
+    ImportKind.GATEWAY_LOGS: "governance.add_gatewaydaily",
+    ImportKind.COPILOT_METRICS: "governance.add_copilotorgday",
+}
 # Kinds that read no file: they page an API.
 FILELESS = {ImportKind.GITHUB_SYNC}
+# Kinds that change who belongs to which team, so gateway spend logged by person moves.
+REATTRIBUTING = {ImportKind.TEAM_MEMBERS, ImportKind.GITHUB_SYNC}
+IMPORT_LOCK = 7_470_001  # any constant: the advisory lock that serialises imports
 
 
 class _DryRun(Exception):
@@ -57,11 +72,22 @@ def _sha256(stream: IO[bytes]) -> str:
     return digest
 
 
+def importable_kinds(user: Any) -> list[str]:
+    """The import kinds this user may run."""
+    if not (user and user.has_perm("governance.add_importrun")):
+        return []
+    return [kind for kind, perm in KIND_PERMISSIONS.items() if user.has_perm(perm)]
+
+
 def _check(actor: Any, kind: str, options: dict) -> None:
-    if not (actor and actor.has_perm(PERMISSION)):
-        raise PermissionDenied("Importing evidence needs the platform, AI PM or finance role.")
     if kind not in ImportKind.values:
         raise ValidationError({"kind": f"Choose one of: {', '.join(ImportKind.values)}."})
+    if kind not in importable_kinds(actor):
+        raise PermissionDenied(
+            f"You may not import {ImportKind(kind).label.lower()}: "
+            "membership and pull requests are for AI PMs and platform, gateway logs and "
+            "Copilot reports for platform and finance."
+        )
     if kind == ImportKind.GITHUB_SYNC and not options.get("org"):
         raise ValidationError({"org": "A GitHub sync names the organisation."})
 
@@ -79,6 +105,8 @@ def import_create(
 ) -> ImportRun:
     """Record an import to run: an uploaded file is kept; a path (commands) is read in place."""
     options = dict(options or {})
+    # A path is read on the server: only a command, through `path`, may name one.
+    options.pop("path", None)
     _check(actor, kind, options)
     if kind not in FILELESS and upload is None and path is None:
         raise ValidationError({"file": "Choose a file to import."})
@@ -115,7 +143,14 @@ def _stream(run: ImportRun):
 
 
 def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None = None) -> ImportRun:
-    """Run a queued import (a duplicate delivery of a finished one changes nothing)."""
+    """Run a queued import; a duplicate delivery of a running or finished one changes nothing.
+
+    The run is marked running in a short transaction of its own, so pollers see it; the work
+    and the outcome then commit together in one transaction that holds the run's row lock.
+    A second delivery while the first is alive finds the row locked and leaves; after a
+    worker died, the lock is gone with its transaction and the redelivery does the work.
+    Imports run one at a time: each replaces derived series that the next one also writes.
+    """
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
@@ -126,19 +161,41 @@ def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None =
     total = _size(run)
 
     def report(done: int) -> None:
-        # Importers report rows or bytes read; the percentage is against the file's size.
+        # Importers report bytes read; the percentage is against the file's size. Progress is
+        # a courtesy: a cache that is down must not fail the import.
         percent = min(99, int(done * 100 / total)) if total else 0
-        cache.set(progress_key(run.pk), percent, 3600)
+        try:
+            cache.set(progress_key(run.pk), percent, 3600)
+        except Exception:
+            logger.warning("import %s: progress not stored", run.pk, exc_info=True)
         if progress:
             progress(done, total)
 
-    result: ImportResult | None = None
-    errors: list[LineError] = []
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
+        if run is None or run.status != ImportStatus.RUNNING:
+            return ImportRun.objects.get(pk=run_id)
+        _one_import_at_a_time()
+        result, failed = _work(run, report)
+        return _finish(run, result, failed=failed)
+
+
+def _one_import_at_a_time() -> None:
+    # SQLite serialises writers anyway; PostgreSQL needs the lock (an advisory lock held to
+    # the end of the transaction).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+
+
+def _work(run: ImportRun, report: Callable[[int], None]) -> tuple[ImportResult, bool]:
+    """Import inside a savepoint: a dry run or a refusal rolls the data back, not the run."""
+    result = ImportResult()
     try:
         with _stream(run) as stream, transaction.atomic():
             result = importer_for(run.kind)(run, stream, progress=report)
             attribute_events()
-            if run.kind == ImportKind.TEAM_MEMBERS:
+            if run.kind in REATTRIBUTING:
                 gateway_reattribute(run, result)
             _report_unattributed(run, result)
             team_metrics_refresh()
@@ -149,17 +206,31 @@ def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None =
             if run.dry_run:
                 raise _DryRun
     except _DryRun:
-        pass
+        return result, False
     except ImportRejected as rejected:
-        errors, rows_read = rejected.errors, rejected.rows_read
-        result = ImportResult(rows_read=rows_read, errors=errors)
+        return ImportResult(rows_read=rejected.rows_read, errors=rejected.errors), True
     except LineError as error:
-        errors = [error]
-        result = ImportResult(errors=errors)
+        return ImportResult(errors=[error]), True
     except UnicodeDecodeError:
-        errors = [LineError(1, "file", "not UTF-8 text")]
-        result = ImportResult(errors=errors)
-    return _finish(run, result, failed=bool(errors))
+        return ImportResult(errors=[LineError(1, "file", "not UTF-8 text")]), True
+    except TRANSIENT_DB_ERRORS:
+        raise  # the task retries; the run stays running until then
+    except Exception as error:
+        # A fault of ours, or of a source that answered nonsense: the data is rolled back, the
+        # run says so, and the traceback goes to the log rather than to the person.
+        logger.exception("import %s failed", run.pk)
+        message = f"the import stopped on an unexpected error ({type(error).__name__})"
+        return ImportResult(errors=[LineError(0, "import", message)]), True
+    return result, False
+
+
+def import_fail(*, run_id: int, error: BaseException) -> None:
+    """Mark a run failed when its task gave up (retries exhausted), so none stays running."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+            message = f"the import could not finish ({type(error).__name__})"
+            _finish(run, ImportResult(errors=[LineError(0, "import", message)]), failed=True)
 
 
 def _report_unattributed(run: ImportRun, result: ImportResult) -> None:
@@ -213,7 +284,8 @@ def _finish(run: ImportRun, result: ImportResult, *, failed: bool) -> ImportRun:
     run.errors = [e.as_dict() for e in result.errors]
     run.report = result.report
     _finish_audited(run=run, actor=run.requested_by)
-    cache.delete(progress_key(run.pk))
+    with suppress(Exception):
+        cache.delete(progress_key(run.pk))
     return run
 
 

@@ -175,10 +175,17 @@ def pilot_compute_baselines(request: HttpRequest, pk: int) -> HttpResponse:
     weeks = parse_id(request.POST.get("weeks", "")) or DEFAULT_BASELINE_WEEKS
     try:
         baselines = pilot_baselines_compute(pilot=pilot, actor=request.user, weeks=weeks)
+        replaced = [b for b in baselines if "replaced" in b.provenance]
         messages.success(
             request,
             f"{len(baselines)} baseline{pluralize(len(baselines))} computed from the "
-            f"{weeks} weeks before {pilot.planned_start}.",
+            f"{weeks} weeks before {pilot.planned_start}."
+            + (
+                f" {len(replaced)} typed by hand {pluralize(len(replaced), 'was,were')} "
+                f"replaced: {', '.join(str(b.metric) for b in replaced)}."
+                if replaced
+                else ""
+            ),
         )
     except ValidationError as error:
         for message in error.messages:

@@ -107,3 +107,67 @@ def test_the_command_imports_and_fails_loudly(teams, ai_pm):
             "import_team_members", str(DATA / "members_bad.csv"), as_user=ai_pm.username, stdout=out
         )
     assert "line 3: team: no team named 'Nowhere'" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "role, kind",
+    [
+        ("finance", ImportKind.TEAM_MEMBERS),
+        ("finance", ImportKind.PULL_REQUESTS),
+        ("ai_pm", ImportKind.GATEWAY_LOGS),
+        ("ai_pm", ImportKind.COPILOT_METRICS),
+    ],
+)
+def test_each_kind_is_imported_only_by_the_roles_that_own_its_rows(teams, role, kind, request):
+    with pytest.raises(PermissionDenied, match="may not import"):
+        import_create(kind=kind, actor=request.getfixturevalue(role), path=str(DATA / "x"))
+
+
+def test_an_uploaded_run_cannot_name_a_server_path(teams, ai_pm):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("members.csv", (DATA / "members.csv").read_bytes())
+    run = import_create(
+        kind=ImportKind.TEAM_MEMBERS,
+        actor=ai_pm,
+        upload=upload,
+        options={"path": "/etc/passwd"},
+    )
+    assert "path" not in run.options
+    assert import_execute(run_id=run.pk).created == 4
+
+
+def test_an_unexpected_fault_fails_the_run_and_writes_nothing(teams, ai_pm, monkeypatch):
+    from governance import importers
+
+    monkeypatch.setitem(
+        importers.IMPORTERS, ImportKind.TEAM_MEMBERS, "tests.governance.faulty:import_then_fail"
+    )
+    run = run_file("members.csv", ai_pm)
+    assert run.status == ImportStatus.FAILED
+    assert run.errors == [
+        {
+            "line": 0,
+            "field": "import",
+            "message": "the import stopped on an unexpected error (RuntimeError)",
+        }
+    ]
+    assert TeamMember.objects.count() == 0
+
+
+def test_a_finished_run_delivered_again_changes_nothing(teams, ai_pm):
+    run = run_file("members.csv", ai_pm)
+    again = import_execute(run_id=run.pk)
+    assert (again.status, again.created, again.finished_at) == (
+        ImportStatus.SUCCEEDED,
+        4,
+        run.finished_at,
+    )
+    assert TeamMember.objects.count() == 4
+
+
+def test_a_run_left_running_by_a_dead_worker_is_done_on_redelivery(teams, ai_pm):
+    run = import_create(kind=ImportKind.TEAM_MEMBERS, actor=ai_pm, path=str(DATA / "members.csv"))
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
+    assert import_execute(run_id=run.pk).status == ImportStatus.SUCCEEDED
+    assert TeamMember.objects.count() == 4

@@ -137,3 +137,17 @@ def test_a_real_worker_runs_an_import(teams, ai_pm, celery_worker_available):
     run.refresh_from_db()
     assert payload["status"] == run.status == ImportStatus.SUCCEEDED
     assert TeamMember.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_pages_refuse_roles_that_may_not_compute_or_import(teams, client, persona, pilot):
+    client.force_login(persona("finance"))
+    response = client.post(f"/pilots/{pilot.pk}/compute-baselines/", {"weeks": 4})
+    assert response.status_code == 403
+    client.force_login(persona("security"))
+    assert client.get("/admin/governance/importrun/add/").status_code == 403
+    client.force_login(persona("finance"))
+    page = client.get("/admin/governance/importrun/add/")
+    # finance imports usage, not people: the form offers only what it may run
+    kinds = [c[0] for c in page.context["adminform"].form.fields["kind"].choices]
+    assert kinds == ["gateway_logs", "copilot_metrics"]

@@ -82,7 +82,7 @@ def test_pull_request_series_match_hand_computed_values(payments):
     attribute_events()
     team_metrics_refresh()
 
-    cycle = value(payments, "cycle-time")
+    cycle = value(payments, "cycle-time", tier="all")
     assert (cycle.value, cycle.mean, cycle.sample_size) == (Decimal("20"), Decimal("30"), 3)
     # fast -> trivial (10 h and 20 h), heavy -> complex (60 h)
     assert value(payments, "cycle-time", tier="trivial").value == Decimal("15")
@@ -140,7 +140,7 @@ def test_refresh_replaces_series_so_nothing_stale_survives(payments):
     pr(1, "ana", at(MONDAY), at(MONDAY, 5))
     attribute_events()
     team_metrics_refresh()
-    assert value(payments, "cycle-time").value == Decimal("5")
+    assert value(payments, "cycle-time", tier="all").value == Decimal("5")
     PullRequest.objects.all().delete()
     team_metrics_refresh()
     assert not TeamMetricValue.objects.exists()
@@ -163,15 +163,35 @@ def test_baselines_are_computed_from_the_weeks_before_the_start(pilot, ai_pm):
     pilot_baselines_compute(pilot=pilot, actor=ai_pm)
 
     baseline = Baseline.objects.get(pilot=pilot, metric__code="cycle-time", tier="trivial")
-    # weekly medians 10 (n=2) and 40 (n=1): sample-weighted (10*2 + 40) / 3 = 20
-    assert (baseline.value, baseline.sample_size) == (Decimal("20"), 3)
+    # the median over the window's PRs (10, 10, 40), not a mean of weekly medians (20)
+    assert (baseline.value, baseline.sample_size) == (Decimal("10"), 3)
     assert baseline.source == Source.DERIVED
     assert baseline.period_end == start - timedelta(days=1)
     assert baseline.provenance["teams"] == [team.name]
-    assert baseline.provenance["weeks"] == 2
-    assert "governance_teammetricvalue" in baseline.provenance["query"]
-    # cycle time over all tiers has no tier, and the metric is tiered: not a baseline
+    assert baseline.provenance["weeks"] == 12
+    assert baseline.provenance["method"] == "median over the window's merged PRs"
+    assert "governance_pullrequest" in baseline.provenance["query"]
+    # cycle time over every PR, for teams whose gateway says nothing about tiers
+    everything = Baseline.objects.get(pilot=pilot, metric__code="cycle-time", tier="all")
+    assert (everything.value, everything.sample_size) == (Decimal("10"), 3)
     assert not Baseline.objects.filter(pilot=pilot, metric__code="cycle-time", tier="").exists()
+
+
+def test_throughput_counts_every_engineer_week_of_the_window(pilot, ai_pm):
+    team = pilot.teams.get()
+    TeamMember.objects.create(login="ana", team=team, valid_from=date(2026, 1, 1))
+    start = pilot.planned_start
+    # 5 PRs by one engineer in 2 of the 4 weeks before the start.
+    for n, weeks_before in enumerate((4, 4, 4, 1, 1)):
+        merged = at(start - timedelta(weeks=weeks_before), 3)
+        pr(n + 1, "ana", merged - timedelta(hours=2), merged)
+    attribute_events()
+    pilot_baselines_compute(pilot=pilot, actor=ai_pm, weeks=4)
+    throughput = Baseline.objects.get(pilot=pilot, metric__code="feature-throughput")
+    # 5 merged / 4 engineer-weeks x 365.25/12/7 weeks a month = 5.4353 (not 14.78, which
+    # averaging the two busy weeks would give)
+    assert throughput.value == Decimal("5.4353")
+    assert throughput.sample_size == 5
 
 
 def test_computing_baselines_without_series_says_what_to_import(pilot, ai_pm):
@@ -198,10 +218,11 @@ def test_compute_baselines_api(pilot, ai_pm, api_as):
     codes = {row["metric"] for row in response.json()}
     assert {"feature-throughput", "pr-size", "reviewer-load"} - codes == {"reviewer-load"}
     assert all(row["source"] == "derived" and row["provenance"] for row in response.json())
-    bad = api_as(ai_pm).post(
-        f"/api/v1/pilots/{pilot.pk}/compute-baselines/", {"weeks": 0}, format="json"
-    )
-    assert bad.status_code == 400
+    for body in ({"weeks": 0}, {"weeks": 4, "end": "0001-01-02"}):
+        bad = api_as(ai_pm).post(
+            f"/api/v1/pilots/{pilot.pk}/compute-baselines/", body, format="json"
+        )
+        assert bad.status_code == 400, body
 
 
 def test_team_metrics_api_reads_the_weekly_series(payments, finance, api_as):
@@ -224,6 +245,7 @@ def test_team_metrics_api_reads_the_weekly_series(payments, finance, api_as):
     "params, field",
     [
         ({"metric": "cycle-time"}, "team"),
+        ({"team": "²", "metric": "cycle-time"}, "team"),
         ({"team": "Payments", "metric": "nope"}, "metric"),
         ({"team": "Payments", "metric": "cycle-time", "from": "soon"}, "from"),
         (
@@ -275,7 +297,7 @@ def test_the_gateway_tags_say_which_tier_served_a_pull_request(payments):
     assert (first.tier, second.tier, untagged.tier) == ("fast", "heavy", "")
     assert value(payments, "cycle-time", tier="trivial").value == Decimal("10")
     assert value(payments, "cycle-time", tier="complex").value == Decimal("30")
-    assert value(payments, "cycle-time").sample_size == 3
+    assert value(payments, "cycle-time", tier="all").sample_size == 3
 
 
 def test_a_hand_typed_baseline_cannot_claim_to_be_derived(pilot, ai_pm, api_as):
@@ -295,3 +317,63 @@ def test_a_hand_typed_baseline_cannot_claim_to_be_derived(pilot, ai_pm, api_as):
     assert response.status_code == 400
     assert "computed from imported evidence" in str(response.json())
     assert not Baseline.objects.exists()
+
+
+def test_running_pilots_get_weekly_measurements_and_hand_posted_ones_stay(running_pilot):
+    from governance.models import Measurement
+    from governance.services.team_metrics import pilot_measurements_derive
+
+    team = running_pilot.teams.get()
+    TeamMember.objects.create(login="ana", team=team, valid_from=date(2026, 1, 1))
+    week = date(2027, 3, 8)  # a week with a hand-posted reviewer load (39, n=100)
+    pr(1, "ana", at(week), at(week, 6), reviews=1, approved=at(week, 1))
+    pr(2, "ana", at(week), at(week, 10), reviews=1, approved=at(week, 3))
+    attribute_events()
+
+    counts = pilot_measurements_derive(pilot=running_pilot, today=date(2027, 3, 20))
+
+    derived = Measurement.objects.get(
+        pilot=running_pilot, metric__code="cycle-time", tier="all", period_start=week
+    )
+    assert (derived.value, derived.sample_size, derived.source) == (
+        Decimal("8"),
+        2,
+        Source.DERIVED,
+    )
+    hand = Measurement.objects.get(
+        pilot=running_pilot, metric__code="reviewer-load", period_start=week
+    )
+    assert (hand.value, hand.source) == (Decimal("39"), "api")
+    assert counts["kept"] == 2  # reviewer load and PRs per engineer-month, posted by hand
+    # the evidence goes away (a corrected file): its derived weeks go with it
+    PullRequest.objects.all().delete()
+    again = pilot_measurements_derive(pilot=running_pilot, today=date(2027, 3, 20))
+    assert again["removed"] == counts["created"]
+    assert not Measurement.objects.filter(pilot=running_pilot, source=Source.DERIVED).exists()
+
+
+def test_a_computed_baseline_says_which_typed_one_it_replaced(pilot, ai_pm, metrics):
+    from governance.services.pilots import baseline_set
+
+    team = pilot.teams.get()
+    TeamMember.objects.create(login="ana", team=team, valid_from=date(2026, 1, 1))
+    week = pilot.planned_start - timedelta(weeks=2)
+    pr(1, "ana", at(week), at(week, 6), adds=70)
+    attribute_events()
+    baseline_set(
+        pilot=pilot,
+        metric=metrics["pr-size"],
+        actor=ai_pm,
+        value=Decimal("120"),
+        sample_size=30,
+        period_start=date(2026, 9, 1),
+        period_end=date(2026, 11, 30),
+    )
+    pilot_baselines_compute(pilot=pilot, actor=ai_pm)
+    size = Baseline.objects.get(pilot=pilot, metric__code="pr-size")
+    assert size.value == Decimal("70")
+    assert size.provenance["replaced"] == {
+        "value": "120.0000",
+        "sample_size": 30,
+        "source": "manual",
+    }
