@@ -13,6 +13,7 @@ from governance.models import ImportRun, TeamMetricValue
 from governance.models.evidence import ImportKind
 from governance.selectors.team_metrics import team_metric_series
 from governance.services.imports import import_create, import_enqueue, import_progress
+from vendors.choices import Currency
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -65,11 +66,47 @@ class ImportCreateSerializer(serializers.Serializer):
     file = serializers.FileField(required=False)
     dry_run = serializers.BooleanField(default=False)
     skip_bad = serializers.BooleanField(default=False)
-    repo = serializers.RegexField(r"^[\w.-]+/[\w.-]+$", required=False, max_length=200)
+    repo = serializers.RegexField(
+        r"^[\w.-]+/[\w.-]+$",
+        required=False,
+        max_length=200,
+        help_text="Pull requests: owner/name for records that omit it. GitHub sync: sync only "
+        "this repository (repeat the field for several).",
+    )
     org = serializers.RegexField(r"^[\w.-]+$", required=False, max_length=100)
+    teams = serializers.BooleanField(required=False, help_text="GitHub sync: team membership.")
+    full = serializers.BooleanField(required=False, help_text="GitHub sync: ignore the cursor.")
+    since = serializers.DateTimeField(required=False, help_text="GitHub sync: from this time.")
     format = serializers.ChoiceField(choices=["litellm", "csv"], required=False)
     mapping = serializers.JSONField(required=False, help_text="Generic CSV: target -> column.")
+    currency = serializers.ChoiceField(choices=Currency.choices, required=False)
     scope = serializers.CharField(required=False, max_length=200)
+    day = serializers.DateField(required=False, help_text="Copilot seats: the day they count.")
+
+    def validate(self, data: dict) -> dict:
+        """The run's options, named as the importers read them."""
+        options = {}
+        for name in ("org", "format", "mapping", "currency", "scope"):
+            if name in data:
+                options[name] = data.pop(name)
+        for name in ("teams", "full"):
+            if data.pop(name, False):
+                options[name] = True
+        if "since" in data:
+            options["since"] = data.pop("since").isoformat()
+        if "day" in data:
+            options["day"] = data.pop("day").isoformat()
+        repos = self.initial_data.getlist("repo") if hasattr(self.initial_data, "getlist") else []
+        for repo in repos:
+            self.fields["repo"].run_validation(repo)
+        if "repo" in data:
+            if data["kind"] == ImportKind.GITHUB_SYNC:
+                options["repos"] = [r for r in repos if r] or [data["repo"]]
+            else:
+                options["repo"] = data["repo"]
+            data.pop("repo")
+        data["options"] = options
+        return data
 
 
 class ImportRunViewSet(
@@ -89,17 +126,12 @@ class ImportRunViewSet(
     def create(self, request, *args, **kwargs):
         given = ImportCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        data = dict(given.validated_data)
-        options = {
-            key: data.pop(key)
-            for key in ("repo", "org", "format", "mapping", "scope")
-            if key in data
-        }
+        data = given.validated_data
         run = import_create(
             kind=data["kind"],
             actor=request.user,
             upload=data.get("file"),
-            options=options,
+            options=data["options"],
             dry_run=data["dry_run"],
             skip_bad=data["skip_bad"],
         )

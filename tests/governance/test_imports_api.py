@@ -151,3 +151,32 @@ def test_pages_refuse_roles_that_may_not_compute_or_import(teams, client, person
     # finance imports usage, not people: the form offers only what it may run
     kinds = [c[0] for c in page.context["adminform"].form.fields["kind"].choices]
     assert kinds == ["gateway_logs", "copilot_metrics"]
+
+
+@pytest.mark.django_db
+def test_a_sync_by_api_takes_the_commands_options(teams, platform, api_as):
+    response = api_as(platform).post(
+        "/api/v1/imports/",
+        {
+            "kind": "github_sync",
+            "org": "acme",
+            "repo": ["acme/api", "acme/web"],
+            "teams": "true",
+            "since": "2026-11-01T00:00:00Z",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 202, response.json()
+    run = ImportRun.objects.get(pk=response.json()["id"])
+    assert run.options == {
+        "org": "acme",
+        "repos": ["acme/api", "acme/web"],
+        "teams": True,
+        "since": "2026-11-01T00:00:00+00:00",
+    }
+    bad = api_as(platform).post(
+        "/api/v1/imports/",
+        {"kind": "github_sync", "org": "acme", "repo": ["acme/api", "not a repo"]},
+        format="multipart",
+    )
+    assert bad.status_code == 400
