@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from governance.api import (
     audit,
     checkpoints,
+    copilot,
     finance,
     imports,
     measurements,
@@ -57,6 +58,8 @@ urlpatterns = [
     path("roi/scope/", finance.ScopeRoiView.as_view(), name="roi-scope"),
     path("team-metrics/", imports.TeamMetricListView.as_view(), name="team-metrics"),
     path("spend/summary/", spend.SpendSummaryView.as_view(), name="spend-summary"),
+    path("copilot/usage/", copilot.CopilotUsageView.as_view(), name="copilot-usage"),
+    path("copilot/seats/", copilot.CopilotSeatsView.as_view(), name="copilot-seats"),
     path("packets/verify/", packets.PacketVerifyView.as_view(), name="packet-verify"),
     path("", include("vendors.api.urls")),
     *router.urls,

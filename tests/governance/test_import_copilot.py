@@ -412,3 +412,28 @@ def test_a_pretty_printed_json_array_reads_like_the_ndjson(tmp_path):
         result = import_copilot_metrics(run, stream)
     assert (result.rows_read, result.created) == (1, 2)
     assert set(org_days()) == {("2026-11-16", "9001"), ("2026-11-17", "9001")}
+
+
+def test_finance_reads_seats_and_usage_by_api(today, finance, api_as):
+    read("users-2026-11-16.ndjson")
+    read("users-2026-11-17-overlap.ndjson")
+    read("billing.json", day="2026-11-20")
+    client = api_as(finance)
+    seats = client.get("/api/v1/copilot/seats/").json()
+    assert (seats["seats_paid"], seats["seats_active"], seats["active_users"]) == (12, 5, 4)
+    assert seats["seat_utilisation"] == "41.67"
+    usage = client.get("/api/v1/copilot/usage/", {"from": "2026-11-16", "to": "2026-11-17"})
+    assert [row["day"] for row in usage.json()] == ["2026-11-16", "2026-11-17"]
+    assert client.get("/api/v1/copilot/usage/", {"team": "nobody"}).status_code == 400
+    assert (
+        client.get("/api/v1/copilot/usage/", {"from": "2026-12-01", "to": "2026-11-01"}).status_code
+        == 400
+    )
+    assert client.get("/api/v1/copilot/seats/", {"on": "soon"}).status_code == 400
+
+
+@pytest.mark.parametrize("role", ["security", "legal"])
+def test_copilot_figures_are_forbidden_without_the_evidence_role(role, persona, api_as):
+    client = api_as(persona(role))
+    assert client.get("/api/v1/copilot/seats/").status_code == 403
+    assert client.get("/api/v1/copilot/usage/").status_code == 403

@@ -94,6 +94,8 @@ EVIDENCE_FORBIDDEN = [
     ("security", "get", "/api/v1/team-metrics/", {"team": "Payments", "metric": "pr-size"}),
     ("legal", "post", "/api/v1/pilots/{pilot}/compute-baselines/", {"weeks": 4}),
     ("security", "get", "/api/v1/spend/summary/", {"group_by": "tier"}),
+    ("legal", "get", "/api/v1/copilot/usage/", None),
+    ("security", "get", "/api/v1/copilot/seats/", None),
 ]
 
 
