@@ -1,5 +1,7 @@
 """Celery tasks: thin, re-read by id, call a service."""
 
+from importlib import import_module
+
 from celery import Task, shared_task
 
 from governance.services.ops import heartbeat_record
@@ -58,15 +60,31 @@ def notify_reviews_due() -> int:
     return reviews_due_notify()
 
 
-class PacketTask(Task):
-    """Marks the packet failed once automatic retries are exhausted, so none stays stuck."""
+class FailsItsRecord(Task):
+    """Marks the task's record failed once automatic retries are exhausted, so none stays
+    stuck: `record` names the id argument, `fail` the service ("module:function") that takes
+    it and the error."""
+
+    record = ""
+    fail = ""
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        from governance.services.packets import packet_fail
+        record_id = kwargs.get(self.record, args[0] if args else None)
+        if record_id is not None:
+            module, name = self.fail.split(":")
+            getattr(import_module(module), name)(**{self.record: record_id, "error": exc})
 
-        packet_id = kwargs.get("packet_id", args[0] if args else None)
-        if packet_id is not None:
-            packet_fail(packet_id=packet_id, error=exc)
+
+class PacketTask(FailsItsRecord):
+    """Marks the packet failed once automatic retries are exhausted."""
+
+    record, fail = "packet_id", "governance.services.packets:packet_fail"
+
+
+class ImportTask(FailsItsRecord):
+    """Marks the import run failed once automatic retries are exhausted."""
+
+    record, fail = "run_id", "governance.services.imports:import_fail"
 
 
 @shared_task(
@@ -88,17 +106,6 @@ def render_packet(self, packet_id: int) -> dict:
 
     packet = packet_render(packet_id=packet_id)
     return {"id": packet.pk, "status": packet.status, "hostname": self.request.hostname or ""}
-
-
-class ImportTask(Task):
-    """Marks the run failed once automatic retries are exhausted, so none stays running."""
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        from governance.services.imports import import_fail
-
-        run_id = kwargs.get("run_id", args[0] if args else None)
-        if run_id is not None:
-            import_fail(run_id=run_id, error=exc)
 
 
 @shared_task(

@@ -171,3 +171,14 @@ def test_a_run_left_running_by_a_dead_worker_is_done_on_redelivery(teams, ai_pm)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
     assert import_execute(run_id=run.pk).status == ImportStatus.SUCCEEDED
     assert TeamMember.objects.count() == 4
+
+
+def test_a_task_that_gives_up_marks_its_run_failed(teams, ai_pm):
+    from governance.tasks import run_import
+
+    run = import_create(kind=ImportKind.TEAM_MEMBERS, actor=ai_pm, path=str(DATA / "members.csv"))
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
+    run_import.on_failure(ConnectionError("database gone"), "task-id", (run.pk,), {}, None)
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    assert run.errors[0]["message"] == "the import could not finish (ConnectionError)"
