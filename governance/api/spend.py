@@ -45,6 +45,12 @@ class SpendSummaryRowSerializer(serializers.Serializer):
     share_of_spend = serializers.DecimalField(
         max_digits=7, decimal_places=4, allow_null=True, help_text="Of its currency's spend."
     )
+    share_of_requests = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        allow_null=True,
+        help_text="Of its currency's requests.",
+    )
     cached_token_share = serializers.DecimalField(
         max_digits=7, decimal_places=4, allow_null=True, help_text="Cached of input tokens."
     )

@@ -281,6 +281,7 @@ def import_gateway_logs(
     mapping = _mapping(options.get("mapping")) if fmt == "csv" else None
     resolver = Resolver()
     result = ImportResult()
+    re_resolved, re_days = _re_resolve(resolver)
     added = None
     jsonl = sniff(stream) in (b"{", b"[")
     if connection.vendor == "postgresql" and fmt == "litellm" and not jsonl:
@@ -298,10 +299,78 @@ def import_gateway_logs(
             "spend": str(added.outside_ledger_spend.quantize(CENTS, ROUND_HALF_UP)),
             "why": "no team or no known model version",
         }
-    roll_up(days=added.days)
-    result.report["days_rolled_up"] = len(added.days)
-    _ledger(run, added.days, result)
+    result.report["re_resolved"] = re_resolved
+    days = added.days | re_days
+    roll_up(days=days)
+    result.report["days_rolled_up"] = len(days)
+    _ledger(run, days, result)
     return result
+
+
+def _re_resolve(resolver: Resolver) -> tuple[int, set[date]]:
+    """Resolve again the stored requests that had no model version or no team, against the
+    catalog, aliases and teams as they are now; return how many requests changed and their
+    days (to roll up again, with their ledger months).
+
+    The daily roll-ups say where to look: a roll-up without a version holds only requests
+    without one, and an unknown team's roll-up keeps the key the gateway logged. So the
+    unresolved names and keys come from GatewayDaily, and each resolvable one is one UPDATE
+    restricted to its days (the requests' day index), never a scan of every request. (One
+    name resolved on a day through one model group but not through another rolls up with a
+    version; its unresolved requests that day are not found here.) A stored request keeps
+    its logged model name but not its model group, so only the name (an alias, then the
+    normalised name) is matched; a team key is matched against Team.gateway_key, then
+    Team.name. Requests with no team key are attributed through their person's membership
+    (governance.services.evidence).
+    """
+    models: dict[str, set[date]] = defaultdict(set)
+    for name, day in (
+        GatewayDaily.objects.filter(model_version__isnull=True)
+        .values_list("model", "day")
+        .order_by()
+    ):
+        models[name].add(day)
+    keys: dict[str, set[date]] = defaultdict(set)
+    for key, day in (
+        GatewayDaily.objects.filter(team__isnull=True)
+        .exclude(team_key="")
+        .values_list("team_key", "day")
+        .order_by()
+    ):
+        keys[key].add(day)
+    versions = {name: found for name in models if (found := resolver.model(name, ""))}
+    teams = {key: found for key in keys if (found := resolver.team(key, ""))}
+    if not versions and not teams:
+        return 0, set()
+    model_days = set().union(*(models[name] for name in versions))
+    team_days = set().union(*(keys[key] for key in teams))
+    both = 0
+    # A request resolved twice (model and team) counts once.
+    for chunk in _chunks(sorted(model_days & team_days)):
+        both += GatewayRequest.objects.filter(
+            model_version__isnull=True,
+            team__isnull=True,
+            model__in=list(versions),
+            team_key__in=list(teams),
+            day__in=chunk,
+        ).count()
+    changed = 0
+    for name, version in versions.items():
+        for chunk in _chunks(sorted(models[name])):
+            changed += GatewayRequest.objects.filter(
+                model_version__isnull=True, model=name, day__in=chunk
+            ).update(model_version_id=version.pk, tier=version.tier)
+    for key, team_id in teams.items():
+        for chunk in _chunks(sorted(keys[key])):
+            changed += GatewayRequest.objects.filter(
+                team__isnull=True, team_key=key, day__in=chunk
+            ).update(team_id=team_id)
+    return changed - both, model_days | team_days
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _mapping(mapping: Any) -> dict[str, dict]:
@@ -874,33 +943,46 @@ def _insert_sql(c: dict, user: str, day: str) -> str:
 
 # --- roll-up and ledger ----------------------------------------------------------------------
 
-# The roll-up's team key: a known team's own key (its gateway key, else its name), so a
-# team's requests logged under its id, its alias or a person's name make one row; an unknown
-# team keeps the key the gateway logged.
+# One roll-up per day, team, model and currency: a known team's requests, whether logged
+# under its id, its alias or a person's name, make one row keyed by the team's id; an unknown
+# team keeps the key the gateway logged. The key text is for display: a known team's gateway
+# key, else its name. Two groups that would show the same key (team A named "X", team B with
+# gateway key "X", or an unknown team logged as "X") stay apart, and a known team's key is
+# then suffixed with its id, which also keeps GatewayDaily's (day, team_key, model,
+# currency) unique. A request whose team is gone (no database reference) counts as unknown.
 _ROLLUP = """
 INSERT INTO governance_gatewaydaily (
     day, team_id, team_key, model, model_version_id, tier, currency, requests,
     input_tokens, cached_tokens, output_tokens, spend
 )
-SELECT r.day, MAX(r.team_id), {key}, r.model, MAX(r.model_version_id), MAX(r.tier), r.currency,
-    COUNT(*), SUM(r.input_tokens), SUM(r.cached_tokens), SUM(r.output_tokens), SUM(r.spend)
-FROM governance_gatewayrequest r
-LEFT JOIN governance_team t ON t.id = r.team_id
-WHERE r.day IN ({days})
-GROUP BY r.day, {key}, r.model, r.currency
+SELECT g.day, g.team_id,
+    CASE WHEN g.team_id IS NOT NULL
+        AND COUNT(*) OVER (PARTITION BY g.day, g.team_key, g.model, g.currency) > 1
+    THEN substr(g.team_key, 1, 170) || ' (team ' || CAST(g.team_id AS text) || ')'
+    ELSE g.team_key END,
+    g.model, g.model_version_id, g.tier, g.currency, g.requests, g.input_tokens,
+    g.cached_tokens, g.output_tokens, g.spend
+FROM (
+    SELECT r.day, t.id AS team_id, {key} AS team_key, r.model,
+        MAX(r.model_version_id) AS model_version_id, MAX(r.tier) AS tier, r.currency,
+        COUNT(*) AS requests, SUM(r.input_tokens) AS input_tokens,
+        SUM(r.cached_tokens) AS cached_tokens, SUM(r.output_tokens) AS output_tokens,
+        SUM(r.spend) AS spend
+    FROM governance_gatewayrequest r
+    LEFT JOIN governance_team t ON t.id = r.team_id
+    WHERE r.day IN ({days})
+    GROUP BY r.day, t.id, {key}, r.model, r.currency
+) g
 """
 _ROLLUP_KEY = (
-    "CASE WHEN r.team_id IS NULL THEN r.team_key "
-    "ELSE COALESCE(NULLIF(t.gateway_key, ''), t.name) END"
+    "CASE WHEN t.id IS NULL THEN r.team_key ELSE COALESCE(NULLIF(t.gateway_key, ''), t.name) END"
 )
 
 
 def roll_up(*, days: set[date]) -> None:
     """Recompute GatewayDaily for these days from the stored requests."""
-    ordered = sorted(days)
     with connection.cursor() as cursor:
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
+        for chunk in _chunks(sorted(days)):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM governance_gatewaydaily WHERE day IN ({marks})", chunk)  # noqa: S608
             cursor.execute(_ROLLUP.format(key=_ROLLUP_KEY, days=marks), chunk)
@@ -922,9 +1004,22 @@ def gateway_reattribute(run: ImportRun, result: ImportResult) -> None:
 
 
 def _ledger(run: ImportRun, days: set[date], result: ImportResult) -> None:
-    """Write each changed month's inference spend per team, vendor and tier to the ledger."""
+    """Make each changed month's gateway rows in the ledger match its inference spend per
+    team, vendor and tier: write the keys whose amount changed, and delete the rows this
+    importer wrote for keys that no longer have spend (moved to another team, or now 0.00).
+
+    Every write and delete goes through the model, so the audit trail records it (as the run's
+    requester); a key whose amount is unchanged is not written. A hand-entered row for a key
+    with spend is replaced and counted; one for a key without spend is left alone.
+
+    This is finance.spend_record's upsert (same key, correct the row), done here rather than
+    through it: spend_record checks the requester's add_spend permission (a platform user may
+    import gateway logs without it) and validates and locks one row per call, while this
+    writes a month's rows from one read. A shared key helper in governance/services/finance.py
+    (a public `spend_key`) would let both name the key the same way.
+    """
     months = sorted({day.replace(day=1) for day in days})
-    written = {"created": 0, "updated": 0}
+    written = {"created": 0, "updated": 0, "deleted": 0}
     replaced = 0
     mixed = []
     if months:
@@ -947,42 +1042,74 @@ def _ledger(run: ImportRun, days: set[date], result: ImportResult) -> None:
             month = month.date() if isinstance(month, datetime) else month
             if month not in months:
                 continue
-            key = (month, item["team_id"], item["model_version__vendor_id"], item["tier"])
+            key = (
+                month,
+                item["team_id"],
+                item["model_version__vendor_id"],
+                SpendCategory(f"inference_{item['tier']}").value,
+            )
             totals[key][item["currency"]] = item["total"]
+        wanted: dict[tuple, tuple[Decimal, str]] = {}
+        kept = set()
+        for key, amounts in totals.items():
+            if len(amounts) > 1:
+                # The ledger keeps one row per key; Tollgate does not convert currencies. The
+                # key's row, if any, is left as it is.
+                month, team_id, vendor_id, category = key
+                mixed.append(f"{month:%Y-%m} team {team_id} vendor {vendor_id} {category[10:]}")
+                kept.add(key)
+                continue
+            ((row_currency, total),) = amounts.items()
+            amount = Decimal(total).quantize(CENTS, ROUND_HALF_UP)
+            if amount > 0:
+                wanted[key] = (amount, row_currency)
+        existing = {
+            (row.month, row.team_id, row.vendor_id, row.category): row
+            for row in Spend.objects.filter(
+                month__in=months,
+                scope=SpendScope.TEAM,
+                category__in=[f"inference_{tier}" for tier in ("fast", "standard", "heavy")],
+            )
+        }
+        mixed.sort()
         with acting_as(run.requested_by):
-            for (month, team_id, vendor_id, tier), amounts in sorted(totals.items()):
-                if len(amounts) > 1:
-                    # The ledger keeps one row per key; Tollgate does not convert currencies.
-                    mixed.append(f"{month:%Y-%m} team {team_id} vendor {vendor_id} {tier}")
+            for key, (amount, row_currency) in sorted(wanted.items()):
+                month, team_id, vendor_id, category = key
+                row = existing.get(key)
+                if row is None:
+                    Spend.objects.create(
+                        month=month,
+                        scope=SpendScope.TEAM,
+                        team_id=team_id,
+                        vendor_id=vendor_id,
+                        category=category,
+                        amount=amount,
+                        currency=row_currency,
+                        source=SpendSource.IMPORT,
+                        reference=LEDGER_REFERENCE,
+                        recorded_by=run.requested_by,
+                    )
+                    written["created"] += 1
                     continue
-                ((row_currency, total),) = amounts.items()
-                amount = Decimal(total).quantize(CENTS, ROUND_HALF_UP)
-                if amount <= 0:
+                if _ours(row) and (row.amount, row.currency) == (amount, row_currency):
                     continue
-                key = {
-                    "month": month,
-                    "scope": SpendScope.TEAM,
-                    "team_id": team_id,
-                    "vendor_id": vendor_id,
-                    "category": SpendCategory(f"inference_{tier}"),
-                }
-                previous = Spend.objects.filter(**key).values_list("source", flat=True).first()
-                if previous == SpendSource.MANUAL:
+                if row.source == SpendSource.MANUAL:
                     replaced += 1
-                _spend, made = Spend.objects.update_or_create(
-                    **key,
-                    defaults={
-                        "amount": amount,
-                        "currency": row_currency,
-                        "source": SpendSource.IMPORT,
-                        "reference": LEDGER_REFERENCE,
-                        "recorded_by": run.requested_by,
-                        "pilot": None,
-                        "offering": None,
-                    },
-                )
-                written["created" if made else "updated"] += 1
+                row.amount, row.currency = amount, row_currency
+                row.source, row.reference = SpendSource.IMPORT, LEDGER_REFERENCE
+                row.recorded_by, row.pilot, row.offering = run.requested_by, None, None
+                row.save()
+                written["updated"] += 1
+            for key, row in sorted(existing.items()):
+                if key not in wanted and key not in kept and _ours(row):
+                    row.delete()
+                    written["deleted"] += 1
     result.report["ledger"] = written
     result.report["replaced_manual_spend"] = replaced
     if mixed:
         result.report["ledger_mixed_currencies"] = mixed
+
+
+def _ours(row: Spend) -> bool:
+    """A ledger row this importer wrote (and may therefore remove)."""
+    return row.source == SpendSource.IMPORT and row.reference == LEDGER_REFERENCE

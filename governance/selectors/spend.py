@@ -1,7 +1,7 @@
 """Gateway spend read from the daily roll-ups: by team, routing tier, vendor, model or month.
 
-Every figure comes from one aggregate query over GatewayDaily; shares are within a currency
-(Tollgate does not convert), so each row names its currency.
+Every figure comes from one aggregate query over GatewayDaily; shares (of spend and of
+requests) are within a currency (Tollgate does not convert), so each row names its currency.
 """
 
 from datetime import date
@@ -50,7 +50,8 @@ def _label(group_by: str, item: dict) -> str:
 def spend_summary(
     *, group_by: str, date_from: date | None, date_to: date | None, user: Any
 ) -> list[dict]:
-    """Spend, requests, cost per request, share of spend and cached-token share per group."""
+    """Spend, requests, cost per request, shares of spend and of requests, and cached-token
+    share per group."""
     if not (user and user.has_perm(PERMISSION)):
         raise PermissionDenied("Reading gateway spend needs finance, platform, AI PM or audit.")
     if group_by not in GROUPS:
@@ -76,11 +77,16 @@ def spend_summary(
         .order_by()
     )
     totals: dict[str, Decimal] = {}
+    request_totals: dict[str, int] = {}
     for item in found:
         totals[item["currency"]] = totals.get(item["currency"], Decimal(0)) + item["spent"]
+        request_totals[item["currency"]] = (
+            request_totals.get(item["currency"], 0) + item["request_count"]
+        )
     result = []
     for item in found:
         spent, requests, total = item["spent"], item["request_count"], totals[item["currency"]]
+        all_requests = request_totals[item["currency"]]
         result.append(
             {
                 "key": _label(group_by, item),
@@ -92,6 +98,11 @@ def spend_summary(
                 if requests
                 else None,
                 "share_of_spend": (spent / total).quantize(SHARE, ROUND_HALF_UP) if total else None,
+                "share_of_requests": (Decimal(requests) / all_requests).quantize(
+                    SHARE, ROUND_HALF_UP
+                )
+                if all_requests
+                else None,
                 "cached_token_share": (Decimal(item["cached"]) / item["input"]).quantize(
                     SHARE, ROUND_HALF_UP
                 )

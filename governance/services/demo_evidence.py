@@ -1002,8 +1002,8 @@ def _baselines(*, users: dict, anchor: date) -> list[str]:
     done = []
     for pilot in Pilot.objects.filter(status__in=Pilot.EDITABLE).order_by("pk"):
         # The demo's future pilots start after the evidence ends: use the weeks before it.
-        # Keys the evidence cannot compute (cycle time per tier, until pull requests know
-        # their routing tier) keep the typed value, so the draft can still be submitted.
+        # Keys the evidence cannot compute (cycle time per tier: the demo's gateway requests
+        # name no pull request) keep the typed value, so the draft can still be submitted.
         end = min(pilot.planned_start, anchor)
         recorded = pilot_baselines_compute(pilot=pilot, actor=users[Role.AI_PM], end=end)
         done.append(f"{pilot.title} ({len(recorded)})")

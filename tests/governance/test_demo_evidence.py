@@ -170,7 +170,7 @@ def test_seed_demo_imports_the_evidence_through_the_commands_once(tmp_path, caps
         values = TeamMetricValue.objects.filter(
             team__in=running.teams.all(),
             metric__code="cycle-time",
-            tier="",
+            tier="all",
             period_start__gte=start + timedelta(weeks=weeks_from),
             period_end__lt=start + timedelta(weeks=weeks_to),
         ).values_list("value", flat=True)

@@ -4,11 +4,14 @@ The recorded files under tests/data/gateway hold eleven requests whose figures a
 by hand below; the same assertions run on SQLite and on PostgreSQL (the COPY path).
 """
 
+import csv
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -202,7 +205,7 @@ def test_the_ledger_gets_inference_per_month_team_vendor_and_tier(world, finance
         finance,
     )
     assert run.report["replaced_manual_spend"] == 1
-    assert run.report["ledger"] == {"created": 5, "updated": 1}
+    assert run.report["ledger"] == {"created": 5, "updated": 1, "deleted": 0}
 
 
 def test_a_bad_line_rejects_the_file_and_is_named(world, finance):
@@ -383,6 +386,7 @@ def test_summary_by_tier_hand_computed(imported, api_as, finance):
         "requests": 4,
         "cost_per_request": "0.875000",
         "share_of_spend": "0.0547",
+        "share_of_requests": "0.3636",
         "cached_token_share": "0.1636",
     }
     assert (rows["standard"]["spend"], rows["standard"]["share_of_spend"]) == ("9.50", "0.1484")
@@ -390,6 +394,13 @@ def test_summary_by_tier_hand_computed(imported, api_as, finance):
     assert (rows["heavy"]["requests"], rows["heavy"]["share_of_spend"]) == (2, "0.7813")
     assert rows["heavy"]["cached_token_share"] == "0.5000"
     assert (rows["(unknown)"]["spend"], rows["(unknown)"]["share_of_spend"]) == ("1.00", "0.0156")
+    # Requests: fast 4, standard 3, heavy 2 and unknown 2 of 11.
+    assert {k: r["share_of_requests"] for k, r in rows.items()} == {
+        "fast": "0.3636",
+        "standard": "0.2727",
+        "heavy": "0.1818",
+        "(unknown)": "0.1818",
+    }
 
 
 def test_summary_by_team_vendor_model_and_month(imported, api_as, platform):
@@ -417,6 +428,14 @@ def test_summary_by_team_vendor_model_and_month(imported, api_as, platform):
         client.get(URL, {"group_by": "month", "from": "2026-10-01", "to": "2026-10-31"})
     )
     assert october["2026-10"]["share_of_spend"] == "1.0000"
+    assert october["2026-10"]["share_of_requests"] == "1.0000"
+    # Payments 5, Search 2, Infra 3, unknown 1 of 11.
+    assert {k: r["share_of_requests"] for k, r in teams.items()} == {
+        "Payments": "0.4545",
+        "Search": "0.1818",
+        "Infra": "0.2727",
+        "(unknown)": "0.0909",
+    }
 
 
 @pytest.mark.parametrize(
@@ -445,7 +464,7 @@ def test_both_databases_are_covered():
     assert connection.vendor in ("sqlite", "postgresql")
 
 
-def test_a_later_membership_file_moves_person_attributed_spend(world, finance, tmp_path):
+def test_a_later_membership_file_moves_person_attributed_spend(world, finance, platform, tmp_path):
     header = (DATA / "litellm_spend_logs.csv").read_text().splitlines()[0]
     row = (
         "req-late-1,acompletion,k,2.5000,1100,1000,100,2026-10-30T09:00:00Z,"
@@ -462,8 +481,9 @@ def test_a_later_membership_file_moves_person_attributed_spend(world, finance, t
 
     members = tmp_path / "members.csv"
     members.write_text("login,team,from,to\nerin,Search,2026-10-01,\n")
+    # Membership files are for AI PMs and platform, not finance.
     moved = import_execute(
-        run_id=import_create(kind=ImportKind.TEAM_MEMBERS, actor=finance, path=str(members)).pk
+        run_id=import_create(kind=ImportKind.TEAM_MEMBERS, actor=platform, path=str(members)).pk
     )
     assert moved.status == "succeeded", moved.errors
     rolled = GatewayDaily.objects.get(model="claude-opus-4.1")
@@ -474,3 +494,176 @@ def test_a_later_membership_file_moves_person_attributed_spend(world, finance, t
     )
     ledger = Spend.objects.get(team=world["search"])
     assert (ledger.category, ledger.amount) == ("inference_heavy", Decimal("2.50"))
+
+
+# --- corrections: re-attribution, re-resolution, team keys -----------------------------------
+
+
+def run_path(path, actor, kind=ImportKind.GATEWAY_LOGS) -> ImportRun:
+    run = import_execute(run_id=import_create(kind=kind, actor=actor, path=str(path)).pk)
+    assert run.status == ImportStatus.SUCCEEDED, run.errors
+    return run
+
+
+def write_logs(tmp_path, name: str, rows: list[dict]) -> Path:
+    """A LiteLLM CSV with the recorded files' header and these requests."""
+    header = (DATA / "litellm_spend_logs.csv").read_text().splitlines()[0].split(",")
+    path = tmp_path / name
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def logged(request_id: str, day: str, model: str, spend: str, *, user="", team="") -> dict:
+    return {
+        "request_id": request_id,
+        "startTime": f"{day}T09:00:00Z",
+        "model": model,
+        "spend": spend,
+        "prompt_tokens": "100",
+        "completion_tokens": "10",
+        "user": user,
+        "team_id": team,
+        "metadata": "{}",
+        "request_tags": "[]",
+    }
+
+
+def ledger_rows() -> set[tuple]:
+    return {
+        (str(s.month), s.team.name, s.vendor.name, s.category, s.amount, s.source)
+        for s in Spend.objects.select_related("team", "vendor")
+    }
+
+
+def spend_entries(**filters):
+    kind = ContentType.objects.get_for_model(Spend)
+    return LogEntry.objects.filter(content_type=kind, **filters)
+
+
+def test_a_corrected_membership_moves_ledger_spend_instead_of_doubling_it(
+    world, finance, platform, tmp_path
+):
+    members = tmp_path / "members.csv"
+    members.write_text("login,team,from,to\nerin,Search,2026-10-01,\n")
+    run_path(members, platform, ImportKind.TEAM_MEMBERS)
+    logs = write_logs(
+        tmp_path, "erin.csv", [logged("req-e1", "2026-10-30", "claude-opus-4.1", "10", user="erin")]
+    )
+    run_path(logs, finance)
+    first = Spend.objects.get()
+    assert (first.team, first.amount) == (world["search"], D("10.00"))
+
+    # The corrected file: erin left Search on 1 October and joined Payments the next day.
+    members.write_text(
+        "login,team,from,to\nerin,Search,2026-10-01,2026-10-01\nerin,Payments,2026-10-02,\n"
+    )
+    moved = run_path(members, platform, ImportKind.TEAM_MEMBERS)
+    assert ledger_rows() == {
+        ("2026-10-01", "Payments", "Anthropic", "inference_heavy", D("10.00"), "import")
+    }
+    assert moved.report["ledger"] == {"created": 1, "updated": 0, "deleted": 1}
+    deleted = spend_entries(object_pk=str(first.pk), action=LogEntry.Action.DELETE).get()
+    assert deleted.actor == platform
+
+    # The same file again changes nothing: no write, no audit entry.
+    entries = spend_entries().count()
+    again = run_path(members, platform, ImportKind.TEAM_MEMBERS)
+    assert again.report["ledger"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert spend_entries().count() == entries
+
+
+def test_a_month_that_falls_to_zero_loses_its_gateway_row_but_keeps_hand_entered_ones(
+    world, finance, platform, tmp_path
+):
+    logs = write_logs(
+        tmp_path, "erin.csv", [logged("req-e1", "2026-10-30", "claude-opus-4.1", "10", user="erin")]
+    )
+    members = tmp_path / "members.csv"
+    members.write_text("login,team,from,to\nerin,Search,2026-10-01,\n")
+    run_path(members, platform, ImportKind.TEAM_MEMBERS)
+    run_path(logs, finance)
+    manual = Spend.objects.create(
+        month=date(2026, 10, 1),
+        amount=D("5.00"),
+        scope=SpendScope.TEAM,
+        team=world["infra"],
+        vendor=world["anthropic"],
+        category="inference_heavy",
+        source=Source.MANUAL,
+    )
+    # erin was never in Search after all: her request has no team, Search's month is 0.
+    members.write_text("login,team,from,to\nerin,Search,2026-10-01,2026-10-01\n")
+    moved = run_path(members, platform, ImportKind.TEAM_MEMBERS)
+    assert moved.report["ledger"] == {"created": 0, "updated": 0, "deleted": 1}
+    assert list(Spend.objects.all()) == [manual]
+
+
+def test_reimporting_after_a_new_alias_and_team_resolves_the_stored_requests(world, finance):
+    run_file("litellm_spend_logs.csv", finance)
+    mistral = VendorFactory(name="Mistral", slug="mistral")
+    codestral = ModelVersionFactory(
+        vendor=mistral, family="codestral", version="25.08", tier="fast"
+    )
+    ModelAlias.objects.create(name=CODESTRAL, model_version=codestral)
+    TeamFactory(name="Ghosts")
+
+    again = run_file("litellm_spend_logs.csv", finance)
+    assert again.status == ImportStatus.SUCCEEDED, again.errors
+    assert (again.created, again.report["already_imported"]) == (0, 11)
+    # req-007 and req-008 gain a model version, req-009 a team; all on 1 November.
+    assert (again.report["re_resolved"], again.report["days_rolled_up"]) == (3, 1)
+    assert set(
+        GatewayRequest.objects.filter(model=CODESTRAL).values_list("model_version", "tier")
+    ) == {(codestral.pk, "fast")}
+    assert GatewayRequest.objects.get(request_id="req-009").team.name == "Ghosts"
+    assert daily() == (
+        EXPECTED_DAILY
+        - {
+            ("2026-11-01", "Payments", PAY, CODESTRAL, "", 1, 1000, 0, 300, D("0.5")),
+            ("2026-11-01", "Infra", "Infra", CODESTRAL, "", 1, 1000, 0, 300, D("0.5")),
+            ("2026-11-01", None, "ghosts", "fast-coder", "fast", 1, 1000, 0, 100, D("0.1")),
+        }
+        | {
+            ("2026-11-01", "Payments", PAY, CODESTRAL, "fast", 1, 1000, 0, 300, D("0.5")),
+            ("2026-11-01", "Infra", "Infra", CODESTRAL, "fast", 1, 1000, 0, 300, D("0.5")),
+            ("2026-11-01", "Ghosts", "Ghosts", "fast-coder", "fast", 1, 1000, 0, 100, D("0.1")),
+        }
+    )
+    assert ledger_rows() >= {
+        ("2026-11-01", "Payments", "Mistral", "inference_fast", D("0.50"), "import"),
+        ("2026-11-01", "Infra", "Mistral", "inference_fast", D("0.50"), "import"),
+        ("2026-11-01", "Ghosts", "Anthropic", "inference_fast", D("0.10"), "import"),
+    }
+    assert again.report["ledger"] == {"created": 3, "updated": 0, "deleted": 0}
+    third = run_file("litellm_spend_logs.csv", finance)
+    assert (third.report["re_resolved"], third.report["days_rolled_up"]) == (0, 0)
+
+
+def test_two_teams_showing_the_same_key_never_merge(world, finance, tmp_path):
+    named_x = TeamFactory(name="X")
+    keyed_x = TeamFactory(name="Bee", gateway_key="X")
+    TeamMember.objects.create(login="erin", team=named_x, valid_from=date(2026, 10, 1))
+    logs = write_logs(
+        tmp_path,
+        "x.csv",
+        [
+            # The gateway's team "X" is Bee's gateway key; erin's request is team X's.
+            logged("req-x1", "2026-10-30", "claude-opus-4.1", "7", team="X"),
+            logged("req-x2", "2026-10-30", "claude-opus-4.1", "3", user="erin"),
+        ],
+    )
+    run_path(logs, finance)
+    assert {
+        (d.team.name, d.team_key, d.requests, d.spend)
+        for d in GatewayDaily.objects.select_related("team")
+    } == {
+        ("Bee", f"X (team {keyed_x.pk})", 1, D("7")),
+        ("X", f"X (team {named_x.pk})", 1, D("3")),
+    }
+    assert ledger_rows() == {
+        ("2026-10-01", "Bee", "Anthropic", "inference_heavy", D("7.00"), "import"),
+        ("2026-10-01", "X", "Anthropic", "inference_heavy", D("3.00"), "import"),
+    }
