@@ -5,10 +5,10 @@ import datetime
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.params import DateRangeSerializer, query
 from governance.models import CopilotOrgDay, Team
 from governance.selectors.copilot import copilot_seats, copilot_usage
 
@@ -43,13 +43,33 @@ class CopilotSeatsSerializer(serializers.Serializer):
     usage_per_seat = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
 
 
-def _date(value: str | None, name: str, default: datetime.date) -> datetime.date:
-    if not value:
-        return default
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise ValidationError({name: "Give a date as YYYY-MM-DD."}) from error
+class CopilotUsageQuerySerializer(DateRangeSerializer):
+    """The days (default: the 28 days to today) and, optionally, one team."""
+
+    team = serializers.CharField(required=False, help_text="Team id or name.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        attrs.setdefault("to", timezone.localdate())
+        attrs.setdefault("from", attrs["to"] - datetime.timedelta(days=27))
+        if attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"to": "The end date is before the start date."})
+        if (attrs["to"] - attrs["from"]).days >= MAX_DAYS:
+            raise serializers.ValidationError({"from": f"Ask for at most {MAX_DAYS} days."})
+        if name := attrs.get("team"):
+            by_id = name.isascii() and name.isdigit() and len(name) < 10
+            attrs["team"] = Team.objects.filter(
+                **({"pk": int(name)} if by_id else {"name__iexact": name})
+            ).first()
+            if attrs["team"] is None:
+                raise serializers.ValidationError({"team": f"No team {name!r}."})
+        return attrs
+
+
+class CopilotSeatsQuerySerializer(serializers.Serializer):
+    """The day the seats are counted on (default: today)."""
+
+    on = serializers.DateField(required=False)
 
 
 class CopilotUsageView(APIView):
@@ -67,24 +87,8 @@ class CopilotUsageView(APIView):
         responses=CopilotDaySerializer(many=True),
     )
     def get(self, request):
-        today = timezone.localdate()
-        date_to = _date(request.query_params.get("to"), "to", today)
-        date_from = _date(
-            request.query_params.get("from"), "from", date_to - datetime.timedelta(days=27)
-        )
-        if date_to < date_from:
-            raise ValidationError({"to": "The range ends before it starts."})
-        if (date_to - date_from).days >= MAX_DAYS:
-            raise ValidationError({"from": f"Ask for at most {MAX_DAYS} days."})
-        team = None
-        if name := request.query_params.get("team"):
-            by_id = name.isascii() and name.isdigit() and len(name) < 10
-            team = Team.objects.filter(
-                **({"pk": int(name)} if by_id else {"name__iexact": name})
-            ).first()
-            if team is None:
-                raise ValidationError({"team": f"No team {name!r}."})
-        rows = copilot_usage(date_from=date_from, date_to=date_to, team=team)
+        given = query(CopilotUsageQuerySerializer, request.query_params)
+        rows = copilot_usage(date_from=given["from"], date_to=given["to"], team=given.get("team"))
         return Response(CopilotDaySerializer(rows, many=True).data)
 
 
@@ -99,5 +103,5 @@ class CopilotSeatsView(APIView):
         responses=CopilotSeatsSerializer,
     )
     def get(self, request):
-        on = _date(request.query_params.get("on"), "on", timezone.localdate())
+        on = query(CopilotSeatsQuerySerializer, request.query_params).get("on")
         return Response(CopilotSeatsSerializer(copilot_seats(on=on)).data)

@@ -4,11 +4,11 @@ import datetime
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from governance.api.params import DateRangeSerializer, query
 from governance.models import ImportRun, TeamMetricValue
 from governance.models.evidence import ImportKind
 from governance.selectors.team_metrics import team_metric_series
@@ -148,13 +148,12 @@ class TeamMetricValueSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _date(value: str | None, name: str) -> datetime.date | None:
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise ValidationError({name: "Give a date as YYYY-MM-DD."}) from error
+class TeamMetricQuerySerializer(DateRangeSerializer):
+    """Which team, metric and tier."""
+
+    team = serializers.CharField(required=False, default="")
+    metric = serializers.CharField(required=False, default="")
+    tier = serializers.CharField(required=False, default="")
 
 
 class TeamMetricListView(ListAPIView):
@@ -177,11 +176,11 @@ class TeamMetricListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
+        given = query(TeamMetricQuerySerializer, self.request.query_params)
         return team_metric_series(
-            team=params.get("team", ""),
-            metric=params.get("metric", ""),
-            tier=params.get("tier", ""),
-            date_from=_date(params.get("from"), "from"),
-            date_to=_date(params.get("to"), "to"),
+            team=given["team"],
+            metric=given["metric"],
+            tier=given["tier"],
+            date_from=given.get("from"),
+            date_to=given.get("to"),
         )

@@ -6,10 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api.errors import ErrorSerializer
+from governance.api.params import DateRangeSerializer
 from governance.selectors import spend
 
 
-class SpendSummaryQuerySerializer(serializers.Serializer):
+class SpendSummaryQuerySerializer(DateRangeSerializer):
     """How to group, and the days to include (both ends inclusive)."""
 
     group_by = serializers.ChoiceField(
@@ -19,18 +20,6 @@ class SpendSummaryQuerySerializer(serializers.Serializer):
             "required": f"Give group_by: one of {', '.join(spend.GROUPS)}.",
         },
     )
-    # "from" is a Python keyword, so the field is declared under its query name below.
-    to = serializers.DateField(required=False)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False)
-        return fields
-
-    def validate(self, attrs):
-        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
-            raise serializers.ValidationError({"to": "The end date is before the start date."})
-        return attrs
 
 
 class SpendSummaryRowSerializer(serializers.Serializer):
