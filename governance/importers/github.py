@@ -42,10 +42,12 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
 from django.conf import settings
+from django.db import connection, transaction
 
 from governance.importers.base import (
     MAX_LINE_BYTES,
@@ -82,6 +84,8 @@ MAX_BIGINT = 2**63 - 1
 REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 API_REPO = re.compile(r"/repos/([\w.-]+/[\w.-]+)(?:/|$)")
 PULL_URL = re.compile(r"/repos/([\w.-]+/[\w.-]+)/pulls/(\d+)/?$")
+# PULL_URL's part before "/pulls/N".
+API_PULLS_HEAD = re.compile(r"/repos/([\w.-]+/[\w.-]+)$")
 TRAILER = re.compile(r"^\s*co-authored-by:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 # A pull URL (web or API), owner/repo#N, or #N (this repository); read left to right.
 REFERENCE = re.compile(
@@ -136,16 +140,27 @@ def defect_label() -> str:
 
 def ai_signal(pull: PullRequest, rules: dict[str, tuple[str, ...]]) -> str:
     """Name the first rule that marks a pull request AI-assisted, or return ''."""
-    if pull.author in rules["bot_authors"]:
-        return f"bot:{pull.author}"
-    for label in pull.labels:
+    return signal_of(pull.author, pull.labels, pull.head_ref, pull.co_authors, rules)
+
+
+def signal_of(
+    author: str,
+    labels: list[str],
+    head_ref: str,
+    co_authors: list[str],
+    rules: dict[str, tuple[str, ...]],
+) -> str:
+    """ai_signal of a pull request's values."""
+    if author in rules["bot_authors"]:
+        return f"bot:{author}"
+    for label in labels:
         if label.casefold() in rules["labels"]:
             return f"label:{label}"
-    head = pull.head_ref.casefold()
+    head = head_ref.casefold()
     for prefix in rules["branch_prefixes"]:
         if head.startswith(prefix):
             return f"branch:{prefix}"
-    for co_author in pull.co_authors:
+    for co_author in co_authors:
         folded = co_author.casefold()
         if any(needle in folded for needle in rules["co_authors"]):
             return f"co-author:{co_author}"[:120]
@@ -180,6 +195,9 @@ class Parser:
         """Collect into `records`; `repo` serves records that do not name theirs."""
         self.records, self.errors, self.repo = records, errors, repo
         self.label = defect_label()
+        self._last_repo: tuple[Any, str] = (None, "")
+        self._last_url: tuple[Any, Key | None] = (None, None)
+        self._last_head: tuple[str | None, str | None] = (None, None)
 
     def add(self, line: int, record: Any) -> None:
         """Validate one record and keep it under its key."""
@@ -200,17 +218,27 @@ class Parser:
         """The first owner/name among the record's own and the run's repository."""
         for candidate in (*candidates, self.repo):
             if isinstance(candidate, str) and candidate:
+                if candidate == self._last_repo[0]:
+                    return self._last_repo[1]
                 match = API_REPO.search(candidate) if "/repos/" in candidate else None
                 name = match.group(1) if match else candidate
                 if REPO.match(name):
-                    return name.casefold()
+                    # Records come a repository at a time: remember the last one found.
+                    self._last_repo = (candidate, name.casefold())
+                    return self._last_repo[1]
         self.errors.add(line, "repo", "no repository: give --repo owner/name")
         return ""
 
     def _time(self, line: int, record: dict, name: str, *, required: bool = True):
         """Parse one timestamp field, adding a line error when it is bad."""
         value = record.get(name)
-        if value in (None, "") and not required:
+        if value.__class__ is str and len(value) == 20 and value[10] == "T" and value[19] == "Z":
+            # GitHub's own shape, 2026-01-05T09:00:00Z: parsed without a regular expression.
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass  # as_datetime words the error
+        elif value in (None, "") and not required:
             return None
         try:
             return as_datetime(value)
@@ -220,8 +248,11 @@ class Parser:
 
     def _int(self, line: int, record: dict, name: str, *, required: bool = False, ceiling=MAX_INT):
         """Parse one whole-number field, adding a line error when it is bad."""
+        value = record.get(name)
+        if value.__class__ is int and 0 <= value <= ceiling:
+            return value
         try:
-            number = as_int(record.get(name), None if required else 0)
+            number = as_int(value, None if required else 0)
         except ValueError as error:
             self.errors.add(line, name, str(error))
             return None
@@ -250,7 +281,9 @@ class Parser:
             "draft": bool(record.get("draft")),
         }
         labels = record.get("labels") or []
-        if not isinstance(labels, list):
+        if not labels:
+            values["labels"] = []
+        elif not isinstance(labels, list):
             self.errors.add(line, "labels", "not a list")
         else:
             names = [label.get("name") if isinstance(label, dict) else label for label in labels]
@@ -259,7 +292,7 @@ class Parser:
         for name in ("additions", "deletions", "changed_files"):
             if record.get(name) is not None:
                 values[name] = self._int(line, record, name)
-        if line in self.errors:
+        if line in self.errors.lines:
             return
         key = (repo, number)
         kept = self.records.pulls.get(key)
@@ -273,8 +306,12 @@ class Parser:
         if state == "PENDING":
             self.records.ignored["pending review"] += 1
             return
-        match = PULL_URL.search(str(record.get("pull_request_url") or ""))
-        if not match:
+        url = record.get("pull_request_url")
+        if url != self._last_url[0]:
+            # A pull's reviews come together: its URL is parsed once.
+            self._last_url = (url, self._pull_of(str(url or "")))
+        pull = self._last_url[1]
+        if pull is None:
             self.errors.add(line, "pull_request_url", "not a …/repos/O/R/pulls/N URL")
             return
         # Review ids passed 2**31 long ago; the column is a bigint.
@@ -282,14 +319,27 @@ class Parser:
         submitted_at = self._time(line, record, "submitted_at")
         if not state:
             self.errors.add(line, "state", "required")
-        if line in self.errors:
+        if line in self.errors.lines:
             return
         reviewer, _ = _user(record.get("user"))
-        key = (match.group(1).casefold(), int(match.group(2)), github_id)
+        key = (*pull, github_id)
         self.records.reviews[key] = (
             line,
             {"reviewer": reviewer, "state": state[:32], "submitted_at": submitted_at},
         )
+
+    def _pull_of(self, url: str) -> Key | None:
+        """The (repo, number) of a …/repos/O/R/pulls/N URL, or None."""
+        head, _, number = url.removesuffix("/").rpartition("/pulls/")
+        if number.isascii() and number.isdigit():
+            # The repository part is the same for a file's pulls: matched once.
+            if head != self._last_head[0]:
+                match = API_PULLS_HEAD.search(head)
+                self._last_head = (head, match.group(1).casefold() if match else None)
+            if self._last_head[1]:
+                return self._last_head[1], int(number)
+        match = PULL_URL.search(url)
+        return (match.group(1).casefold(), int(match.group(2))) if match else None
 
     def _commits(self, line: int, record: dict) -> None:
         """Add a commit's (or a wrapper's commits') co-author trailers to its pull."""
@@ -304,7 +354,7 @@ class Parser:
                 self.errors.add(line, "commit", "lacks commit.message")
                 continue
             trailers += co_authors_of(str(detail.get("message") or ""))
-        if line in self.errors:
+        if line in self.errors.lines:
             return
         lines, names = self.records.commits.setdefault((repo, number), ([], set()))
         lines.append(line)
@@ -326,7 +376,7 @@ class Parser:
         repo = self._repo(line, record.get("repository_url"), record.get("url"))
         number = self._int(line, record, "number", required=True)
         opened_at = self._time(line, record, "created_at")
-        if line in self.errors:
+        if line in self.errors.lines:
             return
         title = str(record.get("title") or "")
         text = f"{title}\n{record.get('body') or ''}"
@@ -423,7 +473,8 @@ def write_records(
     keys |= {key[:2] for key in records.reviews}
     for _line, issue in records.issues.values():
         keys.update(issue["references"])
-    stored = _stored_pulls(keys)
+    postgresql = connection.vendor == "postgresql"
+    stored = _stored_ids(keys) if postgresql else _stored_pulls(keys)
     known = stored.keys() | records.pulls.keys()
     for (repo, number, github_id), (line, _values) in list(records.reviews.items()):
         if (repo, number) not in known:
@@ -437,11 +488,15 @@ def write_records(
     errors.check(result.rows_read)
     result.errors, result.skipped = errors.items, len(errors.lines)
 
-    reviews = _stored_reviews(stored, records)
-    pulls = _write_pulls(run, records, stored, reviews, result)
-    _write_reviews(records, pulls, reviews, result)
-    _write_defects(run, records, pulls, result)
-    _relink_defects(pulls, records, result)
+    if postgresql:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _write_postgresql(cursor, run, records, stored, result)
+    else:
+        reviews = _stored_reviews(stored, records)
+        pulls = _write_pulls(run, records, stored, reviews, result)
+        _write_reviews(records, pulls, reviews, result)
+        _write_defects(run, records, pulls, result)
+        _relink_defects(pulls, records, result)
     # Authors no team covers are reported by the import service, after attribution.
     _add_report(result, "ignored", records.ignored)
 
@@ -651,17 +706,282 @@ def _write_defects(
 
 
 def _relink_defects(pulls: dict[Key, PullRequest], records: Records, result: ImportResult) -> None:
-    """Link defects imported before the merged pull request they name (stored as owner/repo#N)."""
+    """Link defects imported before the merged pull request they name (stored as owner/repo#N).
+
+    Defects are few and an unlinked one fewer: they are read at once and matched here.
+    """
     merged = {
         f"{key[0]}#{key[1]}": pulls[key].pk
         for key in records.pulls
         if key in pulls and pulls[key].merged_at
     }
-    for chunk in _chunks(list(merged)):
-        orphans = EscapedDefect.objects.filter(pull_request__isnull=True, referenced__in=chunk)
-        linked = []
-        for defect in orphans:
+    if not merged:
+        return
+    orphans = EscapedDefect.objects.filter(pull_request__isnull=True).exclude(referenced="")
+    linked = []
+    for defect in orphans.only("pk", "referenced"):
+        if defect.referenced in merged:
             defect.pull_request_id = merged[defect.referenced]
             linked.append(defect)
-        EscapedDefect.objects.bulk_update(linked, ["pull_request"], batch_size=UPDATE_BATCH)
-        result.updated += len(linked)
+    EscapedDefect.objects.bulk_update(linked, ["pull_request"], batch_size=UPDATE_BATCH)
+    result.updated += len(linked)
+
+
+# --- PostgreSQL: rows staged by COPY into temporary tables, written set-based ---------------
+#
+# No model instances: the pulls' new values are worked out here (the AI signal and merged
+# co-authors need Python), COPYed into a temporary table, and written with one UPDATE of the
+# stored pulls whose values differ and one INSERT of the new ones; reviews the same way, then
+# the review figures of the stored pulls this batch reviews are recounted in one UPDATE. Each
+# statement's row count is the count of pulls or reviews created or changed.
+
+PULLS = f"{PullRequest._meta.db_table}"
+REVIEWS = f"{PullRequestReview._meta.db_table}"
+# The staged pull: PULL_FIELDS (JSON as text), the review figures (used for a new pull only)
+# and whether the pull is stored. additions, deletions and changed_files are NULL when the
+# record lacks them (the stored value stays); review_requested_at is the opening time, the
+# stored value wins.
+STAGE_PULL = (
+    "repo text, number integer, author text, author_is_bot boolean, created_at timestamptz, "
+    "updated_at timestamptz, merged_at timestamptz, closed_at timestamptz, additions integer, "
+    "deletions integer, changed_files integer, labels text, head_ref text, base_ref text, "
+    "draft boolean, co_authors text, ai_assisted boolean, ai_signal text, "
+    "review_requested_at timestamptz, review_count integer, last_approved_at timestamptz, "
+    "stored boolean"
+)
+STAGE_REVIEW = (
+    "pull_id bigint, github_id bigint, reviewer text, state text, submitted_at timestamptz, "
+    "stored boolean"
+)
+KEPT_WHEN_MISSING = ("additions", "deletions", "changed_files")
+# JSON is staged as text (binary COPY would want jsonb's own format) and cast when written.
+STAGED_JSON = ("labels", "co_authors")
+
+
+class _Pull(tuple):
+    """What defects need of a pull: its id and when it merged."""
+
+    @property
+    def pk(self) -> int:
+        return self[0]
+
+    @property
+    def merged_at(self):
+        return self[1]
+
+
+def _stored_ids(keys: Iterable[Key]) -> dict[Key, tuple[int, list[str]]]:
+    """The stored pull requests among `keys`: (id, co-authors) by key, one query a repository.
+
+    Only the co-authors are read (the AI signal needs them, a pull record has the rest); the
+    values are compared in the database.
+    """
+    by_repo: dict[str, list[int]] = defaultdict(list)
+    for repo, number in keys:
+        if number <= MAX_INT:
+            by_repo[repo].append(number)
+    stored = {}
+    with connection.cursor() as cursor:
+        for repo, numbers in by_repo.items():
+            cursor.execute(
+                f"SELECT number, id, CASE WHEN co_authors <> '[]'::jsonb "  # noqa: S608
+                f"THEN co_authors::text END FROM {PULLS} "
+                "WHERE repo = %s AND number = ANY(string_to_array(%s, ',')::integer[])",
+                [repo, ",".join(map(str, numbers))],
+            )
+            for number, pk, co_authors in cursor.fetchall():
+                stored[(repo, number)] = (pk, orjson.loads(co_authors) if co_authors else [])
+    return stored
+
+
+def _stage(cursor, table: str, columns: str, rows: Iterable[tuple], keys: str) -> None:
+    """A temporary table, dropped at commit, holding `rows` (COPYed in, binary)."""
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
+    # Binary: times go as numbers, not ISO text the server parses again.
+    with cursor.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([column.split()[1] for column in columns.split(", ")])
+        for row in rows:
+            copy.write_row(row)
+    # A temporary table has no statistics until analysed; the joins below need those of
+    # their keys (the other columns' would cost more to gather than they save).
+    cursor.execute(f"ANALYZE {table} ({keys})")
+
+
+def _json(value: list) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _pull_rows(records: Records, stored: dict, reviewed: dict) -> Iterator[tuple]:
+    """The staged pulls: every pull of the batch and every stored pull gaining co-authors.
+
+    Consumed inside a COPY, so the stored values it needs are read before the first row.
+    """
+    only_commits = [key for key in records.commits if key not in records.pulls]
+    full = {}
+    for chunk in _chunks([stored[key][0] for key in only_commits]):
+        for row in PullRequest.objects.filter(pk__in=chunk).values("repo", "number", *PULL_FIELDS):
+            full[(row.pop("repo"), row.pop("number"))] = row
+    return _pull_tuples(records, stored, reviewed, only_commits, full)
+
+
+def _pull_tuples(
+    records: Records, stored: dict, reviewed: dict, only_commits: list[Key], full: dict
+) -> Iterator[tuple]:
+    """The rows of _pull_rows, made one at a time as the COPY takes them."""
+    rules = ai_rules()
+    for key in (*records.pulls, *only_commits):
+        is_stored = key in stored
+        values = records.pulls[key][1] if key in records.pulls else full[key]
+        co_authors = stored[key][1] if is_stored else []
+        if key in records.commits:
+            co_authors = sorted(set(co_authors) | records.commits[key][1])
+        labels = values.get("labels", [])
+        signal = signal_of(values["author"], labels, values["head_ref"], co_authors, rules)
+        count, approved = 0, None
+        if not is_stored:
+            # A new pull's figures come from the batch's reviews alone.
+            others = [review for review in reviewed.get(key, ()) if review[0] != values["author"]]
+            count = len(others)
+            approved = max((at for _who, state, at in others if state == "APPROVED"), default=None)
+        yield (
+            key[0],
+            key[1],
+            values["author"],
+            values["author_is_bot"],
+            values["created_at"],
+            values["updated_at"],
+            values["merged_at"],
+            values["closed_at"],
+            values.get("additions"),
+            values.get("deletions"),
+            values.get("changed_files"),
+            _json(labels),
+            values["head_ref"],
+            values["base_ref"],
+            values["draft"],
+            _json(co_authors),
+            bool(signal),
+            signal,
+            values.get("review_requested_at") or values["created_at"],
+            count,
+            approved,
+            is_stored,
+        )
+
+
+def _changed(columns: Iterable[str], old: str = "p", new: str = "s") -> str:
+    """SQL: is any column of the stored row distinct from the staged value?"""
+    pairs = [(f"{old}.{name}", _new_value(name, old, new)) for name in columns]
+    return f"({', '.join(a for a, _ in pairs)}) IS DISTINCT FROM ({', '.join(b for _, b in pairs)})"
+
+
+def _new_value(name: str, old: str = "p", new: str = "s") -> str:
+    """SQL: a staged pull's value for a column, given the stored row."""
+    if name in KEPT_WHEN_MISSING:
+        return f"COALESCE({new}.{name}, {old}.{name})"
+    if name == "review_requested_at":
+        return f"COALESCE({old}.{name}, {new}.{name})"
+    if name in STAGED_JSON:
+        return f"{new}.{name}::jsonb"
+    return f"{new}.{name}"
+
+
+def _write_postgresql(
+    cursor, run: ImportRun, records: Records, stored: dict, result: ImportResult
+) -> None:
+    """Write the batch's pulls, reviews and defects (see the section's comment)."""
+    reviewed: dict[Key, list[tuple]] = defaultdict(list)
+    for (repo, number, _id), (_line, values) in records.reviews.items():
+        reviewed[(repo, number)].append(
+            (values["reviewer"], values["state"], values["submitted_at"])
+        )
+    _stage(
+        cursor, "gh_pull", STAGE_PULL, _pull_rows(records, stored, reviewed), "repo, number, stored"
+    )
+    assignments = ", ".join(f"{name} = {_new_value(name)}" for name in PULL_FIELDS)
+    cursor.execute(
+        f"UPDATE {PULLS} p SET {assignments}, import_run_id = %s FROM gh_pull s "  # noqa: S608
+        "WHERE s.stored AND p.repo = s.repo AND p.number = s.number "
+        f"AND {_changed(PULL_FIELDS)}",
+        [run.pk],
+    )
+    result.updated += cursor.rowcount
+    columns = ", ".join((*PULL_FIELDS, *DERIVED_FIELDS))
+    selected = ", ".join(
+        f"COALESCE({name}, 0)"
+        if name in KEPT_WHEN_MISSING
+        else f"{name}::jsonb"
+        if name in STAGED_JSON
+        else name
+        for name in (*PULL_FIELDS, *DERIVED_FIELDS)
+    )
+    cursor.execute(
+        f"INSERT INTO {PULLS} (repo, number, {columns}, tier, team_id, import_run_id) "  # noqa: S608
+        f"SELECT repo, number, {selected}, '', NULL, %s FROM gh_pull WHERE NOT stored "
+        "RETURNING repo, number, id",
+        [run.pk],
+    )
+    created = cursor.fetchall()
+    result.created += len(created)
+    ids = {key: pk for key, (pk, _co) in stored.items()}
+    ids.update(((repo, number), pk) for repo, number, pk in created)
+
+    review_rows = (
+        (ids[key[:2]], key[2], v["reviewer"], v["state"], v["submitted_at"], key[:2] in stored)
+        for key, (_line, v) in records.reviews.items()
+    )
+    _stage(cursor, "gh_review", STAGE_REVIEW, review_rows, "pull_id, github_id, stored")
+    cursor.execute(
+        f"UPDATE {REVIEWS} r SET reviewer = s.reviewer, state = s.state, "  # noqa: S608
+        "submitted_at = s.submitted_at FROM gh_review s "
+        "WHERE s.stored AND r.pull_request_id = s.pull_id AND r.github_id = s.github_id "
+        "AND (r.reviewer, r.state, r.submitted_at) "
+        "IS DISTINCT FROM (s.reviewer, s.state, s.submitted_at)"
+    )
+    result.updated += cursor.rowcount
+    cursor.execute(
+        f"INSERT INTO {REVIEWS} (pull_request_id, github_id, reviewer, state, submitted_at) "  # noqa: S608
+        "SELECT pull_id, github_id, reviewer, state, submitted_at FROM gh_review s "
+        f"WHERE NOT s.stored OR NOT EXISTS (SELECT FROM {REVIEWS} r "
+        "WHERE r.pull_request_id = s.pull_id AND r.github_id = s.github_id)"
+    )
+    result.created += cursor.rowcount
+    # The stored pulls this batch reviews: figures from all their reviews, the author's own
+    # left out (as _recount); a new pull was inserted with its figures.
+    cursor.execute(
+        f"UPDATE {PULLS} p SET review_count = f.n, last_approved_at = f.approved FROM ("  # noqa: S608
+        "SELECT q.id, count(*) FILTER (WHERE r.reviewer <> q.author) AS n, "
+        "max(r.submitted_at) FILTER (WHERE r.state = 'APPROVED' AND r.reviewer <> q.author) "
+        f"AS approved FROM {PULLS} q JOIN {REVIEWS} r ON r.pull_request_id = q.id "
+        "WHERE q.id IN (SELECT pull_id FROM gh_review WHERE stored) GROUP BY q.id) f "
+        "WHERE p.id = f.id AND (p.review_count, p.last_approved_at) "
+        "IS DISTINCT FROM (f.n, f.approved)"
+    )
+
+    references = {ref for _line, issue in records.issues.values() for ref in issue["references"]}
+    pulls = _merged_pulls(cursor, references)
+    _write_defects(run, records, pulls, result)
+    merged = {
+        key: ids[key]
+        for key, (_line, values) in records.pulls.items()
+        if values["merged_at"] is not None
+    }
+    _relink_defects({key: _Pull((pk, True)) for key, pk in merged.items()}, records, result)
+
+
+def _merged_pulls(cursor, keys: set[Key]) -> dict[Key, _Pull]:
+    """Id and merge time of the stored pulls among `keys`."""
+    by_repo: dict[str, list[int]] = defaultdict(list)
+    for repo, number in keys:
+        by_repo[repo].append(number)
+    found = {}
+    for repo, numbers in by_repo.items():
+        cursor.execute(
+            f"SELECT number, id, merged_at FROM {PULLS} "  # noqa: S608
+            "WHERE repo = %s AND number = ANY(string_to_array(%s, ',')::integer[])",
+            [repo, ",".join(map(str, numbers))],
+        )
+        for number, pk, merged_at in cursor.fetchall():
+            found[(repo, number)] = _Pull((pk, merged_at))
+    return found
