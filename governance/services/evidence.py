@@ -3,7 +3,16 @@
 import re
 from collections import Counter, defaultdict
 
-from django.db.models import DateField, Expression, OuterRef, Q, Subquery, TextField
+from django.db.models import (
+    DateField,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
 from django.db.models.functions import Cast, Coalesce
 
 from governance.models import CopilotUserDay, GatewayRequest, PullRequest, TeamMember
@@ -62,6 +71,24 @@ def pull_request_tiers() -> int:
     return len(changed)
 
 
+def _reattribute(rows: QuerySet, team: Subquery) -> int:
+    """Set `team` where it differs (NULLs included); rows already right are not rewritten.
+
+    Rewriting a row that did not change still writes a new version of it and of its every
+    index entry: on a hundred thousand pull requests, four seconds of an import (P6).
+    """
+    changed = (
+        rows.annotate(new_team=team)
+        .filter(
+            Q(team__isnull=True, new_team__isnull=False)
+            | Q(team__isnull=False, new_team__isnull=True)
+            | (Q(team__isnull=False, new_team__isnull=False) & ~Q(team=F("new_team")))
+        )
+        .order_by()
+    )
+    return rows.model.objects.filter(pk__in=changed.values("pk")).update(team=team)
+
+
 def attribute_events() -> dict:
     """Set every pull request's and Copilot day's team from membership, in a few UPDATEs.
 
@@ -71,12 +98,13 @@ def attribute_events() -> dict:
     a person are attributed the same way.
     """
     pr_day = Cast(Coalesce(OuterRef("merged_at"), OuterRef("created_at")), DateField())
-    prs = PullRequest.objects.update(team=member_team(OuterRef("author"), pr_day))
-    copilot = CopilotUserDay.objects.update(team=member_team(OuterRef("login"), OuterRef("day")))
-    gateway = (
-        GatewayRequest.objects.filter(team_key="")
-        .exclude(user="")
-        .update(team=member_team(OuterRef("user"), OuterRef("day")))
+    prs = _reattribute(PullRequest.objects.all(), member_team(OuterRef("author"), pr_day))
+    copilot = _reattribute(
+        CopilotUserDay.objects.all(), member_team(OuterRef("login"), OuterRef("day"))
+    )
+    gateway = _reattribute(
+        GatewayRequest.objects.filter(team_key="").exclude(user=""),
+        member_team(OuterRef("user"), OuterRef("day")),
     )
     tiers = pull_request_tiers()
     return {

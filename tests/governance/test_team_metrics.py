@@ -111,6 +111,12 @@ def test_membership_decides_the_team_on_the_merge_day(payments):
     before.refresh_from_db()
     after.refresh_from_db()
     assert (before.team, after.team) == (payments, search)
+    # attributed rows that are already right are not rewritten (P6)
+    assert attribute_events()["pull_requests"] == 0
+    TeamMember.objects.filter(login="ben", team=search).delete()
+    assert attribute_events()["pull_requests"] == 1  # the later PR now has no team
+    after.refresh_from_db()
+    assert after.team is None
 
 
 def test_gateway_series_cost_per_request_and_cached_share(payments):
