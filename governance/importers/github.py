@@ -596,8 +596,10 @@ def _write_pulls(
         if is_new:
             pull = PullRequest(repo=key[0], number=key[1])
         before = {name: getattr(pull, name) for name in (*PULL_FIELDS, *DERIVED_FIELDS)}
-        for name, value in records.pulls.get(key, (0, {}))[1].items():
-            setattr(pull, name, value)
+        record = records.pulls.get(key, (0, {}))[1]
+        if is_new or not _older(record, pull.updated_at):
+            for name, value in record.items():
+                setattr(pull, name, value)
         if key in records.commits:
             pull.co_authors = sorted(set(pull.co_authors) | records.commits[key][1])
         # GitHub's pull record does not say when review was asked for; the help text's
@@ -887,6 +889,12 @@ def _new_value(name: str, old: str = "p", new: str = "s") -> str:
     return f"{new}.{name}"
 
 
+def _older(record: dict, stored_updated_at) -> bool:
+    """Whether a file's record of a pull is older than the stored one (then it is ignored)."""
+    updated = record.get("updated_at")
+    return bool(updated and stored_updated_at and updated < stored_updated_at)
+
+
 def _write_postgresql(
     cursor, run: ImportRun, records: Records, stored: dict, result: ImportResult
 ) -> None:
@@ -903,6 +911,8 @@ def _write_postgresql(
     cursor.execute(
         f"UPDATE {PULLS} p SET {assignments}, import_run_id = %s FROM gh_pull s "  # noqa: S608
         "WHERE s.stored AND p.repo = s.repo AND p.number = s.number "
+        # An older file never turns back a newer state (a merged pull "un-merged").
+        "AND (s.updated_at IS NULL OR p.updated_at <= s.updated_at) "
         f"AND {_changed(PULL_FIELDS)}",
         [run.pk],
     )

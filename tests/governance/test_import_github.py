@@ -7,7 +7,7 @@ runs against a real local HTTP server answering with the same records.
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -216,6 +216,20 @@ def test_a_changed_pull_counts_as_one_update(ai_pm, tmp_path):
     run = run_file(path, ai_pm)
     assert (run.rows_read, run.created, run.updated) == (2, 0, 1)
     assert (pr(105).additions, pr(105).ai_signal) == (41, "label:ai-assisted")
+
+
+def test_an_older_file_never_turns_back_a_newer_pull(ai_pm, tmp_path):
+    run_file(DATA / "pulls.json", ai_pm)
+    stored = pr(105)
+    record = json.loads((DATA / "pulls_overlap.jsonl").read_text().splitlines()[0])
+    assert record["number"] == 105
+    older = dict(record, merged_at=None, state="open", additions=1)
+    older["updated_at"] = (stored.updated_at - timedelta(days=3)).isoformat()
+    path = tmp_path / "older.jsonl"
+    path.write_text(json.dumps(older) + "\n")
+    run = run_file(path, ai_pm)
+    assert (run.status, run.updated) == ("succeeded", 0)
+    assert (pr(105).merged_at, pr(105).additions) == (stored.merged_at, stored.additions)
 
 
 def test_the_list_endpoints_shape_keeps_the_stored_sizes(ai_pm):
