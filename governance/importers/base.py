@@ -12,10 +12,11 @@ import codecs
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import IO, Any
 
 import orjson
@@ -94,6 +95,13 @@ class Errors:
             raise ImportRejected(self.items, rows_read)
 
 
+def batched(items: Iterable, size: int) -> Iterator[tuple]:
+    """Split an iterable into tuples of `size` (itertools.batched arrives in Python 3.12)."""
+    iterator = iter(items)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
+
+
 def text_stream(stream: IO[bytes]) -> IO[str]:
     """Decode UTF-8 (with or without a BOM); any other encoding is a line error, not a 500."""
     return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
@@ -108,12 +116,18 @@ def sniff(stream: IO[bytes]) -> bytes:
     return head.lstrip()[:1]
 
 
-def json_records(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
+# Yielded in place of a JSON Lines line that could not be read (its error is recorded).
+UNREADABLE = object()
+
+
+def json_records(stream: IO[bytes], errors: "Errors | None" = None) -> Iterator[tuple[int, Any]]:
     """Yield (line, record) from JSON Lines, one JSON array, or the concatenated JSON arrays
     that `gh api --paginate` writes (one per page). For an array file the line is the
     record's position (1-based), since a pretty-printed record spans many lines.
 
-    A line that is not JSON raises LineError; so does a file that is not UTF-8.
+    A JSON Lines line that is not JSON (or not UTF-8) is recorded in `errors` and yielded as
+    UNREADABLE, so every bad line is named and skip_bad can go on past it; without `errors`
+    it raises LineError. An array file that does not parse always raises.
     """
     if sniff(stream) == b"[":
         data = stream.read()
@@ -128,17 +142,27 @@ def json_records(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
                 yield position, record
         return
     for number, raw in enumerate(stream, start=1):
-        if len(raw) > MAX_LINE_BYTES:
-            raise LineError(number, "line", f"longer than {MAX_LINE_BYTES} bytes")
         raw = raw.strip()
         if number == 1:
             raw = raw.removeprefix(codecs.BOM_UTF8)
         if not raw:
             continue
-        try:
-            yield number, orjson.loads(raw)
-        except orjson.JSONDecodeError as error:
-            raise LineError(number, "line", f"not valid JSON ({error})") from error
+        problem = None
+        if len(raw) > MAX_LINE_BYTES:
+            problem = f"longer than {MAX_LINE_BYTES} bytes"
+        else:
+            try:
+                record = orjson.loads(raw)
+            except orjson.JSONDecodeError as error:
+                text = str(error)
+                problem = "not UTF-8 text" if "UTF-8" in text else f"not valid JSON ({text})"
+        if problem is None:
+            yield number, record
+        elif errors is None:
+            raise LineError(number, "line", problem)
+        else:
+            errors.add(number, "line", problem)
+            yield number, UNREADABLE
 
 
 def _json_arrays(data: bytes) -> list[list]:

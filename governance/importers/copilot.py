@@ -28,7 +28,6 @@ every import; logins with no team membership on the day are listed in the run's 
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
-from itertools import islice
 from typing import IO, Any
 
 import orjson
@@ -36,16 +35,18 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from governance.importers.base import (
+    UNREADABLE,
     Errors,
     ImportResult,
     LineError,
     Progress,
     as_date,
     as_int,
+    batched,
     json_records,
     no_progress,
 )
-from governance.models import CopilotOrgDay, CopilotUserDay, ImportRun, TeamMember
+from governance.models import CopilotOrgDay, CopilotUserDay, ImportRun
 
 # PositiveIntegerField is a 32-bit integer on PostgreSQL.
 MAX_COUNT = 2**31 - 1
@@ -91,12 +92,11 @@ def import_copilot_metrics(
     fallbacks: dict[Key, int] = {}
     levels: Counter = Counter()
 
-    for line, record, error in _records(stream):
+    for line, record in _records(stream, errors):
         result.rows_read += 1
         if result.rows_read % BATCH == 0:
             progress(stream.tell())
-        if error is not None:
-            errors.add(line, error.field, error.message)
+        if record is UNREADABLE:
             continue
         if not isinstance(record, dict):
             errors.add(line, "record", "not a JSON object")
@@ -144,38 +144,24 @@ def import_copilot_metrics(
     created, updated = _upsert_orgs(run, orgs, seats, fallbacks, user_days={k[0] for k in users})
     result.created += created
     result.updated += updated
-    result.unknown("unknown_logins", _without_team(users))
     if levels:
         result.report["records"] = dict(levels)
     return result
 
 
-def _records(stream: IO[bytes]) -> Iterator[tuple[int, Any, LineError | None]]:
-    """Yield (line, record, error) from JSON Lines, JSON arrays or one pretty-printed object."""
-    # A line that is not JSON is yielded as an error and reading goes on after it, so every
-    # bad line is named and, with skip_bad, the good ones around it are still imported.
+def _records(stream: IO[bytes], errors: Errors) -> Iterator[tuple[int, Any]]:
+    """Yield (line, record) from JSON Lines, JSON arrays or one pretty-printed object; a line
+    that is not JSON is recorded in `errors` and yielded as UNREADABLE."""
     if _pretty_object(stream):
         data = stream.read(MAX_DOCUMENT_BYTES + 1)
         if len(data) > MAX_DOCUMENT_BYTES:
             raise LineError(1, "file", f"a JSON document longer than {MAX_DOCUMENT_BYTES} bytes")
         try:
-            yield 1, orjson.loads(data.removeprefix(b"\xef\xbb\xbf")), None
+            yield 1, orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
         except orjson.JSONDecodeError as error:
             raise LineError(1, "file", f"not valid JSON ({error})") from error
         return
-    offset = 0
-    while True:
-        try:
-            for number, record in json_records(stream):
-                yield offset + number, record, None
-            return
-        except LineError as error:
-            if error.field == "file":
-                raise
-            # json_records stops at a bad line with the stream just past it; start again there.
-            line = offset + error.line
-            yield line, None, LineError(line, error.field, error.message)
-            offset = line
+    yield from json_records(stream, errors)
 
 
 def _pretty_object(stream: IO[bytes]) -> bool:
@@ -373,27 +359,3 @@ def _engaged_by_day(days: Iterable[date]) -> dict[date, int]:
         .annotate(engaged=Count("id", filter=ENGAGED))
         .values_list("day", "engaged")
     )
-
-
-def _without_team(users: dict[Key, dict]) -> Counter:
-    """Logins with no team membership on a day they used Copilot, with how many such days."""
-    logins = sorted({login for _, login in users})
-    memberships: dict[str, list[tuple[date, date | None]]] = {}
-    for chunk in batched(logins, BATCH):
-        for login, start, end in TeamMember.objects.filter(login__in=chunk).values_list(
-            "login", "valid_from", "valid_to"
-        ):
-            memberships.setdefault(login, []).append((start, end))
-    missing: Counter = Counter()
-    for day, login in users:
-        periods = memberships.get(login, ())
-        if not any(start <= day and (end is None or day <= end) for start, end in periods):
-            missing[login] += 1
-    return missing
-
-
-def batched(items: Iterable, size: int) -> Iterator[tuple]:
-    """Split an iterable into tuples of `size` (itertools.batched arrives in Python 3.12)."""
-    iterator = iter(items)
-    while chunk := tuple(islice(iterator, size)):
-        yield chunk

@@ -37,6 +37,7 @@ from governance.importers.base import (
     LineError,
     Progress,
     as_datetime,
+    batched,
     csv_rows,
     json_records,
     no_progress,
@@ -346,7 +347,7 @@ def _re_resolve(resolver: Resolver) -> tuple[int, set[date]]:
     team_days = set().union(*(keys[key] for key in teams))
     both = 0
     # A request resolved twice (model and team) counts once.
-    for chunk in _chunks(sorted(model_days & team_days)):
+    for chunk in batched(sorted(model_days & team_days), 500):
         both += GatewayRequest.objects.filter(
             model_version__isnull=True,
             team__isnull=True,
@@ -356,21 +357,16 @@ def _re_resolve(resolver: Resolver) -> tuple[int, set[date]]:
         ).count()
     changed = 0
     for name, version in versions.items():
-        for chunk in _chunks(sorted(models[name])):
+        for chunk in batched(sorted(models[name]), 500):
             changed += GatewayRequest.objects.filter(
                 model_version__isnull=True, model=name, day__in=chunk
             ).update(model_version_id=version.pk, tier=version.tier)
     for key, team_id in teams.items():
-        for chunk in _chunks(sorted(keys[key])):
+        for chunk in batched(sorted(keys[key]), 500):
             changed += GatewayRequest.objects.filter(
                 team__isnull=True, team_key=key, day__in=chunk
             ).update(team_id=team_id)
     return changed - both, model_days | team_days
-
-
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _mapping(mapping: Any) -> dict[str, dict]:
@@ -982,7 +978,7 @@ _ROLLUP_KEY = (
 def roll_up(*, days: set[date]) -> None:
     """Recompute GatewayDaily for these days from the stored requests."""
     with connection.cursor() as cursor:
-        for chunk in _chunks(sorted(days)):
+        for chunk in batched(sorted(days), 500):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM governance_gatewaydaily WHERE day IN ({marks})", chunk)  # noqa: S608
             cursor.execute(_ROLLUP.format(key=_ROLLUP_KEY, days=marks), chunk)

@@ -50,16 +50,16 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from governance.importers.base import (
-    MAX_LINE_BYTES,
+    UNREADABLE,
     Errors,
     ImportResult,
     LineError,
     Progress,
     as_datetime,
     as_int,
+    batched,
     json_records,
     no_progress,
-    sniff,
 )
 from governance.models import ImportRun
 from governance.models.evidence import (
@@ -121,7 +121,6 @@ DEFECT_FIELDS = ("title", "opened_at", "pull_request_id", "referenced")
 
 Key = tuple[str, int]
 # Stands for a line that is not JSON: counted as read, already a line error.
-UNREADABLE = object()
 
 
 def ai_rules() -> dict[str, tuple[str, ...]]:
@@ -414,37 +413,12 @@ def read_records(
     stream: IO[bytes], parser: Parser, result: ImportResult, progress: Progress
 ) -> None:
     """Feed every record of a file to the parser, counting rows and reporting progress."""
-    for line, record in _file_records(stream, parser.errors):
+    for line, record in json_records(stream, parser.errors):
         result.rows_read += 1
         if record is not UNREADABLE:
             parser.add(line, record)
         if result.rows_read % BATCH == 0:
             progress(stream.tell())
-
-
-def _file_records(stream: IO[bytes], errors: Errors) -> Iterator[tuple[int, Any]]:
-    """JSON arrays through base.json_records; JSON Lines read here, line by line.
-
-    json_records stops at the first line that is not JSON; reading JSON Lines here lets every
-    bad line be named (and, with skip_bad, skipped) rather than only the first.
-    """
-    if sniff(stream) == b"[":
-        yield from json_records(stream)
-        return
-    for number, raw in enumerate(stream, start=1):
-        raw = raw.strip().removeprefix(b"\xef\xbb\xbf") if number == 1 else raw.strip()
-        if not raw:
-            continue
-        if len(raw) > MAX_LINE_BYTES:
-            errors.add(number, "line", f"longer than {MAX_LINE_BYTES} bytes")
-            yield number, UNREADABLE
-            continue
-        try:
-            yield number, orjson.loads(raw)
-        except orjson.JSONDecodeError as error:
-            message = "not UTF-8 text" if "UTF-8" in str(error) else f"not valid JSON ({error})"
-            errors.add(number, "line", message)
-            yield number, UNREADABLE
 
 
 def import_pull_requests(
@@ -506,12 +480,6 @@ def _add_report(result: ImportResult, kind: str, counts: Counter) -> None:
     result.unknown(kind, Counter(result.report.get(kind, {})) + counts)
 
 
-def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
-    """Split a list into lists of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _stored_pulls(keys: Iterable[Key]) -> dict[Key, PullRequest]:
     """The stored pull requests among `keys`, fetched a chunk of numbers per repository."""
     by_repo: dict[str, list[int]] = defaultdict(list)
@@ -519,7 +487,7 @@ def _stored_pulls(keys: Iterable[Key]) -> dict[Key, PullRequest]:
         by_repo[repo].append(number)
     stored = {}
     for repo, numbers in by_repo.items():
-        for chunk in _chunks(sorted(numbers)):
+        for chunk in batched(sorted(numbers), BATCH):
             for pull in PullRequest.objects.filter(repo=repo, number__in=chunk):
                 stored[(pull.repo, pull.number)] = pull
     return stored
@@ -537,7 +505,7 @@ def _stored_reviews(
     """
     pull_ids = sorted({stored[key[:2]].pk for key in records.reviews if key[:2] in stored})
     found = {}
-    for chunk in _chunks(pull_ids):
+    for chunk in batched(pull_ids, BATCH):
         rows = PullRequestReview.objects.filter(pull_request_id__in=chunk).values_list(
             "pull_request_id", "github_id", "pk", *REVIEW_FIELDS
         )
@@ -672,7 +640,7 @@ def _write_defects(
     for repo, number in records.issues:
         by_repo[repo].append(number)
     for repo, numbers in by_repo.items():
-        for chunk in _chunks(numbers):
+        for chunk in batched(numbers, BATCH):
             for defect in EscapedDefect.objects.filter(repo=repo, number__in=chunk):
                 stored[(defect.repo, defect.number)] = defect
     created, changed, unresolved = [], [], Counter()
@@ -821,7 +789,7 @@ def _pull_rows(records: Records, stored: dict, reviewed: dict) -> Iterator[tuple
     """
     only_commits = [key for key in records.commits if key not in records.pulls]
     full = {}
-    for chunk in _chunks([stored[key][0] for key in only_commits]):
+    for chunk in batched([stored[key][0] for key in only_commits], BATCH):
         for row in PullRequest.objects.filter(pk__in=chunk).values("repo", "number", *PULL_FIELDS):
             full[(row.pop("repo"), row.pop("number"))] = row
     return _pull_tuples(records, stored, reviewed, only_commits, full)

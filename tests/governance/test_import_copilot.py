@@ -119,15 +119,15 @@ def test_an_overlapping_report_updates_the_shared_day_and_never_double_counts():
     assert first.created == 5
 
 
-def test_logins_without_a_team_on_the_day_are_reported():
+def test_logins_without_a_team_on_the_day_are_reported(platform):
     team = TeamFactory(name="Payments")
     TeamMember.objects.create(login="alice", team=team, valid_from=date(2026, 1, 1))
     TeamMember.objects.create(
         login="bob", team=team, valid_from=date(2026, 1, 1), valid_to=date(2026, 11, 16)
     )
-    result = read("users-2026-11-16.ndjson")
+    run = run_file("users-2026-11-16.ndjson", platform)
     # bob left on the 16th, so his 17th is unattributed; carol has no membership at all.
-    assert result.report["unknown_logins"] == {"bob": 1, "carol": 1}
+    assert run.report["unknown_copilot_users"] == {"bob": 1, "carol": 1}
 
 
 def test_a_malformed_line_rejects_the_whole_file_and_every_bad_line_is_named():
@@ -329,7 +329,7 @@ def test_the_import_service_runs_it_and_attributes_teams(platform):
     run = run_file("users-2026-11-16.ndjson", platform)
     assert run.status == ImportStatus.SUCCEEDED, run.errors
     assert (run.rows_read, run.created, run.updated) == (5, 5, 0)
-    assert run.report["unknown_logins"] == {"bob": 2, "carol": 1}
+    assert run.report["unknown_copilot_users"] == {"bob": 2, "carol": 1}
     assert set(CopilotUserDay.objects.filter(team=team).values_list("login", flat=True)) == {
         "alice"
     }
