@@ -22,7 +22,9 @@ from typing import IO, Any
 import orjson
 from django.utils.dateparse import parse_date, parse_datetime
 
-MAX_ERRORS = 1000
+# skip_bad promises every skipped line is listed; a file with more bad lines than this is
+# refused whole rather than half-described.
+MAX_ERRORS = 100_000
 # A line longer than this is refused before it is parsed (a hostile or corrupt file).
 MAX_LINE_BYTES = 1024 * 1024
 
@@ -83,8 +85,11 @@ class Errors:
 
     def add(self, line: int, field_name: str, message: str) -> None:
         self.lines.add(line)
-        if len(self.items) < MAX_ERRORS:
-            self.items.append(LineError(line, field_name, message))
+        if len(self.items) >= MAX_ERRORS:
+            raise ImportRejected(
+                [*self.items[:999], LineError(line, "file", f"more than {MAX_ERRORS} errors")]
+            )
+        self.items.append(LineError(line, field_name, message))
 
     def __contains__(self, line: int) -> bool:
         return line in self.lines

@@ -54,7 +54,10 @@ class ImportRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     errors = models.JSONField(
-        default=list, blank=True, help_text="[{line, field, message}], at most 1,000."
+        default=list,
+        blank=True,
+        help_text="[{line, field, message}]: every bad line (a file with more than 100,000 "
+        "is refused).",
     )
     report = models.JSONField(
         default=dict, blank=True, help_text="Unknown authors, models and teams, with counts."

@@ -182,3 +182,18 @@ def test_a_task_that_gives_up_marks_its_run_failed(teams, ai_pm):
     run.refresh_from_db()
     assert run.status == ImportStatus.FAILED
     assert run.errors[0]["message"] == "the import could not finish (ConnectionError)"
+
+
+def test_skip_bad_lists_every_skipped_line(teams, ai_pm, tmp_path):
+    bad = tmp_path / "many_bad.csv"
+    bad.write_text(
+        "login,team,from,to\nalice,Payments,2026-01-01,\n"
+        + "".join(f"p{n},Nowhere,2026-01-01,\n" for n in range(1500))
+    )
+    run = import_execute(
+        run_id=import_create(
+            kind=ImportKind.TEAM_MEMBERS, actor=ai_pm, path=str(bad), skip_bad=True
+        ).pk
+    )
+    assert (run.status, run.created, run.skipped, len(run.errors)) == ("succeeded", 1, 1500, 1500)
+    assert run.errors[-1]["line"] == 1502
