@@ -26,7 +26,7 @@ the URL and status, and whose line is the number of the call.
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -244,10 +244,12 @@ def _updated(listed: Any) -> datetime:
 
 
 def _sync_teams(github: GitHub, run: ImportRun, result: ImportResult, *, org: str) -> None:
-    """Add today's membership for people in a GitHub team who are not yet in its Team."""
+    """Make each Team's open memberships match its GitHub team today: people new to the team
+    join from today, people no longer in it leave yesterday (the API has no history, so
+    earlier dates come from a membership file)."""
     teams = {team.github_slug.casefold(): team for team in Team.objects.exclude(github_slug="")}
     today = timezone.localdate()
-    created = []
+    created, ended = [], []
     for page in github.pages(f"/orgs/{org}/teams"):
         for listed in page:
             team = teams.get(str(listed.get("slug") or "").casefold())
@@ -259,18 +261,27 @@ def _sync_teams(github: GitHub, run: ImportRun, result: ImportResult, *, org: st
                 for member in members
                 if isinstance(member, dict) and member.get("login")
             }
-            current = set(
-                TeamMember.objects.filter(team=team, login__in=logins, valid_from__lte=today)
-                .exclude(valid_to__lt=today)
-                .values_list("login", flat=True)
+            open_now = list(
+                TeamMember.objects.filter(team=team, valid_from__lte=today).exclude(
+                    valid_to__lt=today
+                )
             )
+            current = {member.login for member in open_now}
             created += [
                 TeamMember(login=login, team=team, valid_from=today, import_run=run)
                 for login in sorted(logins - current)
             ]
+            for member in open_now:
+                if member.login not in logins:
+                    # Left: the membership ends the day before, or is dropped if it began today.
+                    member.valid_to = max(member.valid_from, today - timedelta(days=1))
+                    ended.append(member)
     TeamMember.objects.bulk_create(created, batch_size=1000)
+    TeamMember.objects.bulk_update(ended, ["valid_to"], batch_size=1000)
     audit_bulk_create(
-        [(m, 0, {"login": [None, m.login], "team": [None, str(m.team)]}) for m in created],
+        [(m, 0, {"login": [None, m.login], "team": [None, str(m.team)]}) for m in created]
+        + [(m, 1, {"valid_to": ["None", str(m.valid_to)]}) for m in ended],
         actor=run.requested_by,
     )
     result.created += len(created)
+    result.updated += len(ended)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from werkzeug import Response
 
 from governance.models import ImportRun, TeamMember
@@ -474,6 +475,7 @@ def test_sync_lists_the_orgs_repositories_and_records_new_team_members(github, p
     team = TeamFactory(name="Payments", github_slug="payments-eng")
     TeamFactory(name="Search", github_slug="search")
     TeamMember.objects.create(login="alice", team=team, valid_from="2026-01-01")
+    carol = TeamMember.objects.create(login="carol", team=team, valid_from="2026-01-01")
     github.expect_request("/orgs/acme/repos").respond_with_json([{"full_name": REPO}])
     github.expect_request("/orgs/acme/teams").respond_with_json(
         [{"slug": "payments-eng"}, {"slug": "not-a-tollgate-team"}]
@@ -484,7 +486,11 @@ def test_sync_lists_the_orgs_repositories_and_records_new_team_members(github, p
     out = command("sync_github", org="acme", teams=True, as_user="platform")
     assert "created 16" in out  # 6 pulls, 6 reviews, 3 defects, bob's membership
     members = set(TeamMember.objects.values_list("login", "team__name"))
-    assert members == {("alice", "Payments"), ("bob", "Payments")}
+    assert members == {("alice", "Payments"), ("bob", "Payments"), ("carol", "Payments")}
+    # carol is no longer in the GitHub team: her membership ends yesterday
+    carol.refresh_from_db()
+    assert carol.valid_to == timezone.localdate() - timedelta(days=1)
+    assert TeamMember.objects.get(login="alice").valid_to is None
 
 
 def test_an_http_error_fails_the_sync_cleanly_naming_the_url(github, platform):
