@@ -15,7 +15,23 @@ IMPORTERS: dict[str, str] = {
 }
 
 
+# Kinds that read a remote source first, outside the import's transaction: the function
+# returns the path of a file the importer then reads (and the service deletes).
+PREFETCHERS: dict[str, str] = {
+    ImportKind.GITHUB_SYNC: "governance.importers.github_api:prefetch_github",
+}
+
+
+def _load(target: str) -> Callable:
+    module, name = target.split(":")
+    return getattr(import_module(module), name)
+
+
+def prefetcher_for(kind: str) -> Callable | None:
+    """Return the kind's prefetch function, if it has one."""
+    return _load(PREFETCHERS[kind]) if kind in PREFETCHERS else None
+
+
 def importer_for(kind: str) -> Callable:
     """Return the importer function registered for an ImportKind."""
-    module, name = IMPORTERS[kind].split(":")
-    return getattr(import_module(module), name)
+    return _load(IMPORTERS[kind])

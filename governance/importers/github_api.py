@@ -24,17 +24,28 @@ the URL and status, and whose line is the number of the call.
 """
 
 import os
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import httpx
+import orjson
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from governance.importers.base import Errors, ImportResult, LineError, Progress, as_datetime
+from governance.importers.base import (
+    UNREADABLE,
+    Errors,
+    ImportResult,
+    LineError,
+    Progress,
+    as_datetime,
+    json_records,
+)
 from governance.importers.github import (
     Parser,
     Records,
@@ -46,6 +57,8 @@ from governance.models.evidence import PullRequest
 from vendors.kit.audit import audit_bulk_create
 
 DEFAULT_API_URL = "https://api.github.com"
+# The key of the fetched file's marker lines (GitHub's own records never carry it).
+MARKER = "tollgate_sync"
 DEFAULT_MAX_WAIT = 900.0
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 PER_PAGE = 100
@@ -151,8 +164,13 @@ class GitHub:
             params = None
 
 
-def sync_github(run: ImportRun, stream: None, *, progress: Progress) -> ImportResult:
-    """Read the org's pull requests, reviews, commits and escaped defects from the API."""
+def prefetch_github(run: ImportRun, *, progress: Progress) -> Path:
+    """Page the API, outside any transaction, into a JSON Lines file that sync_github writes.
+
+    Rate-limit waits can last minutes; holding the import's transaction (and its lock) open
+    through them would stall every other import. The file holds what the API answered, in
+    its own shapes, with a marker line before each repository and one per GitHub team.
+    """
     options = run.options
     org = str(options["org"])
     github = GitHub(
@@ -164,30 +182,70 @@ def sync_github(run: ImportRun, stream: None, *, progress: Progress) -> ImportRe
         since = as_datetime(options["since"]) if options.get("since") else None
     except ValueError as error:
         raise LineError(1, "since", str(error)) from error
-    errors, result = Errors(run.skip_bad), ImportResult()
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - handed to the caller as a path
+        "wb", prefix=f"tollgate-sync-{run.pk}-", suffix=".jsonl", delete=False
+    )
+    written = 0
+
+    def write(record: Any) -> None:
+        nonlocal written
+        handle.write(orjson.dumps(record) + b"\n")
+        written += 1
+        if written % 100 == 0:
+            progress(written)
+
     try:
-        repos = options.get("repos") or [
-            repo["full_name"]
-            for page in github.pages(f"/orgs/{org}/repos", {"type": "all"})
-            for repo in page
-        ]
-        for repo in repos:
-            records = Records()
-            parser = Parser(records=records, errors=errors, repo=str(repo).casefold())
-            _sync_repo(github, parser, result, repo=str(repo), since=since, options=options)
-            write_records(run, records, errors=errors, result=result)
-            progress(result.rows_read)
-        if options.get("teams"):
-            _sync_teams(github, run, result, org=org)
+        with handle:
+            repos = options.get("repos") or [
+                repo["full_name"]
+                for page in github.pages(f"/orgs/{org}/repos", {"type": "all"})
+                for repo in page
+            ]
+            for repo in repos:
+                write({MARKER: "repo", "repo": str(repo)})
+                _sync_repo(github, write, repo=str(repo), since=since, options=options)
+            if options.get("teams"):
+                for slug, logins in _team_logins(github, org=org):
+                    write({MARKER: "team", "slug": slug, "logins": sorted(logins)})
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
     finally:
         github.close()
+    return Path(handle.name)
+
+
+def sync_github(run: ImportRun, stream: IO[bytes], *, progress: Progress) -> ImportResult:
+    """Write what prefetch_github fetched: each repository's records as the file importer
+    writes them, then the teams' membership."""
+    errors, result = Errors(run.skip_bad), ImportResult()
+    records: Records | None = None
+    teams: dict[str, set[str]] = {}
+    parser = None
+    for _line, record in json_records(stream, errors):
+        marker = record.get(MARKER) if isinstance(record, dict) else None
+        if marker == "repo":
+            if records is not None:
+                write_records(run, records, errors=errors, result=result)
+                progress(stream.tell())
+            records = Records()
+            parser = Parser(records=records, errors=errors, repo=str(record["repo"]).casefold())
+        elif marker == "team":
+            teams[str(record["slug"]).casefold()] = {str(x).casefold() for x in record["logins"]}
+        elif record is not UNREADABLE and parser is not None:
+            # Numbered in fetch order, as the lines of the fetched file are.
+            result.rows_read += 1
+            parser.add(result.rows_read, record)
+    if records is not None:
+        write_records(run, records, errors=errors, result=result)
+    if run.options.get("teams"):
+        _apply_teams(run, result, teams)
     return result
 
 
 def _sync_repo(
     github: GitHub,
-    parser: Parser,
-    result: ImportResult,
+    add: Callable[[Any], None],
     *,
     repo: str,
     since: datetime | None,
@@ -200,12 +258,6 @@ def _sync_repo(
             latest=Max("updated_at")
         )["latest"]
     bound = max(filter(None, (cursor, since)), default=None)
-
-    def add(record: Any) -> None:
-        """Number a fetched record and hand it to the parser."""
-        result.rows_read += 1
-        parser.add(result.rows_read, record)
-
     params = {"state": "all", "sort": "updated", "direction": "desc"}
     for page in github.pages(f"/repos/{repo}/pulls", params):
         done = False
@@ -243,39 +295,50 @@ def _updated(listed: Any) -> datetime:
         return datetime.max.replace(tzinfo=UTC)
 
 
-def _sync_teams(github: GitHub, run: ImportRun, result: ImportResult, *, org: str) -> None:
+def _team_logins(github: GitHub, *, org: str) -> Iterator[tuple[str, set[str]]]:
+    """Each GitHub team of the org that names a Tollgate team, with its members' logins."""
+    slugs = set(Team.objects.exclude(github_slug="").values_list("github_slug", flat=True))
+    wanted = {slug.casefold() for slug in slugs}
+    for page in github.pages(f"/orgs/{org}/teams"):
+        for listed in page:
+            slug = str(listed.get("slug") or "")
+            if slug.casefold() not in wanted:
+                continue
+            yield (
+                slug,
+                {
+                    str(member["login"]).casefold()
+                    for members in github.pages(f"/orgs/{org}/teams/{slug}/members")
+                    for member in members
+                    if isinstance(member, dict) and member.get("login")
+                },
+            )
+
+
+def _apply_teams(run: ImportRun, result: ImportResult, members: dict[str, set[str]]) -> None:
     """Make each Team's open memberships match its GitHub team today: people new to the team
     join from today, people no longer in it leave yesterday (the API has no history, so
     earlier dates come from a membership file)."""
     teams = {team.github_slug.casefold(): team for team in Team.objects.exclude(github_slug="")}
     today = timezone.localdate()
     created, ended = [], []
-    for page in github.pages(f"/orgs/{org}/teams"):
-        for listed in page:
-            team = teams.get(str(listed.get("slug") or "").casefold())
-            if team is None:
-                continue
-            logins = {
-                str(member["login"]).casefold()
-                for members in github.pages(f"/orgs/{org}/teams/{listed['slug']}/members")
-                for member in members
-                if isinstance(member, dict) and member.get("login")
-            }
-            open_now = list(
-                TeamMember.objects.filter(team=team, valid_from__lte=today).exclude(
-                    valid_to__lt=today
-                )
-            )
-            current = {member.login for member in open_now}
-            created += [
-                TeamMember(login=login, team=team, valid_from=today, import_run=run)
-                for login in sorted(logins - current)
-            ]
-            for member in open_now:
-                if member.login not in logins:
-                    # Left: the membership ends the day before, or is dropped if it began today.
-                    member.valid_to = max(member.valid_from, today - timedelta(days=1))
-                    ended.append(member)
+    for slug, logins in members.items():
+        team = teams.get(slug)
+        if team is None:
+            continue
+        open_now = list(
+            TeamMember.objects.filter(team=team, valid_from__lte=today).exclude(valid_to__lt=today)
+        )
+        current = {member.login for member in open_now}
+        created += [
+            TeamMember(login=login, team=team, valid_from=today, import_run=run)
+            for login in sorted(logins - current)
+        ]
+        for member in open_now:
+            if member.login not in logins:
+                # Left: the membership ends the day before, or is dropped if it began today.
+                member.valid_to = max(member.valid_from, today - timedelta(days=1))
+                ended.append(member)
     TeamMember.objects.bulk_create(created, batch_size=1000)
     TeamMember.objects.bulk_update(ended, ["valid_to"], batch_size=1000)
     audit_bulk_create(

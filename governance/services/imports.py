@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.cache import cache
@@ -19,7 +20,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
-from governance.importers import importer_for
+from governance.importers import importer_for, prefetcher_for
 from governance.importers.base import ImportRejected, ImportResult, LineError
 from governance.importers.gateway import gateway_reattribute
 from governance.models.evidence import ImportKind, ImportRun, ImportStatus
@@ -131,8 +132,11 @@ def import_create(
 
 
 @contextmanager
-def _stream(run: ImportRun):
-    if run.kind in FILELESS:
+def _stream(run: ImportRun, fetched: Path | None = None):
+    if fetched is not None:
+        with open(fetched, "rb") as handle:
+            yield handle
+    elif run.kind in FILELESS:
         yield None
     elif run.file:
         with run.file.open("rb") as handle:
@@ -171,13 +175,37 @@ def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None =
         if progress:
             progress(done, total)
 
-    with transaction.atomic():
-        run = ImportRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
-        if run is None or run.status != ImportStatus.RUNNING:
-            return ImportRun.objects.get(pk=run_id)
-        _one_import_at_a_time()
-        result, failed = _work(run, report)
-        return _finish(run, result, failed=failed)
+    fetched, refused = _prefetch(run, report)
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
+            if run is None or run.status != ImportStatus.RUNNING:
+                return ImportRun.objects.get(pk=run_id)
+            if refused is not None:
+                return _finish(run, ImportResult(errors=[refused]), failed=True)
+            _one_import_at_a_time()
+            result, failed = _work(run, report, fetched)
+            return _finish(run, result, failed=failed)
+    finally:
+        if fetched is not None:
+            fetched.unlink(missing_ok=True)
+
+
+def _prefetch(run: ImportRun, report: Callable[[int], None]) -> tuple[Path | None, Any]:
+    """Read a remote source into a file before any transaction opens (network waits must not
+    hold the import lock); returns (the file, None) or (None, the LineError that refused it)."""
+    prefetch = prefetcher_for(run.kind)
+    if prefetch is None:
+        return None, None
+    try:
+        return prefetch(run, progress=report), None
+    except LineError as error:
+        return None, error
+    except TRANSIENT_DB_ERRORS:
+        raise
+    except Exception as error:
+        logger.exception("import %s: reading the source failed", run.pk)
+        return None, _unexpected(error)
 
 
 def _one_import_at_a_time() -> None:
@@ -188,11 +216,13 @@ def _one_import_at_a_time() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
 
 
-def _work(run: ImportRun, report: Callable[[int], None]) -> tuple[ImportResult, bool]:
+def _work(
+    run: ImportRun, report: Callable[[int], None], fetched: Path | None = None
+) -> tuple[ImportResult, bool]:
     """Import inside a savepoint: a dry run or a refusal rolls the data back, not the run."""
     result = ImportResult()
     try:
-        with _stream(run) as stream, transaction.atomic():
+        with _stream(run, fetched) as stream, transaction.atomic():
             result = importer_for(run.kind)(run, stream, progress=report)
             attribute_events()
             if run.kind in REATTRIBUTING:
@@ -219,9 +249,14 @@ def _work(run: ImportRun, report: Callable[[int], None]) -> tuple[ImportResult, 
         # A fault of ours, or of a source that answered nonsense: the data is rolled back, the
         # run says so, and the traceback goes to the log rather than to the person.
         logger.exception("import %s failed", run.pk)
-        message = f"the import stopped on an unexpected error ({type(error).__name__})"
-        return ImportResult(errors=[LineError(0, "import", message)]), True
+        return ImportResult(errors=[_unexpected(error)]), True
     return result, False
+
+
+def _unexpected(error: Exception) -> LineError:
+    return LineError(
+        0, "import", f"the import stopped on an unexpected error ({type(error).__name__})"
+    )
 
 
 def import_fail(*, run_id: int, error: BaseException) -> None:

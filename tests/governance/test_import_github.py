@@ -510,3 +510,40 @@ def test_an_http_error_fails_the_sync_cleanly_naming_the_url(github, platform):
     assert "HTTP 404" in out.getvalue()
     # The repository read before the failure is rolled back with it.
     assert PullRequest.objects.count() == 0
+
+
+def test_a_sync_reads_the_api_before_its_transaction_opens(github, platform, monkeypatch):
+    from django.db import connection
+
+    from governance.importers import github_api
+
+    seen = []
+    real_get = github_api.GitHub.get
+    # The test itself runs in a transaction; any atomic block the import opens adds a level.
+    outer = len(connection.savepoint_ids)
+
+    def get(self, *args, **kwargs):
+        # Waits for rate limits happen here: no transaction may be open meanwhile.
+        seen.append(len(connection.savepoint_ids) > outer)
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(github_api.GitHub, "get", get)
+    run = import_execute(
+        run_id=import_create(
+            kind=ImportKind.GITHUB_SYNC, actor=platform, options={"org": "acme", "repos": [REPO]}
+        ).pk
+    )
+    assert run.status == ImportStatus.SUCCEEDED, run.errors
+    assert seen and not any(seen)
+
+
+def test_an_api_answering_nonsense_fails_the_run_cleanly(github, platform):
+    github.expect_request("/orgs/acme/repos").respond_with_data("not json at all")
+    run = import_execute(
+        run_id=import_create(
+            kind=ImportKind.GITHUB_SYNC, actor=platform, options={"org": "acme"}
+        ).pk
+    )
+    assert run.status == ImportStatus.FAILED
+    assert run.errors[0]["field"] in ("api", "import")
+    assert PullRequest.objects.count() == 0
