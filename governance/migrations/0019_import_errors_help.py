@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0018_tier_all'),
+        ("governance", "0018_tier_all"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importrun',
-            name='errors',
-            field=models.JSONField(blank=True, default=list, help_text='[{line, field, message}]: every bad line (a file with more than 100,000 is refused).'),
+            model_name="importrun",
+            name="errors",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="[{line, field, message}]: every bad line (a file with more than 100,000 is refused).",
+            ),
         ),
     ]
