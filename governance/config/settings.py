@@ -254,6 +254,8 @@ TOLLGATE_REQUIRE_SERVICES = env.bool("TOLLGATE_REQUIRE_SERVICES", default=False)
 # /readyz fails when no worker ran the heartbeat (scheduled every 300 s) for this long.
 TOLLGATE_READY_HEARTBEAT_MAX_AGE = env.int("TOLLGATE_READY_HEARTBEAT_MAX_AGE", default=900)
 # Approved-provider shortlist policy.
+# How long an import waits for the one running before it (seconds) before it fails.
+TOLLGATE_IMPORT_LOCK_WAIT = env.int("TOLLGATE_IMPORT_LOCK_WAIT", default=900)
 TOLLGATE_SHORTLIST_MIN_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MIN_PROVIDERS", default=2)
 TOLLGATE_SHORTLIST_MAX_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MAX_PROVIDERS", default=3)
 TOLLGATE_SHORTLIST_REQUIRE_ON_PREM = env.bool("TOLLGATE_SHORTLIST_REQUIRE_ON_PREM", default=True)

@@ -9,11 +9,13 @@ run does the same work and rolls it back, so its counts are what a real run woul
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -183,7 +185,11 @@ def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None =
                 return ImportRun.objects.get(pk=run_id)
             if refused is not None:
                 return _finish(run, ImportResult(errors=[refused]), failed=True)
-            _one_import_at_a_time()
+            try:
+                _one_import_at_a_time()
+            except ImportBusy:
+                busy = LineError(0, "import", "another import kept running; try again later")
+                return _finish(run, ImportResult(errors=[busy]), failed=True)
             result, failed = _work(run, report, fetched)
             return _finish(run, result, failed=failed)
     finally:
@@ -208,12 +214,25 @@ def _prefetch(run: ImportRun, report: Callable[[int], None]) -> tuple[Path | Non
         return None, _unexpected(error)
 
 
+class ImportBusy(Exception):
+    """Another import held the import lock for longer than the wait allows."""
+
+
 def _one_import_at_a_time() -> None:
     # SQLite serialises writers anyway; PostgreSQL needs the lock (an advisory lock held to
-    # the end of the transaction).
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+    # the end of the transaction). The wait is bounded, so an import that never ends cannot
+    # hold every later one (and the request or worker that runs it) for ever.
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + settings.TOLLGATE_IMPORT_LOCK_WAIT
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK])
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() >= deadline:
+                raise ImportBusy
+            time.sleep(0.5)
 
 
 def _work(

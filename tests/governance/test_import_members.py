@@ -197,3 +197,24 @@ def test_skip_bad_lists_every_skipped_line(teams, ai_pm, tmp_path):
     )
     assert (run.status, run.created, run.skipped, len(run.errors)) == ("succeeded", 1, 1500, 1500)
     assert run.errors[-1]["line"] == 1502
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_waits_a_bounded_time_for_the_one_before(teams, ai_pm, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the import lock is PostgreSQL's; SQLite serialises writers itself")
+    import psycopg
+
+    from governance.services.imports import IMPORT_LOCK
+
+    settings.TOLLGATE_IMPORT_LOCK_WAIT = 1
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=False) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+        run = run_file("members.csv", ai_pm)
+    assert run.status == ImportStatus.FAILED
+    assert run.errors[0]["message"] == "another import kept running; try again later"
+    assert TeamMember.objects.count() == 0
+    assert run_file("members.csv", ai_pm).status == ImportStatus.SUCCEEDED
