@@ -182,3 +182,30 @@ def test_a_sync_by_api_takes_the_commands_options(teams, platform, api_as):
         format="multipart",
     )
     assert bad.status_code == 400
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00"
+    b":~\x9bU\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND"
+    b"\xaeB`\x82"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["copilot_metrics", "pull_requests", "gateway_logs"])
+def test_an_uploaded_binary_file_fails_by_line_and_ends(
+    teams, platform, api_as, django_capture_on_commit_callbacks, kind
+):
+    # Found by the CI fuzz run: a stored upload is read through Django's File, whose line
+    # iterator starts again from the top; a reader that restarted after a bad line looped.
+    client = api_as(platform)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/imports/",
+            {"kind": kind, "file": SimpleUploadedFile("file.png", PNG)},
+            format="multipart",
+        )
+    assert response.status_code == 202
+    polled = client.get(f"/api/v1/imports/{response.json()['id']}/").json()
+    assert polled["status"] == "failed"
+    assert polled["errors"] and polled["errors"][0]["line"] >= 1
