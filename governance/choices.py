@@ -106,6 +106,7 @@ class NotificationKind(models.TextChoices):
 
     KILL_CRITERION_BREACHED = "kill_breached", "Kill criterion breached"
     CHECKPOINT_EVALUATED = "checkpoint", "Checkpoint evaluated"
+    CHECKPOINT_DUE = "checkpoint_due", "Checkpoint due"
     EXPIRY = "expiry", "Verdict or exception expiring"
     SHORTLIST_SUSPENDED = "shortlist", "Shortlist entry suspended"
     REVIEW_DUE = "review_due", "Quarterly review due"

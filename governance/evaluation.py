@@ -1,16 +1,25 @@
 """Kill-criterion arithmetic, pure (no ORM): the same inputs always give the same verdict.
 
 The rule, also in the README:
+- a period whose sample is below the criterion's minimum sample size (default 20) is *too
+  small*: it is counted and reported, but it neither enters the current value, nor breaches,
+  nor breaks a run of breaching periods (two PRs at +200% say nothing about 6,000 at -17%);
 - a checkpoint at day C of a pilot that started on S judges the periods whose end falls in
-  (S + previous checkpoint day, S + C]; the *current value* is the sample-size-weighted mean
-  of those periods: sum(value x sample) / sum(sample);
-- before the criterion's evaluate-from day D the verdict is "in grace" (the J-curve dip);
+  (S + max(previous checkpoint day, D), S + C], D being the criterion's evaluate-from day: the
+  *current value* is the sample-size-weighted mean of those periods (too small ones left out):
+  sum(value x sample) / sum(sample). Grace-period periods never enter it;
+- before the evaluate-from day D the verdict is "in grace" (the J-curve dip), with no current
+  value;
 - a period *breaches* when its value is worse than the threshold: for "worse than baseline by
   X%" that is above baseline x (1 + X/100) when lower is better, below baseline x (1 - X/100)
   when higher is better; "above" / "below" compare with an absolute value;
-- the criterion is *breached* only when each of its last K periods ending after day D (and by
-  day C) breaches; with fewer than K such periods, or no period in the window, the verdict is
-  "insufficient data".
+- with "require a clear breach", a period breaches only when its 95% interval lies wholly
+  beyond the limit. The interval is value +/- 1.96 x sd / sqrt(sample), sd being the spread of
+  the period's items; a period recorded without an sd has no interval and never clearly
+  breaches (measurements do not carry an sd yet, see docs/kill-rule.md);
+- the criterion is *breached* only when each of its last K large-enough periods ending after
+  day D (and by day C) breaches; with fewer than K such periods, or no period in the window,
+  the verdict is "insufficient data".
 """
 
 from dataclasses import dataclass
@@ -18,6 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 HUNDRED = Decimal(100)
+Z_95 = Decimal("1.96")
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,7 @@ class Period:
     end: date
     value: Decimal
     sample_size: int
+    sd: Decimal | None = None  # spread of the period's items, when the source recorded one
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,8 @@ class Rule:
     direction: str  # lower / higher
     evaluate_from_day: int
     consecutive_periods: int
+    min_sample_size: int = 1  # the pure default: no minimum; a kill criterion defaults to 20
+    require_clear_breach: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Judgement:
     delta_pct: Decimal | None
     periods: int
     explanation: str
+    too_small: int = 0
 
 
 def weighted_mean(periods: list[Period]) -> Decimal | None:
@@ -70,13 +84,34 @@ def limit(rule: Rule, baseline: Decimal | None) -> Decimal | None:
     return baseline * (1 + factor) if rule.direction == "lower" else baseline * (1 - factor)
 
 
+def _breach_is_above(rule: Rule) -> bool:
+    if rule.comparator in ("above", "below"):
+        return rule.comparator == "above"
+    return rule.direction == "lower"
+
+
 def breaches(rule: Rule, value: Decimal, bound: Decimal) -> bool:
     """Does one period's value breach the bound?"""
-    if rule.comparator == "above":
-        return value > bound
-    if rule.comparator == "below":
-        return value < bound
-    return value > bound if rule.direction == "lower" else value < bound
+    return value > bound if _breach_is_above(rule) else value < bound
+
+
+def interval(period: Period, z: Decimal = Z_95) -> tuple[Decimal, Decimal] | None:
+    """value +/- z x sd / sqrt(sample): the period's interval (None without an sd)."""
+    if period.sd is None:
+        return None
+    half = z * period.sd / Decimal(period.sample_size).sqrt()
+    return period.value - half, period.value + half
+
+
+def period_breaches(rule: Rule, period: Period, bound: Decimal) -> bool:
+    """Does the period breach, clearly (its whole interval beyond the bound) when required?"""
+    if not rule.require_clear_breach:
+        return breaches(rule, period.value, bound)
+    bounds = interval(period)
+    if bounds is None:
+        return False
+    low, high = bounds
+    return low > bound if _breach_is_above(rule) else high < bound
 
 
 def delta_pct(value: Decimal | None, baseline: Decimal | None) -> Decimal | None:
@@ -96,36 +131,55 @@ def judge(
     periods: list[Period],
 ) -> Judgement:
     """Judge one kill criterion at one checkpoint."""
-    window_start = started_on + timedelta(days=previous_day)
+    minimum = rule.min_sample_size
     window_end = started_on + timedelta(days=checkpoint_day)
-    in_window = [p for p in periods if window_start < p.end <= window_end]
-    value = weighted_mean(in_window)
-    delta = delta_pct(value, baseline)
     if checkpoint_day < rule.evaluate_from_day:
+        window_start = started_on + timedelta(days=previous_day)
+        grace = [p for p in periods if window_start < p.end <= window_end]
         return Judgement(
             "in_grace",
-            value,
-            delta,
-            len(in_window),
+            None,
+            None,
+            0,
             f"Day {checkpoint_day} is inside the grace period (evaluated from day "
-            f"{rule.evaluate_from_day}).",
+            f"{rule.evaluate_from_day}); its {len(grace)} period(s) give no current value.",
         )
+    # Grace periods never enter the current value, even when the previous checkpoint was
+    # inside the grace period.
+    window_start = started_on + timedelta(days=max(previous_day, rule.evaluate_from_day))
+    in_window = [p for p in periods if window_start < p.end <= window_end]
+    counted = [p for p in in_window if p.sample_size >= minimum]
+    too_small = len(in_window) - len(counted)
+    small_note = (
+        f" {too_small} period(s) too small (sample under {minimum}) left out." if too_small else ""
+    )
+    value = weighted_mean(counted)
+    delta = delta_pct(value, baseline)
     bound = limit(rule, baseline)
     if bound is None:
-        return Judgement("insufficient_data", value, delta, len(in_window), "No baseline.")
-    if not in_window:
+        return Judgement(
+            "insufficient_data", value, delta, len(counted), "No baseline." + small_note, too_small
+        )
+    if not counted:
         return Judgement(
             "insufficient_data",
             None,
             None,
             0,
-            "No measurement period ended in this checkpoint's window.",
+            (
+                "No measurement period large enough ended in this checkpoint's window."
+                if too_small
+                else "No measurement period ended in this checkpoint's window."
+            )
+            + small_note,
+            too_small,
         )
     after_d = sorted(
         (
             p
             for p in periods
             if started_on + timedelta(days=rule.evaluate_from_day) < p.end <= window_end
+            and p.sample_size >= minimum
         ),
         key=lambda p: p.end,
     )
@@ -135,24 +189,35 @@ def judge(
             "insufficient_data",
             value,
             delta,
-            len(in_window),
-            f"{len(after_d)} period(s) after day {rule.evaluate_from_day}; {k} needed to judge.",
+            len(counted),
+            f"{len(after_d)} large-enough period(s) after day {rule.evaluate_from_day}; {k} "
+            "needed to judge." + small_note,
+            too_small,
         )
     last = after_d[-k:]
-    if all(breaches(rule, p.value, bound) for p in last):
+    shown = bound.quantize(Decimal("0.0001")).normalize()
+    clearly = " clearly (95% interval wholly beyond it)" if rule.require_clear_breach else ""
+    if all(period_breaches(rule, p, bound) for p in last):
         return Judgement(
             "breached",
             value,
             delta,
-            len(in_window),
-            f"Each of the last {k} period(s) breached the limit of "
-            f"{bound.quantize(Decimal('0.0001')).normalize()}.",
+            len(counted),
+            f"Each of the last {k} period(s) breached the limit of {shown}{clearly}." + small_note,
+            too_small,
         )
+    unclear = (
+        " Periods recorded without a spread (sd) never clearly breach."
+        if rule.require_clear_breach and any(p.sd is None for p in last)
+        else ""
+    )
     return Judgement(
         "ok",
         value,
         delta,
-        len(in_window),
-        f"Not all of the last {k} period(s) breached the limit of "
-        f"{bound.quantize(Decimal('0.0001')).normalize()}.",
+        len(counted),
+        f"Not all of the last {k} period(s) breached the limit of {shown}{clearly}."
+        + unclear
+        + small_note,
+        too_small,
     )

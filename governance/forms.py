@@ -4,7 +4,7 @@ from django import forms
 
 from governance.choices import Decision, ReviewDecision, Source, Workflow
 from governance.models import Baseline, KillCriterion, Pilot, Team
-from governance.models.pilots import CHARTER_FIELDS
+from governance.models.pilots import CHARTER_FIELDS, window_checkpoints
 from governance.services import pilots as ps
 from vendors.choices import Currency
 from vendors.kit.admin import ServiceForm
@@ -41,7 +41,11 @@ class PilotForm(ServiceForm):
     workflows = forms.MultipleChoiceField(
         choices=Workflow.choices, widget=forms.CheckboxSelectMultiple, help_text="1 or 2."
     )
-    checkpoint_days = CheckpointsField(initial="30, 90, 180", help_text="Days after start.")
+    checkpoint_days = CheckpointsField(
+        required=False,
+        help_text="Days after start, inside the window. Leave empty for the window's defaults: "
+        "30, 90, 180 for 6 months; 30, 90, 180, 365 for 12 months.",
+    )
 
     class Meta:
         model = Pilot
@@ -64,6 +68,12 @@ class PilotForm(ServiceForm):
                 **data,
             )
         return ps.pilot_create(teams=teams, actor=self.request.user, **data)
+
+    def clean_checkpoint_days(self) -> list[int]:
+        days = self.cleaned_data.get("checkpoint_days")
+        if days:
+            return days
+        return window_checkpoints(int(self.cleaned_data.get("window_months") or 6))
 
     def _post_clean(self) -> None:
         # The pilot's agentic flag comes from the offering in the service, so the model
@@ -110,6 +120,8 @@ class KillCriterionForm(ServiceForm):
             "threshold",
             "evaluate_from_day",
             "consecutive_periods",
+            "min_sample_size",
+            "require_clear_breach",
         ]
 
     def __init__(self, *args, pilot: Pilot, **kwargs):
@@ -133,7 +145,10 @@ class SignForm(forms.Form):
 class DecisionForm(forms.Form):
     """Finance's quarterly decision, with optional best-case estimates (flagged as such)."""
 
-    decision = forms.ChoiceField(choices=ReviewDecision.choices)
+    # No default: a decision finance did not choose must not be recorded by a click.
+    decision = forms.ChoiceField(
+        choices=[("", "Choose a decision"), *ReviewDecision.choices], initial=""
+    )
     seat_delta = forms.IntegerField(
         initial=0, min_value=-(10**6), max_value=10**6, help_text="Seats added (+) or removed (-)."
     )

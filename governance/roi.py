@@ -12,7 +12,8 @@ so a finance reviewer can check a packet against the formula sheet line by line.
     benefit_multiple    = total_benefit / annual_ai_spend          (the "3.7x" figure)
     net_roi             = (total_benefit - annual_ai_spend) / annual_ai_spend   (the percentage)
     monthly_net_savings = (total_benefit - annual_ai_spend) / 12
-    payback_months      = one_time_costs / monthly_net_savings   (none when savings <= 0)
+    payback_months      = one_time_costs / monthly_net_savings   (none when savings <= 0;
+                          "nothing to recover", never 0.00, when there are no one-time costs)
 
 Intermediates are kept exact; outputs are rounded once, at the end: money to cents, ratios to
 four places, months to two.
@@ -35,6 +36,7 @@ HEAVY_SHIFT_POINTS = (-10, 0, 10)
 # Beyond any plausible enterprise figure: refusing it keeps every result exactly representable.
 LIMIT = Decimal(10) ** 15
 NO_PAYBACK = "No payback: monthly net savings are not positive, so the costs are never recovered."
+NOTHING_TO_RECOVER = "Nothing to recover: there are no one-time costs."
 
 
 class RoiInputError(ValueError):
@@ -164,10 +166,13 @@ def calculate(inputs: RoiInputs) -> RoiResult:
         # Derived from the multiple so that benefit_multiple - 1 == net_roi holds exactly.
         net_roi = benefit_multiple - 1
         monthly_net_savings = (total_benefit - i.annual_ai_spend) / 12
-        if monthly_net_savings > 0:
-            payback_months, note = i.one_time_costs / monthly_net_savings, ""
-        else:
+        if monthly_net_savings <= 0:
             payback_months, note = None, NO_PAYBACK
+        elif not i.one_time_costs:
+            # "0.00 months" would read as a payback that happened; there was nothing to pay.
+            payback_months, note = None, NOTHING_TO_RECOVER
+        else:
+            payback_months, note = i.one_time_costs / monthly_net_savings, ""
     return RoiResult(
         inputs=inputs,
         annual_pr_volume=annual_pr_volume,
@@ -282,6 +287,10 @@ def _sensitivity_cell(
         net_roi=_text(result.rounded("net_roi")),
         payback_months=_text(result.rounded("payback_months")),
     )
+    if result.payback_months is None:
+        cell["payback_note"] = (
+            "nothing to recover" if result.payback_note == NOTHING_TO_RECOVER else "no payback"
+        )
     return cell
 
 

@@ -60,6 +60,22 @@ def notify_reviews_due() -> int:
     return reviews_due_notify()
 
 
+@shared_task(acks_late=True)
+def send_checkpoint_reminders() -> int:
+    """Hourly: checkpoint due in 7 days or just evaluated; each reminder is sent once."""
+    from governance.services.reminders import checkpoint_reminders_send
+
+    return checkpoint_reminders_send()
+
+
+@shared_task(acks_late=True)
+def requeue_stuck_work() -> dict[str, list[int]]:
+    """Every few minutes: renders and imports stuck past TOLLGATE_STUCK_AFTER run again."""
+    from governance.services.sweep import stuck_work_requeue
+
+    return stuck_work_requeue()
+
+
 class FailsItsRecord(Task):
     """Marks the task's record failed once automatic retries are exhausted, so none stays
     stuck: `record` names the id argument, `fail` the service ("module:function") that takes

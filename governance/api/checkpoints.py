@@ -22,6 +22,7 @@ class CriterionResultSerializer(serializers.ModelSerializer):
             "delta_pct",
             "verdict",
             "periods",
+            "too_small",
             "explanation",
         ]
 

@@ -76,6 +76,8 @@ class KillCriterionSerializer(serializers.ModelSerializer):
             "threshold",
             "evaluate_from_day",
             "consecutive_periods",
+            "min_sample_size",
+            "require_clear_breach",
             "plain_words",
         ]
         read_only_fields = ["plain_words"]

@@ -16,6 +16,7 @@ from governance.models.evidence import (
 from governance.models.finance import QuarterlyReview, RateCard, ReviewTransition, Spend
 from governance.models.measurements import (
     CheckpointEvaluation,
+    CheckpointReminder,
     CriterionResult,
     Measurement,
     Notification,
@@ -36,6 +37,7 @@ from governance.models.tokens import ServiceToken
 __all__ = [
     "Baseline",
     "CheckpointEvaluation",
+    "CheckpointReminder",
     "CopilotOrgDay",
     "CopilotUserDay",
     "CriterionResult",

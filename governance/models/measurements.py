@@ -93,6 +93,9 @@ class CriterionResult(models.Model):
     delta_pct = models.DecimalField(max_digits=12, decimal_places=2, null=True)
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     periods = models.PositiveIntegerField(default=0, help_text="Periods in the window.")
+    too_small = models.PositiveIntegerField(
+        default=0, help_text="Periods in the window left out: sample below the minimum."
+    )
     explanation = models.TextField()
 
     class Meta:
@@ -100,6 +103,32 @@ class CriterionResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion}: {self.get_verdict_display()}"
+
+
+class CheckpointReminder(models.Model):
+    """That a checkpoint's owner and finance were told it is due, or evaluated (once each)."""
+
+    class Kind(models.TextChoices):
+        DUE = "due", "Due in 7 days"
+        EVALUATED = "evaluated", "Evaluated"
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="reminders")
+    checkpoint_day = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pilot", "checkpoint_day", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pilot", "checkpoint_day", "kind"],
+                name="checkpoint_reminder_once",
+                violation_error_message="This reminder was already sent.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pilot} day {self.checkpoint_day}: {self.get_kind_display()}"
 
 
 class Notification(models.Model):

@@ -21,6 +21,11 @@ from vendors.models import Offering
 
 P = PilotStatus
 DEFAULT_CHECKPOINTS = (30, 90, 180)
+# The measurement window in days: a checkpoint past it would judge data nobody committed to
+# collect. Six calendar months are 181-184 days; 183 admits the usual day-180 review.
+WINDOW_DAYS = {6: 183, 12: 365}
+# The default checkpoints follow the window: a 12-month pilot is also reviewed at its end.
+WINDOW_CHECKPOINTS = {6: (30, 90, 180), 12: (30, 90, 180, 365)}
 # What an AI PM writes into a pilot's charter, its scope and then its plan: one list for the
 # service, the form and the API.
 CHARTER_SCOPE = ("title", "offering", "teams", "workflows", "use_case")
@@ -31,6 +36,7 @@ CHARTER_PLAN = (
     "window_months",
     "checkpoint_days",
     "grace_days",
+    "grace_reason",
 )
 CHARTER_FIELDS = (*CHARTER_SCOPE, *CHARTER_PLAN)
 # Planned duration without a written justification (the design card's 60-90 days).
@@ -39,6 +45,11 @@ MIN_DAYS, MAX_DAYS = 60, 90
 
 def default_checkpoints() -> list[int]:
     return list(DEFAULT_CHECKPOINTS)
+
+
+def window_checkpoints(window_months: int) -> list[int]:
+    """The default checkpoint days of a 6- or 12-month measurement window."""
+    return list(WINDOW_CHECKPOINTS.get(window_months, DEFAULT_CHECKPOINTS))
 
 
 class Team(models.Model):
@@ -124,6 +135,10 @@ class Pilot(models.Model):
     grace_days = models.PositiveIntegerField(
         default=60, validators=[MaxValueValidator(365)], help_text="Stabilisation grace period."
     )
+    grace_reason = models.TextField(
+        blank=True,
+        help_text="Required for a grace period of 0 days: why no early dip is expected.",
+    )
     status = models.CharField(max_length=16, choices=P.choices, default=P.DRAFT)
     outcome = models.CharField(max_length=16, choices=PilotOutcome.choices, blank=True)
     kill_recommended = models.BooleanField(default=False, editable=False)
@@ -158,6 +173,11 @@ class Pilot(models.Model):
                 name="pilot_outcome_iff_closed",
                 violation_error_message="A closed pilot has an outcome; an open one has none.",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(grace_days=0) | ~models.Q(grace_reason=""),
+                name="pilot_no_grace_has_reason",
+                violation_error_message="A grace period of 0 days needs a written reason.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -171,6 +191,11 @@ class Pilot(models.Model):
     @property
     def planned_days(self) -> int:
         return (self.planned_end - self.planned_start).days
+
+    @property
+    def window_days(self) -> int:
+        """The last day a checkpoint may fall on."""
+        return WINDOW_DAYS.get(self.window_months, WINDOW_DAYS[6])
 
     def clean(self) -> None:
         errors = {}
@@ -190,6 +215,16 @@ class Pilot(models.Model):
         ):
             errors["checkpoint_days"] = (
                 "Give checkpoint days as increasing whole days, e.g. [30, 90, 180]."
+            )
+        elif self.window_months in WINDOW_DAYS and max(checkpoints) > self.window_days:
+            outside = ", ".join(str(d) for d in checkpoints if d > self.window_days)
+            errors["checkpoint_days"] = (
+                f"A {self.window_months}-month measurement window ends on day "
+                f"{self.window_days}: checkpoint day {outside} lies outside it."
+            )
+        if self.grace_days == 0 and not (self.grace_reason or "").strip():
+            errors["grace_reason"] = (
+                "A grace period of 0 days needs a written reason: why is no early dip expected?"
             )
         if self.planned_start and self.planned_end and self.planned_end > self.planned_start:
             days = self.planned_days
@@ -283,6 +318,17 @@ class KillCriterion(models.Model):
     consecutive_periods = models.PositiveSmallIntegerField(
         default=2, validators=[MinValueValidator(1), MaxValueValidator(24)]
     )
+    min_sample_size = models.PositiveIntegerField(
+        default=20,
+        validators=[MinValueValidator(1)],
+        help_text="Periods with a smaller sample are too small: they neither breach nor break "
+        "a run of consecutive periods.",
+    )
+    require_clear_breach = models.BooleanField(
+        default=False,
+        help_text="Count a period as breaching only when its 95% interval lies wholly beyond "
+        "the limit (periods recorded without a spread never clearly breach).",
+    )
 
     class Meta:
         ordering = ["metric__position", "tier", "id"]
@@ -292,6 +338,11 @@ class KillCriterion(models.Model):
                 condition=models.Q(consecutive_periods__gte=1),
                 name="kill_consecutive_positive",
                 violation_error_message="At least one period.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_sample_size__gte=1),
+                name="kill_min_sample_positive",
+                violation_error_message="The minimum sample size per period is at least 1.",
             ),
             models.CheckConstraint(
                 condition=~models.Q(comparator="worse_pct") | models.Q(threshold__gt=0),
@@ -333,10 +384,15 @@ class KillCriterion(models.Model):
             condition = f"is above {threshold} {self.metric.unit}"
         else:
             condition = f"is below {threshold} {self.metric.unit}"
+        if self.require_clear_breach:
+            beyond = condition.removeprefix("is ")
+            condition = f"is clearly {beyond} (its 95% interval wholly beyond the limit)"
         periods = self.consecutive_periods
+        minimum = self.min_sample_size
         return (
             f"kill if {subject} {condition} for {periods} period{'s' if periods != 1 else ''} "
-            f"after day {self.evaluate_from_day}"
+            f"after day {self.evaluate_from_day}, counting only periods with a sample of at "
+            f"least {minimum}"
         )
 
 

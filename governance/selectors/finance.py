@@ -7,9 +7,12 @@ What counts as *measured* (the audited case):
 - a metric's current value is the sample-size-weighted mean of the pilot's measurement periods
   that end after the stabilisation grace period and on or before the as-of date;
 - a saving is baseline minus current value (per pilot and tier, weighted by the samples);
-- annual AI spend is the recurring ledger categories over the twelve months up to the as-of
-  month, annualised when fewer months are on the ledger; one-time costs are every one-time row
-  to date. Rows in another currency are left out and listed: Tollgate does not convert.
+- annual AI spend is the run rate of complete months (docs/run-rate.md): the recurring ledger
+  categories over the twelve complete months up to the as-of date, annualised over the months
+  elapsed since the first of them when fewer are on the ledger. The as-of month is complete
+  only when the as-of date is its last day; a month still running is left out of the run
+  rate (its rows still count in spend to date). One-time costs are every one-time row to date.
+  Rows in another currency are left out and listed: Tollgate does not convert.
 """
 
 from __future__ import annotations
@@ -91,10 +94,24 @@ def scope_spend(*, pilots: list[Pilot], offering: Offering | None = None):
     return Spend.objects.filter(q).select_related("vendor")
 
 
+def last_complete_month(as_of: date) -> date:
+    """The first day of the last month wholly on or before `as_of`."""
+    month = as_of.replace(day=1)
+    return month if (as_of + timedelta(days=1)).day == 1 else _month_add(month, -1)
+
+
 def spend_summary(rows, *, currency: str, as_of: date) -> dict:
-    """Spend to date, by category, annual recurring and one-time, in one currency."""
+    """Spend to date, by category, annual recurring (run rate of complete months only) and
+    one-time, in one currency.
+
+    Run-rate rule: recurring spend over the twelve complete months up to `as_of`, times 12
+    over the months elapsed from the first recurring month among them to the last complete
+    month. Read on 1 July, six months of spend (January-June) are annualised over 6 months,
+    not 7: July has barely begun, and counting it would understate spend by 1/7 (14%).
+    """
     as_of_month = as_of.replace(day=1)
-    window_start = _month_add(as_of_month, -11)
+    last_month = last_complete_month(as_of)
+    window_start = _month_add(last_month, -11)
     by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
     recurring_window = ZERO
     inference_window: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -110,7 +127,7 @@ def spend_summary(rows, *, currency: str, as_of: date) -> dict:
         to_date += row.amount
         by_category[row.category] += row.amount
         if row.category in RECURRING_CATEGORIES:
-            if row.month >= window_start:
+            if window_start <= row.month <= last_month:
                 recurring_window += row.amount
                 months.add(row.month)
                 if row.category in INFERENCE_TIERS:
@@ -120,7 +137,7 @@ def spend_summary(rows, *, currency: str, as_of: date) -> dict:
     # Annualised over the months elapsed since the first recurring month in the window (not
     # the months that happen to have rows), so a fee billed once is not multiplied up.
     elapsed = (
-        (as_of_month.year - min(months).year) * 12 + as_of_month.month - min(months).month + 1
+        (last_month.year - min(months).year) * 12 + last_month.month - min(months).month + 1
         if months
         else 0
     )
@@ -132,6 +149,7 @@ def spend_summary(rows, *, currency: str, as_of: date) -> dict:
             c.value: by_category[c.value] for c in SpendCategory if c.value in by_category
         },
         "months_of_recurring_spend": elapsed,
+        "recurring_through": f"{last_month:%Y-%m}",
         "annual_ai_spend": (recurring_window * factor).quantize(Decimal("0.01")),
         "annual_inference": {t: v * factor for t, v in inference_window.items()},
         "one_time_costs": one_time,
@@ -260,8 +278,8 @@ def measured_inputs(
     inputs["other_audited_benefits"] = _input(ZERO, "none recorded")
     inputs["annual_ai_spend"] = _input(
         spend["annual_ai_spend"],
-        f"ledger: recurring categories over {spend['months_of_recurring_spend']} month(s) "
-        "since the first, annualised",
+        f"ledger: recurring categories over {spend['months_of_recurring_spend']} complete "
+        f"month(s) since the first, to {spend['recurring_through']}, annualised",
         missing=spend["annual_ai_spend"] <= 0,
     )
     inputs["one_time_costs"] = _input(spend["one_time_costs"], "ledger: one-time categories")
@@ -422,8 +440,10 @@ def checkpoint_metrics(*, pilots: list[Pilot], as_of: date) -> list[dict]:
                 end = pilot.started_on + timedelta(days=day)
                 if end > as_of:
                     break
-                start = pilot.started_on + timedelta(days=previous)
-                window = [p for p in series.get(key, []) if start < p.end <= end]
+                # As in the kill rule: grace-period periods never enter a checkpoint's value.
+                start = pilot.started_on + timedelta(days=max(previous, pilot.grace_days))
+                in_grace = day <= pilot.grace_days
+                window = [p for p in series.get(key, []) if not in_grace and start < p.end <= end]
                 value = weighted_mean(window)
                 checkpoints.append(
                     {
@@ -431,6 +451,7 @@ def checkpoint_metrics(*, pilots: list[Pilot], as_of: date) -> list[dict]:
                         "value": _fmt(value),
                         "delta_pct": _fmt(delta_pct(value, baseline)),
                         "periods": len(window),
+                        "in_grace": in_grace,
                     }
                 )
                 previous = day

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Model
 
+from governance import roi
 from governance.choices import PacketKind, PilotStatus, SubjectKind, Verdict
 from governance.models import CheckpointEvaluation, Pilot, QuarterlyReview, SignOff
 from governance.selectors.pilots import pilot_charts
@@ -247,9 +248,14 @@ def review_summary(facts: dict) -> str:
     )
     if outputs:
         payback = outputs.get("payback_months")
-        line += f"; audited net ROI {outputs['net_roi']} ({outputs['benefit_multiple']}x), " + (
-            f"payback {payback} months" if payback is not None else "no payback"
-        )
+        if payback is not None:
+            payback_text = f"payback {payback} months"
+        elif outputs.get("payback_note") == roi.NOTHING_TO_RECOVER:
+            payback_text = "nothing to recover"
+        else:
+            payback_text = "no payback"
+        line += f"; audited net ROI {outputs['net_roi']} ({outputs['benefit_multiple']}x), "
+        line += payback_text
     else:
         line += "; the audited ROI could not be computed (see the gaps)"
     return line + f"; seats {review.seat_delta:+d}"

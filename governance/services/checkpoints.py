@@ -124,6 +124,8 @@ def _judge(
             direction=criterion.metric.direction,
             evaluate_from_day=criterion.evaluate_from_day,
             consecutive_periods=criterion.consecutive_periods,
+            min_sample_size=criterion.min_sample_size,
+            require_clear_breach=criterion.require_clear_breach,
         )
         judgement = evaluation.judge(
             rule,
@@ -141,6 +143,7 @@ def _judge(
                 delta_pct=judgement.delta_pct,
                 verdict=judgement.verdict,
                 periods=judgement.periods,
+                too_small=judgement.too_small,
                 explanation=judgement.explanation,
             )
         )

@@ -44,7 +44,7 @@ def _parse_date(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
-def _row_errors(row: Any, pilots: dict, metrics: dict) -> tuple[dict, dict]:
+def _row_errors(row: Any, pilots: dict, metrics: dict, today: date) -> tuple[dict, dict]:
     """Validate one row without touching the database; return (clean row, errors by field)."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
@@ -80,6 +80,13 @@ def _row_errors(row: Any, pilots: dict, metrics: dict) -> tuple[dict, dict]:
             errors["period_end"] = "The period ends before it starts."
         elif pilot is not None and pilot.started_on and clean["period_end"] < pilot.started_on:
             errors["period_end"] = f"The period ends before the pilot started ({pilot.started_on})."
+        elif clean["period_end"] > today:
+            # A period not over yet is a forecast, and one far ahead stretches every chart.
+            name = metric.code if metric is not None else row.get("metric")
+            errors["period_end"] = (
+                f"{name} for {clean['period_start']}..{clean['period_end']} ends after today "
+                f"({today}): only periods that are over can be measured."
+            )
     if "value" not in errors:
         try:
             value = Decimal(str(row["value"]))
@@ -127,13 +134,16 @@ def measurements_ingest(
     token: ServiceToken | None = None,
     dry_run: bool = False,
     derived: bool = False,
+    today: date | None = None,
 ) -> IngestResult:
     """Validate every row, then create or update them all in a few set-based queries.
 
     A row whose key (pilot, metric, tier, period) exists updates that row: posting the same
     data twice changes nothing. Any invalid row refuses the whole request, naming each bad
     row by index and field. `derived` rows come from the evidence pipeline, which writes for
-    every running pilot whoever ran the import (the ImportRun records who).
+    every running pilot whoever ran the import (the ImportRun records who). Every path,
+    derived rows included, refuses a period that ends after today, naming its metric and
+    period.
     """
     if not isinstance(rows, list) or not rows:
         raise DomainError({"measurements": "Send a non-empty list of measurements."})
@@ -144,10 +154,11 @@ def measurements_ingest(
         str(p.pk): p for p in Pilot.objects.filter(pk__in={parse_id(i) for i in pilot_ids} - {None})
     }
     metrics = {m.code: m for m in Metric.objects.all()}
+    today = today or timezone.localdate()
 
     cleaned, errors = [], {}
     for index, row in enumerate(rows):
-        clean, row_errors = _row_errors(row, pilots, metrics)
+        clean, row_errors = _row_errors(row, pilots, metrics, today)
         if row_errors:
             errors[str(index)] = row_errors
         else:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.choices import PilotOutcome, PilotStatus, Source, SubjectKind
 from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTransition, Team
-from governance.models.pilots import CHARTER_FIELDS
+from governance.models.pilots import CHARTER_FIELDS, window_checkpoints
 from governance.selectors.pilots import (
     approve_problems,
     start_problems,
@@ -64,6 +64,9 @@ def pilot_create(
     unknown = set(fields) - set(PILOT_FIELDS)
     if unknown:
         raise ValueError(f"pilot_create cannot set {sorted(unknown)}")
+    if not fields.get("checkpoint_days"):
+        # Unless given, the checkpoints follow the window (a 12-month pilot is reviewed at 365).
+        fields["checkpoint_days"] = window_checkpoints(fields.get("window_months", 6))
     pilot = save_validated(
         Pilot(
             owner=actor,
@@ -93,6 +96,14 @@ def pilot_update(*, pilot: Pilot, actor: Any, teams: list[Team] | None = None, *
     unknown = set(fields) - set(PILOT_FIELDS)
     if unknown:
         raise ValueError(f"pilot_update cannot set {sorted(unknown)}")
+    if not fields.get("checkpoint_days"):
+        fields.pop("checkpoint_days", None)
+        window = fields.get("window_months", pilot.window_months)
+        # Default checkpoints move with the window; checkpoints someone chose stay theirs.
+        if window != pilot.window_months and pilot.checkpoint_days == window_checkpoints(
+            pilot.window_months
+        ):
+            fields["checkpoint_days"] = window_checkpoints(window)
     for name, value in fields.items():
         setattr(pilot, name, value)
     save_validated(pilot)

@@ -465,7 +465,10 @@ def pilot_measurements_derive(
     Measurement.objects.filter(pk__in=stale).delete()
     if not rows:
         return {"created": 0, "updated": 0, "kept": kept, "removed": len(stale)}
-    result = measurements_ingest(rows=rows, actor=actor, source=Source.DERIVED, derived=True)
+    # The same "today" as the weeks above: a derived period ending later is refused too.
+    result = measurements_ingest(
+        rows=rows, actor=actor, source=Source.DERIVED, derived=True, today=today
+    )
     return {
         "created": result.created,
         "updated": result.updated,

@@ -83,8 +83,9 @@ def running(approved_pilot, ai_pm):
 def test_the_pilot_page_charts_and_evaluates(client, ai_pm, running, platform):
     from governance.services.measurements import measurements_ingest
 
-    measurements_ingest(rows=_weekly_reviewer_load(running, weeks=4), actor=platform)
     with time_machine.travel(START + timedelta(days=31), tick=False):
+        # Posted once the four weeks are over: periods ending after today are refused.
+        measurements_ingest(rows=_weekly_reviewer_load(running, weeks=4), actor=platform)
         client.force_login(ai_pm)  # inside the travel: sessions expire after two weeks
         html = client.get(f"/pilots/{running.pk}/").content.decode()
         assert "<svg" in html and "kill from day 60" in html
@@ -107,6 +108,7 @@ def test_the_notifications_page_lists_and_marks_read(client, ai_pm):
 
 
 @pytest.mark.django_db
+@time_machine.travel(START + timedelta(days=31), tick=False)  # the periods are over by then
 def test_the_admin_import_is_all_or_nothing(client, platform, running):
     header = "pilot,metric,tier,period_start,period_end,value,sample_size\n"
     good = f"{running.pk},reviewer-load,,2027-01-04,2027-01-10,40,12\n"
@@ -187,7 +189,9 @@ def test_the_chart_spans_the_pilot_to_its_last_checkpoint_whatever_the_data(runn
     from governance.services.measurements import measurements_ingest
 
     def grace_band_width(weeks: int) -> str:
-        measurements_ingest(rows=_weekly_reviewer_load(running, weeks=weeks), actor=platform)
+        # Posted once the weeks are over: periods ending after today are refused.
+        with time_machine.travel(START + timedelta(days=7 * weeks), tick=False):
+            measurements_ingest(rows=_weekly_reviewer_load(running, weeks=weeks), actor=platform)
         (svg,) = [c for c in pilot_charts(pilot=running) if "Reviewer" in c]
         return re.search(r'<rect x="[^"]+" y="[^"]+" width="([^"]+)"', svg).group(1)
 

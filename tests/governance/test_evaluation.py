@@ -45,7 +45,8 @@ def test_the_grace_period_prevents_an_early_kill():
     terrible = _periods(["90"] * 4)
     result = _judge(WORSE_20, terrible, day=30, previous=0)
     assert result.verdict == "in_grace"
-    assert result.value == D("90.0000")
+    # Grace-period periods never make a current value (it was 90 here before issue 21).
+    assert result.value is None
 
 
 def test_k_consecutive_periods_must_all_breach():

@@ -19,6 +19,14 @@ from tests.governance.conftest import START
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def after_the_periods():
+    """These tests record 2027 periods: they run once those periods are over (periods ending
+    after today are refused since issue 21); a test may travel elsewhere inside."""
+    with time_machine.travel(START + timedelta(days=10_000), tick=False):
+        yield
+
+
 @pytest.fixture
 def running(approved_pilot, ai_pm):
     with time_machine.travel(START, tick=False):
@@ -299,7 +307,8 @@ def test_the_daily_sweep_catches_up_and_moves_to_review_after_the_last(running, 
     assert [day for _, day in done] == [30, 90, 180]
     running.refresh_from_db()
     assert running.status == "under_review"
-    assert running.history.last().reason == "last checkpoint (day 180) evaluated"
+    # By id: the fixtures' own transitions are stamped later (after_the_periods).
+    assert running.history.order_by("pk").last().reason == "last checkpoint (day 180) evaluated"
 
 
 def test_a_checkpoint_that_has_not_come_is_refused(running):
@@ -340,12 +349,12 @@ def test_an_evaluation_runs_in_a_real_worker(celery_worker_available, running, p
     from governance.tasks import evaluate_checkpoint
 
     _ingest(running, platform, ["44"] * 5)
-    # The worker uses the real clock; day 30 of a pilot started on START is in the future,
-    # so start it 40 days ago for this test.
+    # The worker runs on the real clock, not this test's travelled one: start the pilot 40
+    # real days ago so that its day 30 has come there.
     from governance.models import Pilot
 
-    Pilot.objects.filter(pk=running.pk).update(started_on=START.today() - timedelta(days=40))
-    _ingest(running, platform, []) if False else None
+    real_today = time_machine.escape_hatch.datetime.datetime.now().date()
+    Pilot.objects.filter(pk=running.pk).update(started_on=real_today - timedelta(days=40))
     payload = evaluate_checkpoint.delay(running.pk, 30).get(timeout=60)
     assert payload["hostname"]
     assert CheckpointEvaluation.objects.filter(pk=payload["evaluation"]).exists()

@@ -209,7 +209,8 @@ def test_the_api_runs_the_lifecycle(api_as, ai_pm, persona, helix, metrics):
         format="json",
     )
     assert kill.json()["plain_words"] == (
-        "kill if defect escape rate is above 0.2 ratio for 2 periods after day 60"
+        "kill if defect escape rate is above 0.2 ratio for 2 periods after day 60, counting "
+        "only periods with a sample of at least 20"
     )
     assert client.post(f"/api/v1/pilots/{pid}/submit/").json()["status"] == "submitted"
     for role in ("security", "finance"):

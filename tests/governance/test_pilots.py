@@ -169,7 +169,8 @@ def test_a_kill_criterion_reads_in_plain_words(pilot, ai_pm, metrics):
         actor=ai_pm,
     )
     assert criterion.plain_words == (
-        "kill if reviewer minutes per PR is 20% worse than baseline for 2 periods after day 60"
+        "kill if reviewer minutes per PR is 20% worse than baseline for 2 periods after day 60, "
+        "counting only periods with a sample of at least 20"
     )
     above = ps.kill_criterion_add(
         pilot=pilot,
@@ -183,7 +184,7 @@ def test_a_kill_criterion_reads_in_plain_words(pilot, ai_pm, metrics):
     )
     assert above.plain_words == (
         "kill if cycle time per shipped PR (complex PRs) is above 72.5 hours for 1 period "
-        "after day 90"
+        "after day 90, counting only periods with a sample of at least 20"
     )
 
 

@@ -84,7 +84,8 @@ def _grow(n: int, status: str) -> list[Pilot]:
                     period_end=START + timedelta(days=d),
                     # Over 20% worse than the baseline of 42 after day 60: a breach to alert.
                     value=Decimal("55") + d % 7,
-                    sample_size=5,
+                    # At the kill criteria's minimum sample (20): smaller periods never breach.
+                    sample_size=20,
                 )
                 for d in range(0, 190, 3)
             )

@@ -31,7 +31,9 @@ def test_worked_example_of_the_design_card():
     assert out["benefit_multiple"] == "4.1472"
     assert out["net_roi"] == "3.1472"
     assert out["monthly_net_savings"] == "262266.67"
-    assert out["payback_months"] == "0.00"  # no one-time costs: paid back at once
+    # No one-time costs: nothing to recover, said in words (0.00 read as a payback that happened).
+    assert out["payback_months"] is None
+    assert out["payback_note"] == "Nothing to recover: there are no one-time costs."
     assert out["currency"] == "USD"
 
 
@@ -144,7 +146,8 @@ def test_more_spend_never_raises_net_roi(i, more):
 @given(inputs())
 def test_payback_exists_exactly_when_monthly_net_savings_are_positive(i):
     result = calculate(i)
-    assert (result.payback_months is None) == (result.monthly_net_savings <= 0)
+    recoverable = result.monthly_net_savings > 0 and i.one_time_costs > 0
+    assert (result.payback_months is not None) == recoverable
     assert result.monthly_net_savings * 12 == result.total_benefit - i.annual_ai_spend
 
 
