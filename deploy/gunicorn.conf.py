@@ -20,5 +20,35 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
 # The load balancer or reverse proxy in front sets X-Forwarded-Proto; trust only it.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# JSON lines on stderr like the application's (TOLLGATE_LOG_FORMAT, json by default here). The
+# application logs every request itself (request id, route, user, status, duration), so in JSON
+# gunicorn's own access lines are left out unless GUNICORN_ACCESS_LOG is set.
+LOG_FORMAT = os.environ.get("TOLLGATE_LOG_FORMAT", "json")
+ACCESS_LOG = os.environ.get("GUNICORN_ACCESS_LOG", "")
+accesslog = ACCESS_LOG or ("-" if LOG_FORMAT == "text" else None)
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+if LOG_FORMAT == "json":
+    _stderr = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(levelname)s %(name)s %(message)s",
+                "rename_fields": {"levelname": "level", "name": "logger"},
+                "timestamp": "time",
+            }
+        },
+        # gunicorn's defaults name these two handlers; both write JSON to stderr.
+        "handlers": {"console": _stderr, "error_console": _stderr},
+        # Not propagated: the application's root handler would write each line a second time.
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if ACCESS_LOG else "WARNING",
+                "handlers": ["console"],
+                "propagate": False,
+            },
+        },
+    }

@@ -4,15 +4,22 @@ import datetime
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from governance.api.errors import ErrorSerializer
 from governance.api.params import DateRangeSerializer, query
 from governance.models import ImportRun, TeamMetricValue
 from governance.models.evidence import ImportKind
 from governance.selectors.team_metrics import team_metric_series
-from governance.services.imports import import_create, import_enqueue, import_progress
+from governance.services.imports import (
+    import_create,
+    import_enqueue,
+    import_progress,
+    import_retry,
+)
 from vendors.choices import Currency
 
 
@@ -136,6 +143,14 @@ class ImportRunViewSet(
             skip_bad=data["skip_bad"],
         )
         import_enqueue(run)
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: ImportRunSerializer, 400: ErrorSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Queue again an import stuck in flight (not moved for TOLLGATE_STUCK_AFTER seconds:
+        its worker was lost); a finished import is final."""
+        run = import_retry(run=self.get_object(), actor=request.user)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

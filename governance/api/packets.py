@@ -90,6 +90,9 @@ class VerificationSerializer(serializers.Serializer):
     matches = serializers.BooleanField()
     chain_intact = serializers.BooleanField()
     problems = serializers.ListField(child=serializers.CharField())
+    file_state = serializers.CharField(
+        help_text="A stored packet checked by id: verified, changed or missing (else empty)."
+    )
     message = serializers.CharField()
     certifies = serializers.CharField()
     packet = serializers.IntegerField(allow_null=True)
@@ -102,6 +105,7 @@ def _verification(result: Verification) -> dict:
         "matches": result.matches,
         "chain_intact": result.chain_intact,
         "problems": result.problems,
+        "file_state": result.file_state,
         "message": result.message,
         "certifies": result.certifies,
         "packet": result.packet.pk if result.packet else None,
@@ -151,7 +155,8 @@ class PacketViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.G
     @extend_schema(request=None, responses={202: PacketSerializer, 400: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        """Queue a failed packet again."""
+        """Queue a failed packet again, or one stuck in flight (not moved for TOLLGATE_STUCK_AFTER
+        seconds: its worker was lost); a ready packet is final."""
         packet = packet_retry(packet=self.get_object(), actor=request.user)
         return Response(PacketSerializer(packet).data, status=status.HTTP_202_ACCEPTED)
 

@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
+from governance.config.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(environ.Env().str("TOLLGATE_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -53,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response, a redirect or a static file too, carries X-Request-ID.
+    "governance.config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,8 +136,30 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # A name only: no URL pattern serves it, so uploads are reachable solely through the
 # permission-checked download views (Django's test live server needs it to be a string).
 MEDIA_URL = "/private-media/"
+# Files (evidence, packets, import uploads) are on local disk unless TOLLGATE_S3_BUCKET names a
+# bucket of an S3-compatible store, which every web node and worker then shares. Credentials
+# come from boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, a role).
+TOLLGATE_S3_BUCKET = env.str("TOLLGATE_S3_BUCKET", default="")
+_default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if TOLLGATE_S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": TOLLGATE_S3_BUCKET,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("TOLLGATE_S3_PREFIX", default=""),
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            # Private objects, never a public URL: views stream them after permission checks.
+            "default_acl": None,
+            "querystring_auth": True,
+            # As on disk: a name in use gets a new one, so deleting one row's file never
+            # removes another's (two items of one assessment may carry the same evidence).
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -148,6 +174,18 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis keeps a message a worker took but never acknowledged (the worker was killed) and gives it
+# to another worker once it is this old: a lost render or import runs again within minutes, not
+# Redis's default hour. A task still running past it is delivered twice, which every task
+# survives (they are idempotent); keep it above the longest render. Workers look for such
+# messages every tenth of it (at most every 30 s). RabbitMQ redelivers at once when the
+# connection drops and ignores this.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(30, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -155,6 +193,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": 300.0},
+    # Every 3 minutes: renders and imports stuck past TOLLGATE_STUCK_AFTER are queued again.
+    "stuck-work": {"task": "governance.tasks.requeue_stuck_work", "schedule": 180.0},
     # Daily: lapsed verdicts and exceptions need review; 30/7-day reminders to owners.
     "vendors-rereview": {
         "task": "vendors.tasks.rereview_sweep",
@@ -169,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
     "pilots-checkpoints": {
         "task": "governance.tasks.evaluate_due_checkpoints",
         "schedule": crontab(hour=5, minute=20),
+    },
+    # Hourly: owner and finance hear of a checkpoint 7 days ahead and once it is evaluated.
+    "checkpoint-reminders": {
+        "task": "governance.tasks.send_checkpoint_reminders",
+        "schedule": crontab(minute=40),
     },
     # Weekly: finance is told which pilots and programs still lack this quarter's review.
     "reviews-due": {
@@ -253,9 +298,14 @@ TOLLGATE_DEMO_PASSWORD = env.str("TOLLGATE_DEMO_PASSWORD", default="")
 TOLLGATE_REQUIRE_SERVICES = env.bool("TOLLGATE_REQUIRE_SERVICES", default=False)
 # /readyz fails when no worker ran the heartbeat (scheduled every 300 s) for this long.
 TOLLGATE_READY_HEARTBEAT_MAX_AGE = env.int("TOLLGATE_READY_HEARTBEAT_MAX_AGE", default=900)
-# Approved-provider shortlist policy.
+# A render or import that has not moved for this long (seconds) is queued again by the sweep,
+# and a person may retry it; above CELERY_VISIBILITY_TIMEOUT, so the broker's own redelivery
+# comes first. A packet whose worker died this many times is failed instead.
+TOLLGATE_STUCK_AFTER = env.int("TOLLGATE_STUCK_AFTER", default=600)
+TOLLGATE_STUCK_MAX_ATTEMPTS = env.int("TOLLGATE_STUCK_MAX_ATTEMPTS", default=3)
 # How long an import waits for the one running before it (seconds) before it fails.
 TOLLGATE_IMPORT_LOCK_WAIT = env.int("TOLLGATE_IMPORT_LOCK_WAIT", default=900)
+# Approved-provider shortlist policy.
 TOLLGATE_SHORTLIST_MIN_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MIN_PROVIDERS", default=2)
 TOLLGATE_SHORTLIST_MAX_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MAX_PROVIDERS", default=3)
 TOLLGATE_SHORTLIST_REQUIRE_ON_PREM = env.bool("TOLLGATE_SHORTLIST_REQUIRE_ON_PREM", default=True)
@@ -264,15 +314,7 @@ TOLLGATE_NOTIFIER = "governance.services.notifications.notify"
 # Largest evidence file accepted (bytes).
 TOLLGATE_EVIDENCE_MAX_BYTES = env.int("TOLLGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint logs every layout step at INFO; only its warnings matter.
-    "loggers": {
-        "weasyprint": {"level": "WARNING"},
-        "weasyprint.progress": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# One line per event on stderr from web, workers and beat: `text` for people (the default here),
+# `json` for log shippers (the production default); see governance/config/logging.py.
+TOLLGATE_LOG_FORMAT = env.str("TOLLGATE_LOG_FORMAT", default="text")
+LOGGING = logging_config(log_format=TOLLGATE_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))

@@ -3,6 +3,7 @@
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from governance.config.logging import logging_config
 from governance.config.settings import *  # noqa: F403
 
 _env = environ.Env()
@@ -41,12 +42,19 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Static files served by the web nodes themselves (WhiteNoise), from hashed, compressed copies
 # made by collectstatic in the release step: no separate static server to keep in step.
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1  # noqa: F405
 MIDDLEWARE = [
-    MIDDLEWARE[0],  # noqa: F405 - SecurityMiddleware first, then WhiteNoise, as it documents
+    *MIDDLEWARE[:_after_security],  # noqa: F405 - SecurityMiddleware, then WhiteNoise, as it documents
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[1:],  # noqa: F405
+    *MIDDLEWARE[_after_security:],  # noqa: F405
 ]
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Log shippers read one JSON object per line (stderr) from every process; text on request.
+TOLLGATE_LOG_FORMAT = _env.str("TOLLGATE_LOG_FORMAT", default="json")
+LOGGING = logging_config(
+    log_format=TOLLGATE_LOG_FORMAT, level=_env.str("LOG_LEVEL", default="INFO")
+)

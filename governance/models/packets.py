@@ -20,7 +20,8 @@ class Packet(models.Model):
 
     TRANSITIONS = {
         K.QUEUED: {K.RENDERING, K.FAILED},
-        K.RENDERING: {K.READY, K.FAILED},
+        # Back to queued when its worker was lost (the stuck-work sweep, or a person's retry).
+        K.RENDERING: {K.READY, K.FAILED, K.QUEUED},
         K.FAILED: {K.QUEUED},  # retry
         K.READY: set(),
     }

@@ -12,14 +12,19 @@ import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from governance.importers import importer_for, prefetcher_for
@@ -29,7 +34,7 @@ from governance.models.evidence import ImportKind, ImportRun, ImportStatus
 from governance.services.evidence import attribute_events
 from governance.services.team_metrics import running_pilots_derive, team_metrics_refresh
 from vendors.kit.audit import audited
-from vendors.kit.errors import TRANSIENT_DB_ERRORS
+from vendors.kit.errors import TRANSIENT_DB_ERRORS, DomainError
 
 logger = logging.getLogger(__name__)
 # Who may import what: the permission each kind needs, besides governance.add_importrun.
@@ -158,7 +163,11 @@ def import_execute(*, run_id: int, progress: Callable[[int, int], None] | None =
     Imports run one at a time: each replaces derived series that the next one also writes.
     """
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        # A run whose row is locked is being imported by a live delivery: this one leaves at
+        # once rather than hold a worker until that import ends.
+        run = ImportRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
+        if run is None:
+            return ImportRun.objects.get(pk=run_id)
         if run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
             return run
         run.status, run.started_at = ImportStatus.RUNNING, timezone.now()
@@ -341,6 +350,103 @@ def _finish(run: ImportRun, result: ImportResult, *, failed: bool) -> ImportRun:
     with suppress(Exception):
         cache.delete(progress_key(run.pk))
     return run
+
+
+IN_FLIGHT = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+# The audit entry of a re-queue is marked so, and counted against TOLLGATE_STUCK_MAX_ATTEMPTS.
+REQUEUED = "requeued"
+
+
+def _audit_entries(run_ids: list[int] | None = None) -> QuerySet[LogEntry]:
+    entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(ImportRun))
+    return entries if run_ids is None else entries.filter(object_id__in=run_ids)
+
+
+def imports_stuck(*, before: datetime) -> list[int]:
+    """Ids of imports queued or running whose last change is older than `before`.
+
+    An import has no history table: its audit trail is its history, so its last change is its
+    newest audit entry (or when it was created or started, whichever is later).
+    """
+    last_entry = (
+        _audit_entries()
+        .filter(object_id=OuterRef("pk"))
+        .order_by("-timestamp")
+        .values("timestamp")[:1]
+    )
+    return list(
+        ImportRun.objects.filter(status__in=IN_FLIGHT)
+        .annotate(
+            moved=Greatest(
+                "created_at",
+                Coalesce("started_at", "created_at"),
+                Coalesce(Subquery(last_entry), "created_at"),
+            )
+        )
+        .filter(moved__lt=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _requeue(run: ImportRun, *, actor: Any, reason: str) -> ImportRun:
+    # One audit entry per re-queue, with its reason (a plain save would log the status alone).
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.QUEUED)
+    LogEntry.objects.log_create(
+        run,
+        force_log=True,
+        action=LogEntry.Action.UPDATE,
+        changes={"status": [run.status, ImportStatus.QUEUED]},
+        additional_data={REQUEUED: True, "reason": reason},
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    run.status = ImportStatus.QUEUED
+    import_enqueue(run)
+    return run
+
+
+@transaction.atomic
+def import_requeue_stuck(*, run_id: int, before: datetime, max_attempts: int) -> str:
+    """Queue again an import that has not moved since `before` (its worker or message was lost);
+    one already re-queued `max_attempts` times is failed instead.
+
+    Returns what was done: "requeued", "failed", or "" when it is alive or moved meanwhile.
+    """
+    # A live import holds its row lock for the whole import: skipped, however long it runs.
+    run = ImportRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
+    if run is None or run.status not in IN_FLIGHT or run_id not in imports_stuck(before=before):
+        return ""
+    requeued = _audit_entries([run.pk]).filter(**{f"additional_data__{REQUEUED}": True}).count()
+    if requeued >= max_attempts:
+        message = f"its worker was lost {requeued + 1} times; import the file again"
+        _finish(run, ImportResult(errors=[LineError(0, "import", message)]), failed=True)
+        return "failed"
+    _requeue(run, actor=None, reason=f"re-queued: stuck {run.status}")
+    return "requeued"
+
+
+@audited
+@transaction.atomic
+def import_retry(*, run: ImportRun, actor: Any) -> ImportRun:
+    """Queue again an import stuck in flight (its worker lost); a finished one is final."""
+    from governance.services.sweep import stuck_cutoff
+
+    _check(actor, run.kind, run.options)  # who may run this kind may retry it
+    locked = ImportRun.objects.select_for_update(skip_locked=True).filter(pk=run.pk).first()
+    if locked is None:
+        raise DomainError(f"Import #{run.pk} is running; it is not stuck.")
+    run = locked
+    if run.status not in IN_FLIGHT:
+        raise DomainError(
+            f"Import #{run.pk} {run.get_status_display().lower()}; a finished import is not "
+            "run again (import the file again), only one stuck in flight is retried."
+        )
+    if run.pk not in imports_stuck(before=stuck_cutoff()):
+        raise DomainError(
+            f"Import #{run.pk} is {run.get_status_display().lower()}; it may be retried once it "
+            f"has not moved for {settings.TOLLGATE_STUCK_AFTER // 60} minutes."
+        )
+    return _requeue(run, actor=actor, reason="retry requested: stuck in flight")
 
 
 def import_enqueue(run: ImportRun) -> None:

@@ -1,13 +1,17 @@
 """Sign-off packets: request, render (in a Celery task), retry, verify, download."""
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from auditlog.signals import accessed
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Max
 from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,6 +23,7 @@ from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_r
 from vendors.kit.audit import acting_as, audited
 from vendors.kit.canonical import digest
 from vendors.kit.errors import TRANSIENT_DB_ERRORS, DomainError
+from vendors.kit.files import FileCheck, FileState, stored_file_check
 from vendors.kit.services import require
 from vendors.kit.transitions import transition
 
@@ -85,13 +90,25 @@ def packet_request(*, kind: str, subject_id: int, actor: Any) -> Packet:
 @audited
 @transaction.atomic
 def packet_retry(*, packet: Packet, actor: Any) -> Packet:
-    """Queue a failed packet again; a ready packet is final and never re-rendered."""
+    """Queue a failed packet again, or one stuck in flight (its worker lost); a ready packet is
+    final and never re-rendered."""
+    from governance.services.sweep import stuck_cutoff
+
     require(actor, "governance.add_packet", packet)
     packet = _lock(packet.pk)
+    if packet.status in Packet.IN_FLIGHT:
+        moved = packet_last_moved(packet)
+        if moved is not None and moved >= stuck_cutoff():
+            raise DomainError(
+                f"Packet #{packet.pk} is {packet.get_status_display().lower()} (since "
+                f"{moved:%Y-%m-%d %H:%M} UTC); it may be retried once it has not moved for "
+                f"{settings.TOLLGATE_STUCK_AFTER // 60} minutes."
+            )
+        return _requeue(packet, actor=actor, reason="retry requested: stuck in flight")
     if packet.status != S.FAILED:
         raise DomainError(
             f"Packet #{packet.pk} is {packet.get_status_display().lower()}; only a failed "
-            "packet is retried."
+            "packet is retried (or one stuck in flight)."
         )
     if Packet.objects.filter(
         kind=packet.kind, subject_id=packet.subject_id, status__in=Packet.IN_FLIGHT
@@ -100,6 +117,71 @@ def packet_retry(*, packet: Packet, actor: Any) -> Packet:
     packet = _move(packet, S.QUEUED, actor=actor, reason="retry requested")
     _enqueue(packet)
     return packet
+
+
+def packet_last_moved(packet: Packet) -> datetime | None:
+    """When the packet's status last changed or it was last queued (its latest history row)."""
+    return packet.history.aggregate(at=Max("at"))["at"]
+
+
+def packet_retryable(packet: Packet) -> bool:
+    """Whether packet_retry would take it: failed, or in flight and not moved for too long."""
+    from governance.services.sweep import stuck_cutoff
+
+    if packet.status == S.FAILED:
+        return True
+    moved = packet_last_moved(packet) if packet.status in Packet.IN_FLIGHT else None
+    return moved is not None and moved < stuck_cutoff()
+
+
+def packets_stuck(*, before: datetime) -> list[int]:
+    """Ids of packets queued or rendering whose last recorded change is older than `before`."""
+    return list(
+        Packet.objects.filter(status__in=Packet.IN_FLIGHT)
+        .annotate(moved=Max("history__at"))
+        .filter(moved__lt=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _requeue(packet: Packet, *, actor: Any, reason: str) -> Packet:
+    # A rendering packet goes back to queued; a queued one (its message lost) is queued again,
+    # and the history row restarts the clock the sweep reads, so it is not queued every sweep.
+    if packet.status == S.RENDERING:
+        packet = _move(packet, S.QUEUED, actor=actor, reason=reason)
+    else:
+        PacketTransition.objects.create(
+            packet=packet,
+            from_status=packet.status,
+            to_status=S.QUEUED,
+            actor=actor if getattr(actor, "pk", None) else None,
+            reason=reason,
+        )
+    _enqueue(packet)
+    return packet
+
+
+@transaction.atomic
+def packet_requeue_stuck(*, packet_id: int, before: datetime, max_attempts: int) -> str:
+    """Queue again a packet that has not moved since `before` (its worker or message was lost);
+    one whose render was started `max_attempts` times is failed instead, for a person to retry.
+
+    Returns what was done: "requeued", "failed", or "" when it moved in the meantime.
+    """
+    packet = _lock(packet_id)
+    moved = packet_last_moved(packet)
+    if packet.status not in Packet.IN_FLIGHT or (moved is not None and moved >= before):
+        return ""  # a worker moved it since the sweep looked
+    since = f"{moved:%Y-%m-%d %H:%M:%S} UTC" if moved else "an unknown time"
+    if packet.attempts >= max_attempts:
+        reason = f"stuck {packet.status} since {since} after {packet.attempts} attempts"
+        error = f"Its render was started {packet.attempts} times and never finished."
+        # queued -> failed and rendering -> failed are both allowed moves.
+        _move(packet, S.FAILED, reason=reason, error=error)
+        return "failed"
+    _requeue(packet, actor=None, reason=f"re-queued: stuck {packet.status} since {since}")
+    return "requeued"
 
 
 def packet_html(packet: Packet) -> tuple[str, dict]:
@@ -141,7 +223,14 @@ def packet_render(*, packet_id: int) -> Packet:
             packet = _move(packet, S.RENDERING, attempts=packet.attempts + 1)
         else:
             # Still "rendering": the worker that started was lost and the broker redelivered.
+            # The history row says so, and tells the sweep the render is alive again.
             Packet.objects.filter(pk=packet.pk).update(attempts=packet.attempts + 1)
+            PacketTransition.objects.create(
+                packet=packet,
+                from_status=S.RENDERING,
+                to_status=S.RENDERING,
+                reason=f"delivered again (attempt {packet.attempts + 1}): its worker was lost",
+            )
     with acting_as(packet.requested_by):
         try:
             html, stored = packet_html(packet)
@@ -202,6 +291,8 @@ class Verification:
     matches: bool
     chain_intact: bool
     problems: list[str] = field(default_factory=list)
+    # A stored packet checked by id: verified, changed or missing (empty for an uploaded file).
+    file_state: str = ""
 
     @property
     def certifies(self) -> str:
@@ -219,25 +310,40 @@ class Verification:
         if self.packet is None:
             return "This file matches no packet Tollgate issued."
         link = f"packet #{self.packet.pk} (link {self.packet.sequence} of the chain)"
-        head = f"This file is {link}" if self.matches else f"The file of {link} was altered"
+        if self.matches:
+            head = f"This file is {link}"
+        elif self.file_state == FileState.MISSING:
+            # Absent is not tampered: a restore without the files, or a lost bucket.
+            head = f"The file of {link} is missing from storage"
+        else:
+            head = f"The file of {link} was altered"
         chain = "the chain up to it is intact" if self.chain_intact else self.problems[0]
         return f"{head}; {chain}."
 
 
-def _file_hash(packet: Packet) -> str | None:
-    try:
-        with packet.file.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except (FileNotFoundError, ValueError):
-        return None
+def packet_file_check(packet: Packet) -> FileCheck:
+    """A ready packet's stored file against its recorded SHA-256: verified, changed or missing."""
+    return stored_file_check(
+        storage=packet.file.storage, name=packet.file.name, sha256=packet.sha256
+    )
 
 
-def chain_problems(*, upto: Packet) -> list[str]:
-    """Walk the chain from its first link to `upto`; name every broken link, first first."""
-    problems = []
+def _file_problem(link: Packet, check: FileCheck) -> str | None:
+    if check.state == FileState.MISSING:
+        return f"packet #{link.pk}'s file is missing"
+    if check.state == FileState.CHANGED:
+        return f"packet #{link.pk}'s file does not match its stored hash"
+    return None
+
+
+def _walk_chain(*, upto: Packet | None = None) -> Iterator[tuple[Packet, FileCheck, list[str]]]:
+    """Each ready link in chain order (up to `upto`) with its file check and its problems."""
     expected, previous = 1, None
-    links = Packet.objects.filter(status=S.READY, sequence__lte=upto.sequence).order_by("sequence")
-    for link in links.iterator():
+    links = Packet.objects.filter(status=S.READY)
+    if upto is not None:
+        links = links.filter(sequence__lte=upto.sequence)
+    for link in links.order_by("sequence").iterator():
+        problems = []
         if link.sequence != expected or link.previous_packet != (previous and previous.pk):
             before = f"#{previous.pk}" if previous else "the start of the chain"
             missing = f"#{link.previous_packet}" if link.previous_packet else "a packet"
@@ -246,13 +352,22 @@ def chain_problems(*, upto: Packet) -> list[str]:
             problems.append(
                 f"packet #{link.pk}'s previous hash does not match packet #{previous.pk}'s hash"
             )
-        actual = _file_hash(link)
-        if actual is None:
-            problems.append(f"packet #{link.pk}'s file is missing")
-        elif actual != link.sha256:
-            problems.append(f"packet #{link.pk}'s file does not match its stored hash")
+        check = packet_file_check(link)
+        file_problem = _file_problem(link, check)
+        if file_problem:
+            problems.append(file_problem)
+        yield link, check, problems
         expected, previous = link.sequence + 1, link
-    return problems
+
+
+def chain_problems(*, upto: Packet) -> list[str]:
+    """Walk the chain from its first link to `upto`; name every broken link, first first."""
+    return [problem for _, _, problems in _walk_chain(upto=upto) for problem in problems]
+
+
+def packets_check_all() -> Iterator[tuple[Packet, FileCheck, list[str]]]:
+    """Every ready packet in chain order, its file's state and the chain problems at its link."""
+    return _walk_chain()
 
 
 def packet_verify(*, data: bytes | None = None, packet_id: int | None = None) -> Verification:
@@ -267,8 +382,19 @@ def packet_verify(*, data: bytes | None = None, packet_id: int | None = None) ->
         packet = Packet.objects.filter(status=S.READY, pk=packet_id).first()
         if packet is None:
             raise DomainError({"id": f"There is no ready packet #{packet_id}."})
-        sha = _file_hash(packet) or ""
-        matches = sha == packet.sha256
+        links = list(_walk_chain(upto=packet))
+        problems = [problem for _, _, found in links for problem in found]
+        # The walk already hashed the packet's own file when it is the chain's last link read.
+        last = links[-1] if links else None
+        check = last[1] if last and last[0].pk == packet.pk else packet_file_check(packet)
+        return Verification(
+            packet,
+            check.sha256,
+            matches=check.verified,
+            chain_intact=not problems,
+            problems=problems,
+            file_state=check.state,
+        )
     problems = chain_problems(upto=packet)
     return Verification(packet, sha, matches=matches, chain_intact=not problems, problems=problems)
 

@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from governance.choices import PacketStatus
 from governance.models import Packet
 from governance.permissions import get_object_for_user
 from governance.selectors.packets import PACKET_KINDS
@@ -16,6 +15,7 @@ from governance.services.packets import (
     packet_download,
     packet_request,
     packet_retry,
+    packet_retryable,
     packet_verify,
 )
 from vendors.kit.services import parse_id
@@ -68,7 +68,8 @@ def packet_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "packet": packet,
             "in_flight": packet.status in Packet.IN_FLIGHT,
-            "can_retry": packet.status == PacketStatus.FAILED
+            # Failed, or stuck in flight (its worker lost) for longer than TOLLGATE_STUCK_AFTER.
+            "can_retry": packet_retryable(packet)
             and request.user.has_perm("governance.add_packet", packet),
             "history": packet.history.select_related("actor"),
         },
@@ -77,7 +78,7 @@ def packet_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def packet_retry_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """Queue a failed packet again."""
+    """Queue a failed (or stuck) packet again."""
     packet = get_object_for_user(request.user, PACKETS, "add", pk=pk)
     try:
         packet_retry(packet=packet, actor=request.user)

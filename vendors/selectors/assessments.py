@@ -17,6 +17,7 @@ from vendors.choices import (
     ResponseStatus,
 )
 from vendors.kit.canonical import digest
+from vendors.kit.files import FileCheck, stored_file_check
 from vendors.models import (
     Assessment,
     ChecklistItem,
@@ -153,4 +154,11 @@ def assessment_list() -> QuerySet[Assessment]:
     """Assessments with counts of responses needing attention."""
     return Assessment.objects.select_related("vendor", "offering", "opened_by").annotate(
         needs_review_count=Count("responses", filter=Q(responses__status=R.NEEDS_REVIEW)),
+    )
+
+
+def evidence_file_check(evidence: Evidence) -> FileCheck:
+    """An evidence file in storage against its SHA-256 from upload: verified, changed, missing."""
+    return stored_file_check(
+        storage=evidence.file.storage, name=evidence.file.name, sha256=evidence.sha256
     )
