@@ -4,6 +4,7 @@ Used by the bulk API, the CSV import command and the admin import alike.
 """
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -230,22 +231,70 @@ def measurements_ingest(
         update_fields=["value", "sample_size", "source", "recorded_by", "recorded_at"],
         batch_size=BATCH,
     )
-    _audit_bulk(creates, changes, recorder)
+    audit_bulk_create(
+        [(m, LogEntry.Action.UPDATE, diff) for m, diff in changes], actor=recorder, batch_size=BATCH
+    )
+    made: dict[int, Created] = {}
+    for m in creates:
+        made.setdefault(m.pilot_id, Created()).add(m.pk, m.period_start, m.period_end, m.metric_id)
+    _audit_created(made, recorder, source)
     return result
 
 
-def _audit_bulk(created: list[Measurement], changed: list[tuple], actor: Any) -> None:
-    """Set-based writes skip model signals, so their audit entries are written here in bulk."""
-    created_changes = [
-        (
-            m,
-            LogEntry.Action.CREATE,
-            {"value": ["None", str(m.value)], "sample_size": ["None", str(m.sample_size)]},
+@dataclass
+class Created:
+    """The rows one request created for one pilot: how many, their ids, periods and metrics."""
+
+    count: int = 0
+    first_id: int | None = None
+    last_id: int | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    metric_ids: set = dataclass_field(default_factory=set)
+
+    def add(self, pk: int, start: date, end: date, metric_id: int) -> None:
+        self.count += 1
+        self.first_id = pk if self.first_id is None else min(self.first_id, pk)
+        self.last_id = pk if self.last_id is None else max(self.last_id, pk)
+        self.first_day = start if self.first_day is None else min(self.first_day, start)
+        self.last_day = end if self.last_day is None else max(self.last_day, end)
+        self.metric_ids.add(metric_id)
+
+
+def _audit_created(made: dict[int, Created], actor: Any, source: str) -> None:
+    """One audit entry per pilot for the rows a request created, not one per row.
+
+    A created row carries its own who, when and how (recorded_by, recorded_at, source) and
+    has no earlier value to keep; the entry says which request made which rows. Changed rows
+    keep one entry each, with the value they replaced. Writing 10,000 audit rows per request
+    cost more than the measurements themselves (bench/README.md, P1).
+    """
+    if not made:
+        return
+    pilots = Pilot.objects.in_bulk(made)
+    codes = dict(Metric.objects.values_list("pk", "code"))
+    content_type = ContentType.objects.get_for_model(Pilot)
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(pilot_id),
+            object_id=pilot_id,
+            object_repr=str(pilots[pilot_id])[:200],
+            action=LogEntry.Action.UPDATE,
+            actor=actor if getattr(actor, "pk", None) else None,
+            changes={"measurements": ["", f"{c.count} created ({source})"]},
+            additional_data={
+                "measurements_created": {
+                    "count": c.count,
+                    "ids": [c.first_id, c.last_id],
+                    "periods": [c.first_day.isoformat(), c.last_day.isoformat()],
+                    "metrics": sorted(codes[m] for m in c.metric_ids),
+                    "source": source,
+                }
+            },
         )
-        for m in created
-    ]
-    updated_changes = [(m, LogEntry.Action.UPDATE, diff) for m, diff in changed]
-    audit_bulk_create(created_changes + updated_changes, actor=actor, batch_size=BATCH)
+        for pilot_id, c in sorted(made.items())
+    )
 
 
 # The PostgreSQL path: the validated rows are COPYed into a temporary table, then one statement
@@ -272,7 +321,8 @@ LEFT JOIN governance_measurement m
 
 # Data-modifying CTEs share one snapshot: "old" sees the rows as they were before the upsert,
 # which is what the audit diff needs. Unchanged rows are not written (nor audited), so posting
-# the same data twice changes nothing.
+# the same data twice changes nothing. A changed row gets its own audit entry; created rows
+# are summed per pilot ("made", xmax = 0 marks a row the upsert inserted) for _audit_created.
 _INGEST_UPSERT = """
 WITH old AS (
     SELECT t.*, m.id AS old_id, m.value AS old_value, m.sample_size AS old_size
@@ -294,7 +344,7 @@ up AS (
         value = EXCLUDED.value, sample_size = EXCLUDED.sample_size, source = EXCLUDED.source,
         recorded_at = EXCLUDED.recorded_at, recorded_by_id = EXCLUDED.recorded_by_id
     RETURNING cur.id, cur.pilot_id, cur.metric_id, cur.tier, cur.period_start,
-              cur.period_end, cur.value, cur.sample_size
+              cur.period_end, cur.value, cur.sample_size, cur.xmax = 0 AS inserted
 ),
 audit AS (
     INSERT INTO auditlog_logentry (
@@ -304,7 +354,7 @@ audit AS (
     SELECT %(content_type)s, up.id::text, up.id,
            left(metric.name || ' ' || up.tier || ' ' || up.period_start::text || '..'
                 || up.period_end::text || ': ' || up.value::text, 200),
-           CASE WHEN old.old_id IS NULL THEN %(create)s ELSE %(update)s END,
+           %(update)s,
            %(actor)s,
            jsonb_build_object(
                'value', jsonb_build_array(coalesce(old.old_value::text, 'None'), up.value::text),
@@ -316,12 +366,26 @@ audit AS (
     JOIN old ON (old.pilot_id, old.metric_id, old.tier, old.period_start, old.period_end)
               = (up.pilot_id, up.metric_id, up.tier, up.period_start, up.period_end)
     JOIN governance_metric metric ON metric.id = up.metric_id
-    ORDER BY old.old_id IS NOT NULL, up.id
+    WHERE old.old_id IS NOT NULL
+    ORDER BY up.id
+),
+made AS (
+    SELECT pilot_id, count(*) AS n, min(id) AS first_id, max(id) AS last_id,
+           min(period_start) AS first_day, max(period_end) AS last_day,
+           array_agg(DISTINCT metric_id) AS metric_ids
+    FROM up WHERE inserted GROUP BY pilot_id
 )
-SELECT count(*) FILTER (WHERE old_id IS NULL),
-       count(*) FILTER (WHERE old_id IS NOT NULL AND (old_value, old_size) <> (value, sample_size)),
-       count(*)
-FROM old
+SELECT o.pilot_id, o.created, o.updated, o.total, made.n, made.first_id, made.last_id,
+       made.first_day, made.last_day, made.metric_ids
+FROM (
+    SELECT pilot_id,
+           count(*) FILTER (WHERE old_id IS NULL) AS created,
+           count(*) FILTER (WHERE old_id IS NOT NULL
+                            AND (old_value, old_size) <> (value, sample_size)) AS updated,
+           count(*) AS total
+    FROM old GROUP BY pilot_id
+) o
+LEFT JOIN made ON made.pilot_id = o.pilot_id
 """
 
 
@@ -349,17 +413,24 @@ def _upsert_postgresql(
                 )
         if dry_run:
             cursor.execute(_INGEST_COUNT)
-        else:
-            cursor.execute(
-                _INGEST_UPSERT,
-                {
-                    "source": source,
-                    "now": timezone.now(),
-                    "actor": getattr(recorder, "pk", None),
-                    "content_type": ContentType.objects.get_for_model(Measurement).pk,
-                    "create": LogEntry.Action.CREATE,
-                    "update": LogEntry.Action.UPDATE,
-                },
-            )
-        created, updated, total = cursor.fetchone()
+            created, updated, total = cursor.fetchone()
+            return IngestResult(created, updated, total - created - updated)
+        cursor.execute(
+            _INGEST_UPSERT,
+            {
+                "source": source,
+                "now": timezone.now(),
+                "actor": getattr(recorder, "pk", None),
+                "content_type": ContentType.objects.get_for_model(Measurement).pk,
+                "update": LogEntry.Action.UPDATE,
+            },
+        )
+        rows = cursor.fetchall()
+    made = {
+        pilot_id: Created(n, first_id, last_id, first_day, last_day, set(metric_ids))
+        for pilot_id, _c, _u, _t, n, first_id, last_id, first_day, last_day, metric_ids in rows
+        if n
+    }
+    _audit_created(made, recorder, source)
+    created, updated, total = (sum(row[i] for row in rows) for i in (1, 2, 3))
     return IngestResult(created, updated, total - created - updated)

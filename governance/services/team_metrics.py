@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -119,7 +119,11 @@ class Evidence:
             gateway = gateway.filter(day__gte=start, day__lt=end)
             copilot = copilot.filter(day__gte=start, day__lt=end)
         prs = prs.values_list(*PR_FIELDS).order_by()
-        evidence = cls(pr_query=str(prs.query))
+        try:
+            pr_query = str(prs.query)
+        except EmptyResultSet:  # no teams: the query matches nothing and has no SQL to show
+            pr_query = "(no teams: no pull requests read)"
+        evidence = cls(pr_query=pr_query)
         evidence.prs = list(prs.iterator(chunk_size=5000))
         for (pr_id,) in defects.values_list("pull_request_id").order_by():
             evidence.defects[pr_id] = evidence.defects.get(pr_id, 0) + 1

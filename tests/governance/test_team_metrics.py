@@ -383,3 +383,13 @@ def test_a_computed_baseline_says_which_typed_one_it_replaced(pilot, ai_pm, metr
         "sample_size": 30,
         "source": "manual",
     }
+
+
+def test_a_running_pilot_without_teams_derives_nothing_and_fails_nothing(running_pilot):
+    # Its empty team list once made the pull-request query unprintable (EmptyResultSet), which
+    # failed every later import with the pilot running.
+    from governance.services.team_metrics import pilot_measurements_derive
+
+    running_pilot.teams.clear()
+    counts = pilot_measurements_derive(pilot=running_pilot, today=date(2027, 3, 20))
+    assert counts == {"created": 0, "updated": 0, "kept": 0, "removed": 0}
