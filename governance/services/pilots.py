@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +18,7 @@ from governance.selectors.pilots import (
     submit_problems,
 )
 from governance.selectors.signoffs import subject_digest
-from vendors.kit.audit import audited
+from vendors.kit.audit import audit_bulk_create, audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import parse_id, require, save_validated
 from vendors.kit.transitions import transition
@@ -80,7 +81,39 @@ def _set_teams(pilot: Pilot, teams) -> None:
     teams = list(teams)
     if len(teams) > 3:
         raise DomainError({"teams": "A pilot involves at most 3 teams."})
+    both = sorted(t.name for t in teams if t in set(pilot.control_teams.all()))
+    if both:
+        raise DomainError({"teams": f"{', '.join(both)} is a control team of this pilot."})
     pilot.teams.set(teams)
+
+
+@audited
+@transaction.atomic
+def pilot_controls_set(*, pilot: Pilot, teams: list[Team], actor: Any) -> Pilot:
+    """Name the pilot's control teams (its owner or platform), refusing any of its own teams."""
+    require(actor, "governance.set_controls_pilot", pilot)
+    pilot = _lock(pilot)
+    if pilot.status in (P.CLOSED, P.WITHDRAWN):
+        raise DomainError(f"{pilot} is {pilot.get_status_display().lower()}.")
+    teams = list(dict.fromkeys(teams))
+    own = sorted(t.name for t in teams if t in set(pilot.teams.all()))
+    if own:
+        raise DomainError(
+            {
+                "control_teams": f"{', '.join(own)} {'is' if len(own) == 1 else 'are'} in the "
+                "pilot: a control team must be one that does not take part."
+            }
+        )
+    before = sorted(t.name for t in pilot.control_teams.all())
+    pilot.control_teams.set(teams)
+    after = sorted(t.name for t in teams)
+    if before != after:
+        # auditlog tracks fields, not many-to-many sets: the change gets its own entry, so a
+        # control group swapped after the results came in stays visible.
+        audit_bulk_create(
+            [(pilot, LogEntry.Action.UPDATE, {"control_teams": [before, after]})], actor=actor
+        )
+    return pilot
 
 
 @audited
