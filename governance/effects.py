@@ -198,3 +198,20 @@ def verdict(effect: Effect, *, lower_is_better: bool) -> str:
         return "not distinguishable from no change"
     improved = (effect.effect < 0) == lower_is_better
     return "better" if improved else "worse"
+
+
+UNIT_SYMBOLS = {"hours": "h", "minutes": "min", "percent": "%"}
+
+
+def sentence(effect: Effect, *, unit: str, sample: str = "PRs") -> str:
+    """For people: "-3.2 h, 95% CI -4.1 to -2.3, 1,240 PRs vs 1,310 in control"."""
+    if not effect.computed:
+        return "not enough data yet"
+    symbol = UNIT_SYMBOLS.get(unit, unit)
+    text = (
+        f"{effect.effect:+,.1f} {symbol}, {effect.confidence:.0%} CI "
+        f"{effect.ci_low:,.1f} to {effect.ci_high:,.1f}, {effect.n_pilot:,} {sample}"
+    )
+    if effect.n_control:
+        text += f" vs {effect.n_control:,} in control"
+    return text.replace("+", "") if effect.effect < 0 else text

@@ -21,6 +21,7 @@ from governance.effects import (
     arm_series,
     estimate_effect,
     match_score,
+    sentence,
     verdict,
 )
 from governance.models import KillCriterion, Metric, Pilot, Team, TeamMetricValue
@@ -45,6 +46,10 @@ class MetricEffect:
     @property
     def verdict(self) -> str:
         return verdict(self.effect, lower_is_better=self.metric.direction == Direction.LOWER)
+
+    @property
+    def sentence(self) -> str:
+        return sentence(self.effect, unit=self.metric.unit)
 
 
 @dataclass(frozen=True)

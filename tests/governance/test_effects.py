@@ -335,3 +335,47 @@ def test_the_controls_api_is_forbidden_to_finance(api_as, finance, pilot):
         f"/api/v1/pilots/{pilot.pk}/controls/", {"teams": []}, format="json"
     )
     assert response.status_code == 403
+
+
+# --- Pilot page ------------------------------------------------------------------------------
+
+
+def test_the_pilot_page_shows_each_effect_for_people_with_its_verdict(client, finance, org):
+    client.force_login(finance)
+    page = client.get(f"/pilots/{org.pk}/?checkpoint=90").content.decode()
+    row = pilot_effects(pilot=org, checkpoint=90)[0]
+    assert row.sentence in page
+    assert " vs " in row.sentence and " in control" in row.sentence
+
+
+def test_the_pilot_page_warns_without_controls(client, finance, pilot):
+    client.force_login(finance)
+    assert NO_CONTROLS_WARNING in client.get(f"/pilots/{pilot.pk}/").content.decode()
+
+
+def test_the_controls_form_refuses_the_pilots_own_team(client, ai_pm, pilot):
+    client.force_login(ai_pm)
+    own = pilot.teams.get()
+    response = client.post(f"/pilots/{pilot.pk}/controls/", {"teams": [own.pk]})
+    assert response.status_code == 400
+    assert "Payments is in the pilot" in response.content.decode()
+    assert not pilot.control_teams.exists()
+
+
+def test_the_sentence_reads_like_the_issue_asks():
+    from governance.effects import Effect, sentence
+
+    effect = Effect(
+        method="m",
+        confidence=0.95,
+        effect=-3.2,
+        ci_low=-4.1,
+        ci_high=-2.3,
+        n_pilot=1240,
+        n_control=1310,
+        significant=True,
+    )
+    assert (
+        sentence(effect, unit="hours")
+        == "-3.2 h, 95% CI -4.1 to -2.3, 1,240 PRs vs 1,310 in control"
+    )
