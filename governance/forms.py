@@ -205,3 +205,11 @@ class SupersedeForm(DecisionForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), label="Why the signed review is corrected"
     )
+
+
+class ControlTeamsForm(forms.Form):
+    """Name a pilot's control teams on its page (the service refuses its own teams)."""
+
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )

@@ -135,7 +135,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **REVIEW_STATUS_READ,
         **PILOT_READ,
         "governance.team": EDIT,
-        "governance.pilot": EDIT,
+        # Control teams are chosen by the pilot's owner (narrowed in governance/rules.py).
+        "governance.pilot": (*EDIT, "set_controls"),
         "governance.baseline": FULL,
         "governance.killcriterion": FULL,
         "governance.measurement": EDIT,
@@ -168,6 +169,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.workerheartbeat": ("view", "add"),
         "governance.servicetoken": EDIT,
         "governance.measurement": EDIT,
+        # Platform owns the telemetry, and so may pick any pilot's control teams.
+        "governance.pilot": ("view", "set_controls"),
         "governance.checkpointevaluation": ("view", "add"),
         **REVIEW_DECISIONS_READ,
         **SPEND_READ,

@@ -27,6 +27,8 @@ def records_for_pilot(user, pilot) -> bool:
 
 
 rules.add_perm("governance.add_measurement", records_for_pilot)
+# Control teams are a measurement choice: the same people who record for a pilot pick them.
+rules.add_perm("governance.set_controls_pilot", records_for_pilot)
 
 for perm in (
     "governance.change_pilot",

@@ -1,14 +1,27 @@
 """Pilot API: pilots, teams, metrics, baselines, kill criteria, and lifecycle actions."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.api.checkpoints import EvaluateRequestSerializer, EvaluationSerializer
+from governance.api.effects import (
+    ControlsQuerySerializer,
+    ControlsSerializer,
+    ControlTeamsSerializer,
+    EffectsQuerySerializer,
+    EffectsSerializer,
+)
+from governance.api.params import query
 from governance.choices import PilotOutcome
 from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
 from governance.models.pilots import CHARTER_PLAN, CHARTER_SCOPE
+from governance.selectors.effects import (
+    SUGGESTION_RULE,
+    control_team_suggestions,
+    pilot_effects_report,
+)
 from governance.selectors.pilots import next_step_problems, pilot_list
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate
@@ -314,3 +327,54 @@ class PilotViewSet(
             pilot=self.get_object(), actor=request.user, **body.validated_data
         )
         return Response(BaselineSerializer(baselines, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "checkpoint",
+                int,
+                description="Checkpoint day (default: the latest one reached).",
+            )
+        ],
+        responses=EffectsSerializer,
+    )
+    @action(detail=True, methods=["get"], required_perms={"GET": "governance.view_pilot"})
+    def effects(self, request, pk=None):
+        """Each metric's effect at a checkpoint: difference-in-differences against the
+        control teams (before/after with a warning without them), with its interval."""
+        params = query(EffectsQuerySerializer, request.query_params)
+        report = pilot_effects_report(pilot=self.get_object(), checkpoint=params.get("checkpoint"))
+        return Response(EffectsSerializer(report).data)
+
+    @extend_schema(
+        methods=["GET"],
+        parameters=[ControlsQuerySerializer],
+        responses=ControlsSerializer,
+    )
+    @extend_schema(methods=["POST"], request=ControlTeamsSerializer, responses=ControlsSerializer)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        required_perms={
+            "GET": "governance.view_pilot",
+            "POST": "governance.set_controls_pilot",
+        },
+    )
+    def controls(self, request, pk=None):
+        """The pilot's control teams and suggested ones; POST names them (owner or platform)."""
+        pilot = self.get_object()
+        params = query(ControlsQuerySerializer, request.query_params)
+        if request.method == "POST":
+            body = ControlTeamsSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            pilot = ps.pilot_controls_set(
+                pilot=pilot, teams=body.validated_data["teams"], actor=request.user
+            )
+        data = {
+            "control_teams": [
+                {"id": team.pk, "name": team.name} for team in pilot.control_teams.order_by("name")
+            ],
+            "suggestions": control_team_suggestions(pilot=pilot, metric=params["metric"]),
+            "rule": SUGGESTION_RULE,
+        }
+        return Response(ControlsSerializer(data).data)

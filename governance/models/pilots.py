@@ -120,6 +120,13 @@ class Pilot(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="pilots")
     teams = models.ManyToManyField(Team, related_name="pilots", blank=True)
+    # Teams outside the pilot whose series are the counterfactual (docs/effects.md).
+    control_teams = models.ManyToManyField(
+        Team,
+        related_name="control_for",
+        blank=True,
+        help_text="Teams not in the pilot whose weekly series show what would have happened.",
+    )
     workflows = models.JSONField(default=list, help_text="1 or 2 workflows.")
     use_case = models.TextField()
     agentic = models.BooleanField(help_text="Defaults from the offering.")
@@ -150,7 +157,10 @@ class Pilot(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("approve_pilot", "Can approve a pilot (after its sign-offs)")]
+        permissions = [
+            ("approve_pilot", "Can approve a pilot (after its sign-offs)"),
+            ("set_controls_pilot", "Can choose a pilot's control teams"),
+        ]
         indexes = [
             # The pilot list and the API read their newest page from this index instead of
             # sorting every pilot.

@@ -83,7 +83,44 @@ def _set_teams(pilot: Pilot, teams) -> None:
     teams = list(teams)
     if len(teams) > 3:
         raise DomainError({"teams": "A pilot involves at most 3 teams."})
+    both = sorted(t.name for t in teams if t in set(pilot.control_teams.all()))
+    if both:
+        raise DomainError({"teams": f"{', '.join(both)} is a control team of this pilot."})
     pilot.teams.set(teams)
+
+
+@audited
+@transaction.atomic
+def pilot_controls_set(*, pilot: Pilot, teams: list[Team], actor: Any) -> Pilot:
+    """Name the pilot's control teams (its owner or platform), refusing any of its own teams."""
+    require(actor, "governance.set_controls_pilot", pilot)
+    pilot = _lock(pilot)
+    if pilot.status in (P.CLOSED, P.WITHDRAWN):
+        raise DomainError(f"{pilot} is {pilot.get_status_display().lower()}.")
+    # Pre-committed like the kill criteria: controls picked after a checkpoint's numbers are
+    # known could be picked to make the effect.
+    judged = pilot.evaluations.order_by("checkpoint_day").values_list("checkpoint_day", flat=True)
+    if judged:
+        raise DomainError(
+            {
+                "control_teams": f"The control teams are fixed once a checkpoint has been "
+                f"evaluated (day {judged[0]}): choosing them after seeing results could "
+                "choose the effect."
+            }
+        )
+    teams = list(dict.fromkeys(teams))
+    own = sorted(t.name for t in teams if t in set(pilot.teams.all()))
+    if own:
+        raise DomainError(
+            {
+                "control_teams": f"{', '.join(own)} {'is' if len(own) == 1 else 'are'} in the "
+                "pilot: a control team must be one that does not take part."
+            }
+        )
+    # auditlog records each team added or removed, so a control group swapped after the
+    # results came in stays visible.
+    pilot.control_teams.set(teams)
+    return pilot
 
 
 @audited

@@ -14,10 +14,17 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from governance.choices import PacketKind, PilotStatus, SubjectKind
-from governance.forms import BaselineForm, KillCriterionForm, PilotForm, SignForm
+from governance.forms import (
+    BaselineForm,
+    ControlTeamsForm,
+    KillCriterionForm,
+    PilotForm,
+    SignForm,
+)
 from governance.models import Packet, Pilot, SignOff
 from governance.permissions import get_object_for_user
 from governance.selectors import pilots as pilot_selectors
+from governance.selectors.effects import control_team_suggestions, pilot_effects_report
 from governance.selectors.packets import pilot_refusal
 from governance.selectors.pilots import next_step_problems
 from governance.selectors.signoffs import pending_roles
@@ -85,7 +92,20 @@ def _timeline(pilot: Pilot) -> list[dict]:
     return sorted(points, key=lambda p: p["day"])
 
 
-def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=200):
+def _checkpoint(request: HttpRequest) -> int | None:
+    """The ?checkpoint= day the effects are read at, when a valid one is given."""
+    day = parse_id(request.GET.get("checkpoint"), digits=3)
+    return day if day and day <= 730 else None
+
+
+def _detail(
+    request, pilot: Pilot, baseline_form=None, kill_form=None, controls_form=None, status=200
+):
+    can_set_controls = request.user.has_perm("governance.set_controls_pilot", pilot)
+    if can_set_controls and controls_form is None:
+        controls_form = ControlTeamsForm(
+            initial={"teams": list(pilot.control_teams.values_list("pk", flat=True))}
+        )
     can_edit = request.user.has_perm("governance.change_pilot", pilot) and not pilot.frozen
     sign_roles = []
     if pilot.status == PilotStatus.SUBMITTED:  # only a submitted charter is signed
@@ -124,11 +144,30 @@ def _detail(request, pilot: Pilot, baseline_form=None, kill_form=None, status=20
                 | Q(kind=PacketKind.CHECKPOINT, subject_id__in=pilot.evaluations.values("pk"))
             ),
             "charter_packet_possible": pilot_refusal(pilot) is None,
+            "effects": pilot_effects_report(pilot=pilot, checkpoint=_checkpoint(request)),
+            "controls_form": controls_form if can_set_controls else None,
+            "suggestions": control_team_suggestions(pilot=pilot) if can_set_controls else [],
             "can_evaluate": pilot.status in EVALUABLE
             and request.user.has_perm("governance.add_checkpointevaluation", pilot),
         },
         status=status,
     )
+
+
+@require_POST
+def pilot_set_controls(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name the pilot's control teams (its owner or platform)."""
+    pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "view", pk=pk)
+    form = ControlTeamsForm(request.POST)
+    if form.is_valid():
+        try:
+            ps.pilot_controls_set(pilot=pilot, teams=form.cleaned_data["teams"], actor=request.user)
+        except ValidationError as error:
+            form.add_error("teams", error.message_dict.get("control_teams", error.messages))
+        else:
+            messages.success(request, "Control teams saved.")
+            return redirect("pilot-page", pk=pk)
+    return _detail(request, pilot, controls_form=form, status=400)
 
 
 def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -273,6 +273,9 @@ PILOT_FORBIDDEN = [
     ("nobody", "get", "/api/v1/evaluations/", None),
     ("nobody", "get", "/api/v1/evaluations/1/", None),
     ("finance", "post", "/api/v1/pilots/{pilot}/evaluate/", {"checkpoint_day": 30}),
+    ("nobody", "get", "/api/v1/pilots/{pilot}/effects/", None),
+    ("nobody", "get", "/api/v1/pilots/{pilot}/controls/", None),
+    ("finance", "post", "/api/v1/pilots/{pilot}/controls/", {"teams": []}),
 ]
 
 
