@@ -13,18 +13,22 @@ The rule, also in the README:
 - a period *breaches* when its value is worse than the threshold: for "worse than baseline by
   X%" that is above baseline x (1 + X/100) when lower is better, below baseline x (1 - X/100)
   when higher is better; "above" / "below" compare with an absolute value;
-- with "require a clear breach", a period breaches only when its 95% interval lies wholly
-  beyond the limit. The interval is value +/- 1.96 x sd / sqrt(sample), sd being the spread of
-  the period's items; a period recorded without an sd has no interval and never clearly
-  breaches (measurements do not carry an sd yet, see docs/kill-rule.md);
+- with "require a clear breach", the breach must be clear at 95%: when every one of the last K
+  periods recorded a spread (sd), each period's interval value +/- 1.96 x sd / sqrt(sample)
+  must lie wholly beyond the limit; otherwise every period must breach and the t interval of
+  their mean, from the spread of the K values, must lie wholly beyond it (K = 1 is never
+  clear; measurements do not carry an sd yet, see docs/kill-rule.md);
 - the criterion is *breached* only when each of its last K large-enough periods ending after
   day D (and by day C) breaches; with fewer than K such periods, or no period in the window,
   the verdict is "insufficient data".
 """
 
+import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+
+from scipy.stats import t as student_t
 
 HUNDRED = Decimal(100)
 Z_95 = Decimal("1.96")
@@ -103,15 +107,50 @@ def interval(period: Period, z: Decimal = Z_95) -> tuple[Decimal, Decimal] | Non
     return period.value - half, period.value + half
 
 
+def spread_interval(values: list[Decimal], confidence: float = 0.95) -> tuple | None:
+    """The interval of the mean of period values from their spread across the periods
+    (Student's t with n - 1 degrees of freedom); None for fewer than 2 periods."""
+    if len(values) < 2:
+        return None
+    n = len(values)
+    mean = sum(values) / n
+    t = Decimal(str(student_t.ppf((1 + confidence) / 2, n - 1)))
+    half = t * statistics.stdev(values) / Decimal(n).sqrt()
+    return mean - half, mean + half
+
+
+def _beyond(rule: Rule, bounds: tuple[Decimal, Decimal], bound: Decimal) -> bool:
+    low, high = bounds
+    return low > bound if _breach_is_above(rule) else high < bound
+
+
 def period_breaches(rule: Rule, period: Period, bound: Decimal) -> bool:
     """Does the period breach, clearly (its whole interval beyond the bound) when required?"""
     if not rule.require_clear_breach:
         return breaches(rule, period.value, bound)
     bounds = interval(period)
+    return bounds is not None and _beyond(rule, bounds, bound)
+
+
+def run_breaches(rule: Rule, last: list[Period], bound: Decimal) -> tuple[bool, str]:
+    """Does each of the last K periods breach (clearly, when required)? And a note on how a
+    clear breach was judged.
+
+    A clear breach uses each period's own interval when every period recorded a spread;
+    otherwise every period must breach and the interval of their mean, from how much the K
+    values vary, must lie wholly beyond the limit (so two periods that agree are clearer than
+    two that straddle it, and one period alone is never clear).
+    """
+    if not rule.require_clear_breach:
+        return all(breaches(rule, p.value, bound) for p in last), ""
+    if all(p.sd is not None for p in last):
+        return all(period_breaches(rule, p, bound) for p in last), ""
+    bounds = spread_interval([p.value for p in last])
     if bounds is None:
-        return False
-    low, high = bounds
-    return low > bound if _breach_is_above(rule) else high < bound
+        return False, " One period has no spread of its own: a clear breach needs two or more."
+    shown = " to ".join(str(b.quantize(Decimal("0.01"))) for b in bounds)
+    clear = all(breaches(rule, p.value, bound) for p in last) and _beyond(rule, bounds, bound)
+    return clear, f" The interval of their mean, from their spread, is {shown}."
 
 
 def delta_pct(value: Decimal | None, baseline: Decimal | None) -> Decimal | None:
@@ -197,27 +236,25 @@ def judge(
     last = after_d[-k:]
     shown = bound.quantize(Decimal("0.0001")).normalize()
     clearly = " clearly (95% interval wholly beyond it)" if rule.require_clear_breach else ""
-    if all(period_breaches(rule, p, bound) for p in last):
+    breached, how = run_breaches(rule, last, bound)
+    if breached:
         return Judgement(
             "breached",
             value,
             delta,
             len(counted),
-            f"Each of the last {k} period(s) breached the limit of {shown}{clearly}." + small_note,
+            f"Each of the last {k} period(s) breached the limit of {shown}{clearly}."
+            + how
+            + small_note,
             too_small,
         )
-    unclear = (
-        " Periods recorded without a spread (sd) never clearly breach."
-        if rule.require_clear_breach and any(p.sd is None for p in last)
-        else ""
-    )
     return Judgement(
         "ok",
         value,
         delta,
         len(counted),
         f"Not all of the last {k} period(s) breached the limit of {shown}{clearly}."
-        + unclear
+        + how
         + small_note,
         too_small,
     )

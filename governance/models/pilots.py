@@ -336,8 +336,9 @@ class KillCriterion(models.Model):
     )
     require_clear_breach = models.BooleanField(
         default=False,
-        help_text="Count a period as breaching only when its 95% interval lies wholly beyond "
-        "the limit (periods recorded without a spread never clearly breach).",
+        help_text="Count a breach only when it is clear at 95%: each period's interval (when it "
+        "recorded a spread) or the interval of the last periods' mean lies wholly beyond the "
+        "limit.",
     )
 
     class Meta:

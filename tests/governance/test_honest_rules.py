@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
 from governance import roi
-from governance.evaluation import Period, Rule, interval, judge
+from governance.evaluation import Period, Rule, interval, judge, spread_interval
 from governance.forms import DecisionForm, PilotForm
 from governance.models import Pilot
 from governance.selectors import finance as money
@@ -182,8 +182,30 @@ def test_a_clear_breach_needs_the_whole_interval_beyond_the_limit():
     assert verdict("12", D(4)) == "breached"
     # 12 +/- 1.96 x 6 / 10 = 10.824..13.176: the interval reaches below 11, so not clear.
     assert verdict("12", D(6)) == "ok"
-    # No spread recorded: no interval, so never a clear breach.
+    # No spread recorded and one period: nothing to form an interval from, never clear.
     assert verdict("12", None) == "ok"
+
+
+def test_without_a_recorded_spread_a_clear_breach_reads_the_spread_of_the_last_periods():
+    three = Rule(**{**WORSE_10.__dict__, "consecutive_periods": 3, "require_clear_breach": True})
+
+    def judged(*values):
+        periods = [
+            Period(START, START + timedelta(days=61 + 7 * i), D(v), 100)
+            for i, v in enumerate(values)
+        ]
+        return judge(
+            three, started_on=START, checkpoint_day=90, previous_day=30, baseline=D(10),
+            periods=periods,
+        )  # fmt: skip
+
+    # Limit 11. Mean 12.5, t(0.975, 2) x 0.5 / sqrt(3) = 1.24: 11.26..13.74, wholly above.
+    clear = judged("12", "12.5", "13")
+    assert clear.verdict == "breached"
+    assert "11.26 to 13.74" in clear.explanation
+    # Every period breaches, but they vary too much to be sure: 10.02..14.98 reaches below 11.
+    assert judged("11.5", "12.5", "13.5").verdict == "ok"
+    assert spread_interval([D("12")]) is None
 
 
 def test_a_clear_breach_criterion_says_so_in_plain_words(pilot, ai_pm, metrics):
