@@ -16,6 +16,7 @@ Output: an Effect. The method, and why it suits a pilot of 1-3 teams, is docs/ef
    because with at most 3 pilot teams a cluster-robust error over teams is unreliable.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -208,9 +209,14 @@ def sentence(effect: Effect, *, unit: str, sample: str = "PRs") -> str:
     if not effect.computed:
         return "not enough data yet"
     symbol = UNIT_SYMBOLS.get(unit, unit)
+    # One decimal for hours and percentages; small amounts (a cent per request) keep two
+    # significant digits, or every effect on them would read "0.0".
+    largest = max(abs(effect.effect), abs(effect.ci_low), abs(effect.ci_high))
+    places = 1 if largest >= 1 else max(1, 1 - math.floor(math.log10(largest))) if largest else 1
     text = (
-        f"{effect.effect:+,.1f} {symbol}, {effect.confidence:.0%} CI "
-        f"{effect.ci_low:,.1f} to {effect.ci_high:,.1f}, {effect.n_pilot:,} {sample}"
+        f"{effect.effect:+,.{places}f} {symbol}, {effect.confidence:.0%} CI "
+        f"{effect.ci_low:,.{places}f} to {effect.ci_high:,.{places}f}, "
+        f"{effect.n_pilot:,} {sample}"
     )
     if effect.n_control:
         text += f" vs {effect.n_control:,} in control"

@@ -32,6 +32,10 @@ TIER_ORDER = {tier: position for position, tier in enumerate(Tier.values)}
 SUGGESTIONS = 5
 
 
+# What a series' sample size counts, by the evidence it came from (TeamMetricValue.source).
+SAMPLE_NOUNS = {"github": "PRs", "gateway": "requests", "copilot": "user-days"}
+
+
 @dataclass(frozen=True)
 class MetricEffect:
     """One metric (and tier) of a pilot: its effect, its control teams and its verdict."""
@@ -39,6 +43,7 @@ class MetricEffect:
     metric: Metric
     tier: str
     effect: Effect
+    sample: str  # what the sample sizes count: PRs, requests, user-days
     control_teams: list[str]
     after_from: date
     after_to: date
@@ -49,7 +54,7 @@ class MetricEffect:
 
     @property
     def sentence(self) -> str:
-        return sentence(self.effect, unit=self.metric.unit)
+        return sentence(self.effect, unit=self.metric.unit, sample=self.sample)
 
 
 @dataclass(frozen=True)
@@ -86,18 +91,23 @@ def after_weeks(pilot: Pilot, *, from_day: int, checkpoint: int) -> list[date]:
     return weeks
 
 
-def _rows(team_ids: set[int], metric_ids=None, *, since: date, until: date) -> dict:
-    """(metric_id, tier) -> team -> [(team, week, value, n)] in one query."""
+def _rows(
+    team_ids: set[int], metric_ids=None, *, since: date, until: date, sources: dict | None = None
+) -> dict:
+    """(metric_id, tier) -> team -> [(team, week, value, n)] in one query; `sources`, when
+    given, gets each series' source (what its sample sizes count)."""
     values = TeamMetricValue.objects.filter(
         team_id__in=team_ids, period_start__gte=since, period_start__lte=until
     )
     if metric_ids is not None:
         values = values.filter(metric_id__in=metric_ids)
     grouped: dict = defaultdict(lambda: defaultdict(list))
-    for team_id, metric_id, tier, week, value, n in values.values_list(
-        "team_id", "metric_id", "tier", "period_start", "value", "sample_size"
+    for team_id, metric_id, tier, week, value, n, source in values.values_list(
+        "team_id", "metric_id", "tier", "period_start", "value", "sample_size", "source"
     ):
         grouped[(metric_id, tier)][team_id].append((team_id, week, float(value), n))
+        if sources is not None:
+            sources[(metric_id, tier)] = source
     return grouped
 
 
@@ -118,7 +128,8 @@ def pilot_effects(
         evaluate_from[(metric_id, tier)] = max(day, evaluate_from.get((metric_id, tier), 0))
     before = baseline_weeks(pilot)
     until = pilot_window_start(pilot) + timedelta(days=checkpoint)
-    grouped = _rows(pilot_ids | control_ids, since=before[0], until=until)
+    sources: dict = {}
+    grouped = _rows(pilot_ids | control_ids, since=before[0], until=until, sources=sources)
     metrics = Metric.objects.in_bulk({metric_id for metric_id, _ in grouped})
     results = []
     for (metric_id, tier), by_team in grouped.items():
@@ -139,6 +150,7 @@ def pilot_effects(
                 metric=metric,
                 tier=tier,
                 effect=effect,
+                sample=SAMPLE_NOUNS.get(sources.get((metric_id, tier), ""), "items"),
                 control_teams=[team.name for team in controls],
                 after_from=pilot_window_start(pilot) + timedelta(days=from_day),
                 after_to=until,

@@ -391,3 +391,30 @@ def test_the_sentence_reads_like_the_issue_asks():
         sentence(effect, unit="hours")
         == "-3.2 h, 95% CI -4.1 to -2.3, 1,240 PRs vs 1,310 in control"
     )
+
+
+def test_a_small_effect_keeps_two_significant_digits_and_counts_its_own_sample():
+    from governance.effects import Effect, sentence
+
+    effect = Effect(
+        method="m",
+        confidence=0.95,
+        effect=0.0123,
+        ci_low=-0.0041,
+        ci_high=0.0287,
+        n_pilot=1150,
+        n_control=0,
+        significant=False,
+    )
+    assert sentence(effect, unit="USD", sample="requests") == (
+        "+0.012 USD, 95% CI -0.004 to 0.029, 1,150 requests"
+    )
+
+
+def test_gateway_series_count_requests_not_pull_requests(org, pilot):
+    from governance.models import TeamMetricValue
+    from governance.selectors.effects import pilot_effects
+
+    TeamMetricValue.objects.update(source="gateway")
+    rows = pilot_effects(pilot=pilot, checkpoint=90)
+    assert rows and all(row.sample == "requests" for row in rows if row.effect.computed)
