@@ -36,7 +36,7 @@ urlpatterns = [
         name="pilot-baselines-compute",
     ),
     path("pilots/<int:pk>/evaluate/", pilots.pilot_evaluate, name="pilot-evaluate"),
-    path("pilots/<int:pk>/controls/", pilots.pilot_set_controls, name="pilot-controls"),
+    path("pilots/<int:pk>/controls/", pilots.pilot_set_controls, name="pilot-set-controls"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("finance/", finance.finance_home, name="finance"),
     path("finance/decide/", finance.review_decide_page, name="review-decide"),

@@ -223,3 +223,10 @@ def pilot_effects_report(*, pilot: Pilot, checkpoint: int | None = None) -> dict
         "warnings": [] if with_controls else [NO_CONTROLS_WARNING],
         "metrics": metrics,
     }
+
+
+def controls_fixed_at(pilot: Pilot) -> int | None:
+    """The first evaluated checkpoint day, from which the control teams are fixed; None while
+    they may still be chosen (a pre-commitment, like the kill criteria)."""
+    days = pilot.evaluations.order_by("checkpoint_day").values_list("checkpoint_day", flat=True)
+    return days.first()

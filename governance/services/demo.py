@@ -221,6 +221,8 @@ TEAMS = [
     ("Platform API", "CC-5200", 11),
     ("Mobile", "CC-6100", 8),
 ]
+# The running demo pilot's control teams (in no running pilot).
+DEMO_CONTROLS = ("Payments", "Checkout")
 # title, offering, teams, workflows, start offset (days from today), target status, outcome
 PILOTS = [
     (
@@ -355,7 +357,8 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
 
 def seed_measurements(users: dict[str, User]) -> int:
     """Weekly measurements for the running demo pilot, and its first checkpoint evaluated."""
-    from governance.models import Measurement, Pilot
+    from governance.models import Measurement, Pilot, Team
+    from governance.services import pilots as ps
     from governance.services.checkpoints import checkpoints_evaluate_due
     from governance.services.measurements import measurements_ingest
 
@@ -390,6 +393,10 @@ def seed_measurements(users: dict[str, User]) -> int:
             )
     if rows:
         measurements_ingest(rows=rows, actor=users[Role.PLATFORM])
+    # Controls are chosen before the first checkpoint is evaluated, after which they are fixed:
+    # two teams whose pilots have not started, so the effects read as differences-in-differences.
+    controls = Team.objects.filter(name__in=DEMO_CONTROLS).exclude(pilots=pilot)
+    ps.pilot_controls_set(pilot=pilot, teams=list(controls), actor=pilot.owner)
     checkpoints_evaluate_due()
     return len(rows)
 

@@ -99,12 +99,14 @@ def pilot_controls_set(*, pilot: Pilot, teams: list[Team], actor: Any) -> Pilot:
         raise DomainError(f"{pilot} is {pilot.get_status_display().lower()}.")
     # Pre-committed like the kill criteria: controls picked after a checkpoint's numbers are
     # known could be picked to make the effect.
-    judged = pilot.evaluations.order_by("checkpoint_day").values_list("checkpoint_day", flat=True)
-    if judged:
+    from governance.selectors.effects import controls_fixed_at
+
+    fixed_at = controls_fixed_at(pilot)
+    if fixed_at is not None:
         raise DomainError(
             {
                 "control_teams": f"The control teams are fixed once a checkpoint has been "
-                f"evaluated (day {judged[0]}): choosing them after seeing results could "
+                f"evaluated (day {fixed_at}): choosing them after seeing results could "
                 "choose the effect."
             }
         )

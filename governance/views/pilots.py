@@ -24,7 +24,11 @@ from governance.forms import (
 from governance.models import Packet, Pilot, SignOff
 from governance.permissions import get_object_for_user
 from governance.selectors import pilots as pilot_selectors
-from governance.selectors.effects import control_team_suggestions, pilot_effects_report
+from governance.selectors.effects import (
+    control_team_suggestions,
+    controls_fixed_at,
+    pilot_effects_report,
+)
 from governance.selectors.packets import pilot_refusal
 from governance.selectors.pilots import next_step_problems
 from governance.selectors.signoffs import pending_roles
@@ -101,7 +105,10 @@ def _checkpoint(request: HttpRequest) -> int | None:
 def _detail(
     request, pilot: Pilot, baseline_form=None, kill_form=None, controls_form=None, status=200
 ):
-    can_set_controls = request.user.has_perm("governance.set_controls_pilot", pilot)
+    controls_fixed = controls_fixed_at(pilot)
+    can_set_controls = (
+        request.user.has_perm("governance.set_controls_pilot", pilot) and controls_fixed is None
+    )
     if can_set_controls and controls_form is None:
         controls_form = ControlTeamsForm(
             initial={"teams": list(pilot.control_teams.values_list("pk", flat=True))}
@@ -146,6 +153,7 @@ def _detail(
             "charter_packet_possible": pilot_refusal(pilot) is None,
             "effects": pilot_effects_report(pilot=pilot, checkpoint=_checkpoint(request)),
             "controls_form": controls_form if can_set_controls else None,
+            "controls_fixed": controls_fixed,
             "suggestions": control_team_suggestions(pilot=pilot) if can_set_controls else [],
             "can_evaluate": pilot.status in EVALUABLE
             and request.user.has_perm("governance.add_checkpointevaluation", pilot),

@@ -374,6 +374,29 @@ def test_the_controls_form_refuses_the_pilots_own_team(client, ai_pm, pilot):
     assert not pilot.control_teams.exists()
 
 
+def test_the_controls_form_posts_to_the_page_not_the_api(client, ai_pm, pilot):
+    # The page route once shared its URL name with the API action, so the form posted JSON's way.
+    client.force_login(ai_pm)
+    page = client.get(f"/pilots/{pilot.pk}/").content.decode()
+    assert f'action="/pilots/{pilot.pk}/controls/"' in page
+    ledger = TeamFactory(name="Ledger")
+    response = client.post(f"/pilots/{pilot.pk}/controls/", {"teams": [ledger.pk]})
+    assert response.status_code == 302
+    assert [t.name for t in pilot.control_teams.all()] == ["Ledger"]
+
+
+def test_once_fixed_the_page_says_so_instead_of_offering_the_form(client, ai_pm, pilot):
+    from governance.models import CheckpointEvaluation
+
+    CheckpointEvaluation.objects.create(
+        pilot=pilot, checkpoint_day=30, window_start=date(2027, 1, 1), window_end=date(2027, 2, 1)
+    )
+    client.force_login(ai_pm)
+    page = client.get(f"/pilots/{pilot.pk}/").content.decode()
+    assert "Fixed since the day-30 checkpoint was evaluated." in page
+    assert "Save control teams" not in page
+
+
 def test_the_sentence_reads_like_the_issue_asks():
     from governance.effects import Effect, sentence
 

@@ -60,6 +60,16 @@ def test_it_seeds_six_months_of_spend_and_one_signed_review():
 
 
 @pytest.mark.django_db
+def test_the_running_pilot_has_control_teams_chosen_before_its_first_checkpoint():
+    from governance.models import Pilot
+
+    call_command("seed_demo", password="demo-pass-1", no_packets=True, no_evidence=True)
+    running = Pilot.objects.get(status="running")
+    assert sorted(running.control_teams.values_list("name", flat=True)) == ["Checkout", "Payments"]
+    assert running.evaluations.exists()  # evaluated after the controls were set, so fixed now
+
+
+@pytest.mark.django_db
 def test_it_renders_one_packet_of_each_kind(capsys):
     from governance.models import Packet
 
