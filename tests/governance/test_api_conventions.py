@@ -89,3 +89,28 @@ def test_a_not_found_uses_the_same_shape(api_as, security):
     response = api_as(security).get("/api/v1/vendors/nope/")
     assert response.status_code == 404
     assert response.json() == {"message": "No Vendor matches the given query.", "details": {}}
+
+
+def test_no_page_shares_its_url_name_with_an_api_route():
+    # A shared name made {% url %} in page templates resolve to the API: "Evaluate now", "Sign
+    # as finance" and the control-teams form posted to DRF and showed raw JSON.
+    from collections import defaultdict
+
+    from django.urls import URLResolver, get_resolver
+
+    routes: dict[str, set[bool]] = defaultdict(set)
+
+    def walk(patterns, prefix: str, namespaced: bool) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    namespaced or bool(pattern.namespace),
+                )
+            elif pattern.name and not namespaced:
+                routes[pattern.name].add(prefix.startswith("api/"))
+
+    walk(get_resolver().url_patterns, "", False)
+    shared = sorted(name for name, kinds in routes.items() if kinds == {True, False})
+    assert shared == []
