@@ -26,6 +26,9 @@ def test_signed_in_users_get_the_schema_and_the_docs(client, ai_pm):
     html = docs.content.decode()
     assert "<title>Tollgate API</title>" in html
     assert "/api/v1/schema/" in html  # the page loads the schema above
+    # Swagger UI from our static files, not a CDN: the docs work offline.
+    assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn.jsdelivr.net" not in html
 
 
 @pytest.mark.django_db
