@@ -203,6 +203,12 @@ class Pilot(models.Model):
         return (self.planned_end - self.planned_start).days
 
     @property
+    def workflow_labels(self) -> list[str]:
+        """The workflows as people read them ("Multi-file refactor", not its code)."""
+        labels = dict(Workflow.choices)
+        return [labels.get(code, code) for code in self.workflows or []]
+
+    @property
     def window_days(self) -> int:
         """The last day a checkpoint may fall on."""
         return WINDOW_DAYS.get(self.window_months, WINDOW_DAYS[6])

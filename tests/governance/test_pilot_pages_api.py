@@ -308,3 +308,12 @@ def test_the_owner_patches_a_draft_and_keeps_its_agentic_flag(api_as, ai_pm, pil
     response = api_as(ai_pm).patch(f"/api/v1/pilots/{pilot.pk}/", {"title": "Renamed"})
     assert response.status_code == 200, response.json()
     assert (response.json()["title"], response.json()["agentic"]) == ("Renamed", False)
+
+
+def test_the_pilot_page_names_workflows_in_words(client, ai_pm, pilot):
+    pilot.workflows = ["multi_file_refactor", "test_generation"]
+    pilot.save(update_fields=["workflows"])
+    client.force_login(ai_pm)
+    page = client.get(f"/pilots/{pilot.pk}/").content.decode()
+    assert "Multi-file refactor, Test generation" in page
+    assert "multi_file_refactor" not in page
