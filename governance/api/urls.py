@@ -56,6 +56,7 @@ urlpatterns = [
     path("roi/calculate/", finance.RoiCalculateView.as_view(), name="roi-calculate"),
     path("roi/tier-cost/", finance.TierCostView.as_view(), name="roi-tier-cost"),
     path("roi/scope/", finance.ScopeRoiView.as_view(), name="roi-scope"),
+    path("budget/", finance.BudgetLedgerView.as_view(), name="budget-ledger"),
     path("team-metrics/", imports.TeamMetricListView.as_view(), name="team-metrics"),
     path("spend/summary/", spend.SpendSummaryView.as_view(), name="spend-summary"),
     path("copilot/usage/", copilot.CopilotUsageView.as_view(), name="copilot-usage"),

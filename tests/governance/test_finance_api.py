@@ -190,6 +190,7 @@ FINANCE_FORBIDDEN = [
     ("nobody", "post", "/api/v1/roi/calculate/", {"annual_ai_spend": "1"}),
     ("nobody", "post", "/api/v1/roi/tier-cost/", {"mix": {}}),
     ("nobody", "get", "/api/v1/roi/scope/", None),
+    ("nobody", "get", "/api/v1/budget/", None),
     ("nobody", "get", "/api/v1/spend/", None),
     ("nobody", "get", "/api/v1/spend/{spend}/", None),
     ("ai_pm", "post", "/api/v1/spend/", {"amount": "1"}),
