@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from governance.api import (
     audit,
+    benefits,
     checkpoints,
     copilot,
     finance,
@@ -34,6 +35,7 @@ router.register("evaluations", checkpoints.EvaluationViewSet, basename="evaluati
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("spend", finance.SpendViewSet, basename="spend")
 router.register("reviews", finance.ReviewViewSet, basename="review")
+router.register("benefits", benefits.BenefitViewSet, basename="benefit")
 router.register("packets", packets.PacketViewSet, basename="packet")
 router.register("imports", imports.ImportRunViewSet, basename="import-run")
 

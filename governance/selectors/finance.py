@@ -28,6 +28,7 @@ from governance import roi
 from governance.choices import (
     INFERENCE_TIERS,
     RECURRING_CATEGORIES,
+    BenefitStatus,
     PilotStatus,
     ReviewScope,
     ReviewStatus,
@@ -35,7 +36,14 @@ from governance.choices import (
     SpendScope,
 )
 from governance.evaluation import Period, delta_pct, weighted_mean
-from governance.models import Measurement, Pilot, QuarterlyReview, RateCard, Spend
+from governance.models import (
+    AuditedBenefit,
+    Measurement,
+    Pilot,
+    QuarterlyReview,
+    RateCard,
+    Spend,
+)
 from vendors.choices import ModelStatus
 from vendors.models import ModelVersion, Offering
 
@@ -217,8 +225,44 @@ def rate_card(*, currency: str, as_of: date) -> RateCard | None:
     )
 
 
+def audited_benefits(
+    *, pilots: list[Pilot], offering: Offering | None, currency: str, as_of: date
+) -> dict:
+    """The scope's audited benefits whose period ends in the twelve months up to the as-of
+    date: the signed ones (their sum is "other audited benefits") and those awaiting finance's
+    sign-off (listed, never counted). Amounts are taken as audited, never annualised."""
+    q = Q(pilot__in=[p.pk for p in pilots])
+    if offering is not None:
+        q |= Q(offering=offering)
+    start = _month_add(as_of.replace(day=1), -12) + timedelta(days=as_of.day - 1)
+    rows = AuditedBenefit.objects.filter(
+        q, currency=currency, period_end__gt=start, period_end__lte=as_of
+    ).order_by("period_end", "id")
+    signed, waiting = [], []
+    total = ZERO
+    for b in rows:
+        item = {
+            "id": b.pk,
+            "category": b.category,
+            "category_label": b.get_category_display(),
+            "amount": format(b.amount, "f"),
+            "period": [b.period_start.isoformat(), b.period_end.isoformat()],
+        }
+        if b.status == BenefitStatus.SIGNED:
+            signed.append(item)
+            total += b.amount
+        else:
+            waiting.append(item)
+    return {"total": total, "signed": signed, "awaiting_signoff": waiting}
+
+
 def measured_inputs(
-    *, pilots: list[Pilot], spend: dict, currency: str, as_of: date
+    *,
+    pilots: list[Pilot],
+    spend: dict,
+    currency: str,
+    as_of: date,
+    benefits: dict | None = None,
 ) -> dict[str, dict]:
     """The audited case's inputs, each with its value and where it came from."""
     codes = (CYCLE_TIME, REVIEWER_LOAD, PR_VOLUME)
@@ -275,7 +319,17 @@ def measured_inputs(
             inputs[name] = _input(ZERO, f"no {currency} rate card in force", missing=True)
         else:
             inputs[name] = _input(getattr(card, name), f"rate card from {card.effective_from}")
-    inputs["other_audited_benefits"] = _input(ZERO, "none recorded")
+    benefits = benefits or {"total": ZERO, "signed": []}
+    inputs["other_audited_benefits"] = _input(
+        benefits["total"],
+        (
+            f"{len(benefits['signed'])} audited benefit(s) signed by finance, periods ending "
+            "in the twelve months to the as-of date: "
+            + "; ".join(f"{b['category_label']} {b['amount']}" for b in benefits["signed"])
+        )
+        if benefits["signed"]
+        else "none signed by finance",
+    )
     inputs["annual_ai_spend"] = _input(
         spend["annual_ai_spend"],
         f"ledger: recurring categories over {spend['months_of_recurring_spend']} complete "
@@ -336,7 +390,10 @@ def scope_roi(
     spend = spend_summary(
         scope_spend(pilots=pilots, offering=offering), currency=currency, as_of=as_of
     )
-    audited = measured_inputs(pilots=pilots, spend=spend, currency=currency, as_of=as_of)
+    benefits = audited_benefits(pilots=pilots, offering=offering, currency=currency, as_of=as_of)
+    audited = measured_inputs(
+        pilots=pilots, spend=spend, currency=currency, as_of=as_of, benefits=benefits
+    )
     best = dict(audited)
     for name, value in (estimates or {}).items():
         if name not in ESTIMABLE:
@@ -366,6 +423,10 @@ def scope_roi(
         "audited": audited_case,
         "best": {**best_case, "estimates": sorted(n for n, s in best.items() if s["estimate"])},
         "sensitivity": table,
+        "benefits": {
+            "signed": benefits["signed"],
+            "awaiting_signoff": benefits["awaiting_signoff"],
+        },
         "assumptions": {"request_mix": DEFAULT_REQUEST_MIX},
         "problems": problems + spend["excluded"] + audited_case["problems"],
     }
