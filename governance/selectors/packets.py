@@ -16,6 +16,7 @@ from django.db.models import Model
 from governance import roi
 from governance.choices import PacketKind, PilotStatus, SubjectKind, Verdict
 from governance.models import CheckpointEvaluation, Pilot, QuarterlyReview, SignOff
+from governance.selectors.effects import pilot_effects_report
 from governance.selectors.pilots import pilot_charts
 from governance.selectors.signoffs import SUBJECTS
 from vendors.choices import ResponseStatus, ShortlistStatus
@@ -203,6 +204,11 @@ def checkpoint_context(evaluation: CheckpointEvaluation) -> dict:
         "breached": sum(r.verdict == Verdict.BREACHED for r in results),
         "charts": _svgs(evaluation.pilot),
         "decision": "Kill recommended" if evaluation.kill_recommended else "Continue",
+        # Effects with intervals at this checkpoint (docs/effects.md), from the series as
+        # they stand when the packet is rendered.
+        "effects": pilot_effects_report(
+            pilot=evaluation.pilot, checkpoint=evaluation.checkpoint_day
+        ),
     }
 
 
