@@ -170,3 +170,14 @@ def test_the_api_records_and_signs_a_benefit(api_as, ledger, finance, as_of, rat
     assert signed.json()["status"] == "signed"
     listed = api_as(finance).get("/api/v1/benefits/?status=signed").json()
     assert [b["id"] for b in listed["results"]] == [created.json()["id"]]
+
+
+def test_the_database_refuses_a_raw_update_of_a_signed_benefit(record, finance):
+    from django.db import DatabaseError, transaction
+
+    benefit = bs.benefit_sign(benefit=record(), actor=finance, decision="approve")
+    with pytest.raises(DatabaseError, match="signed audited benefits are immutable"):
+        with transaction.atomic():
+            AuditedBenefit.objects.filter(pk=benefit.pk).update(amount=Decimal(1))
+    benefit.refresh_from_db()
+    assert benefit.amount == Decimal(12000)
