@@ -176,8 +176,8 @@ def test_the_database_refuses_a_raw_update_of_a_signed_benefit(record, finance):
     from django.db import DatabaseError, transaction
 
     benefit = bs.benefit_sign(benefit=record(), actor=finance, decision="approve")
-    with pytest.raises(DatabaseError, match="signed audited benefits are immutable"):
-        with transaction.atomic():
-            AuditedBenefit.objects.filter(pk=benefit.pk).update(amount=Decimal(1))
+    refused = pytest.raises(DatabaseError, match="signed audited benefits are immutable")
+    with refused, transaction.atomic():
+        AuditedBenefit.objects.filter(pk=benefit.pk).update(amount=Decimal(1))
     benefit.refresh_from_db()
     assert benefit.amount == Decimal(12000)
