@@ -21,6 +21,7 @@ class SubjectKind(models.TextChoices):
     SHORTLIST = "shortlist", "Shortlist version"
     PILOT = "pilot", "Pilot charter"
     QUARTERLY_REVIEW = "quarterly_review", "Quarterly review"
+    AUDITED_BENEFIT = "audited_benefit", "Audited benefit"
 
 
 class Workflow(models.TextChoices):
@@ -150,6 +151,22 @@ INFERENCE_TIERS = {
     SpendCategory.INFERENCE_STANDARD: "standard",
     SpendCategory.INFERENCE_HEAVY: "heavy",
 }
+
+
+class BenefitCategory(models.TextChoices):
+    """What an audited benefit saved (the "other audited benefits" of the ROI model)."""
+
+    DEFECT_COST_AVOIDED = "defect_cost_avoided", "Defect cost avoided"
+    CONTRACTOR_SPEND_AVOIDED = "contractor_spend_avoided", "Contractor spend avoided"
+    INCIDENT_REMEDIATION_AVOIDED = "incident_remediation_avoided", "Incident remediation avoided"
+    OTHER = "other", "Other audited saving"
+
+
+class BenefitStatus(models.TextChoices):
+    """An audited benefit's life: recorded, then signed by finance (immutable)."""
+
+    RECORDED = "recorded", "Recorded, awaiting finance's sign-off"
+    SIGNED = "signed", "Signed"
 
 
 class ReviewScope(models.TextChoices):

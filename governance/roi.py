@@ -33,6 +33,21 @@ TIERS = ("fast", "standard", "heavy")
 # The sensitivity grid the design card asks for: token prices and heavy-tier share.
 PRICE_CHANGES_PCT = (-50, -25, 0, 50, 100)
 HEAVY_SHIFT_POINTS = (-10, 0, 10)
+# The share of each cycle-time hour saved that was an engineer's working hour: a pull request
+# merged 3 h sooner does not always give back 3 h of work (part of a cycle is waiting).
+# 1 reproduces the design card's formula; 0.5 and 0.25 are the lower readings finance asks for.
+EFFORT_FACTORS = (Decimal(1), Decimal("0.5"), Decimal("0.25"))
+# What each axis of the sensitivity tables moves, in words (shown with the tables).
+AXES = {
+    "price_change_pct": "Token prices: every tier's price per token up or down by this percentage; "
+    "only the inference part of annual AI spend moves (seats, compliance and the rest stay).",
+    "heavy_shift_points": "Heavy-tier share: this many percentage points of requests move to "
+    "(or from) the heavy tier, taken from the other tiers in proportion; inference spend is "
+    "re-priced at each tier's cost per request, request volume stays.",
+    "effort_factor": "Effort factor: the share of each cycle-time hour saved that counts as an "
+    "engineer's working hour; it scales hours saved and so time savings (1.0 is the formula as "
+    "written); reviewer savings, other benefits and spend stay.",
+}
 # Beyond any plausible enterprise figure: refusing it keeps every result exactly representable.
 LIMIT = Decimal(10) ** 15
 NO_PAYBACK = "No payback: monthly net savings are not positive, so the costs are never recovered."
@@ -268,6 +283,41 @@ def sensitivity(
             }
             for pct in price_changes
         ]
+
+
+def effort_sensitivity(
+    inputs: RoiInputs, *, factors: Iterable[Decimal] = EFFORT_FACTORS
+) -> list[dict]:
+    """Hours saved, time savings, total benefit, net ROI and payback with the cycle-time saving
+    scaled by each effort factor; a factor of 1 reproduces calculate(inputs) exactly."""
+    rows = []
+    with localcontext() as ctx:
+        ctx.prec = 80
+        for factor in factors:
+            result = calculate(
+                replace(inputs, cycle_time_saving_hours=inputs.cycle_time_saving_hours * factor)
+            )
+            row = {"effort_factor": _text(factor.quantize(Decimal("0.01")))}
+            row.update(
+                {
+                    name: _text(result.rounded(name))
+                    for name in (
+                        "hours_saved",
+                        "time_savings",
+                        "total_benefit",
+                        "net_roi",
+                        "payback_months",
+                    )
+                }
+            )
+            if result.payback_months is None:
+                row["payback_note"] = (
+                    "nothing to recover"
+                    if result.payback_note == NOTHING_TO_RECOVER
+                    else "no payback"
+                )
+            rows.append(row)
+    return rows
 
 
 def _sensitivity_cell(

@@ -68,7 +68,12 @@ REVIEW_DECISIONS_READ = {
     "governance.reviewtransition": VIEW,
 }
 # The ledger and rates behind the ROI: read by those who own pilots or their platform.
-SPEND_READ = {"governance.spend": VIEW, "governance.ratecard": VIEW}
+SPEND_READ = {
+    "governance.spend": VIEW,
+    "governance.ratecard": VIEW,
+    "governance.auditedbenefit": VIEW,
+    "governance.benefittransition": VIEW,
+}
 # Every role may request and read sign-off packets; which packets is narrowed per subject in
 # governance/rules.py (a packet is visible to whoever may view its subject). The auditor
 # only reads and verifies (verifying is a read: it changes nothing).
@@ -156,6 +161,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.spend": FULL,
         "governance.ratecard": FULL,
         "governance.quarterlyreview": (*EDIT, "decide"),
+        # Audited benefits: finance records them with evidence and signs them.
+        "governance.auditedbenefit": ("view", "add"),
+        "governance.benefittransition": VIEW,
         **IMPORTER,
         **IMPORTS_USAGE,
     },

@@ -15,7 +15,7 @@ from governance import roi
 from governance.choices import Decision, ReviewDecision, ReviewScope, SubjectKind
 from governance.models import Pilot, QuarterlyReview, Spend, Team
 from governance.models.finance import QUARTER_PATTERN
-from governance.selectors import finance
+from governance.selectors import budget, finance
 from governance.selectors.signoffs import signer_roles
 from governance.services import finance as fs
 from vendors.choices import Currency, RoutingTier
@@ -207,6 +207,35 @@ class ScopeRoiView(APIView):
                 currency=data["currency"],
                 as_of=timezone.localdate(),
             )
+        )
+
+
+class BudgetLedgerView(APIView):
+    """Budget (from signed quarterly reviews) against actual spend, per quarter, for a pilot
+    or a program; the seats and annual budget in force; superseded reviews listed, not counted."""
+
+    required_perms = {"GET": "governance.view_spend"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("pilot", int, description="A pilot id (or give offering)."),
+            OpenApiParameter("offering", int, description="An offering id: its program."),
+            OpenApiParameter("currency", str, enum=Currency.values),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        params = ScopeQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        if "pilot" in data:
+            scope = {"pilot": get_object_or_404(Pilot, pk=data["pilot"])}
+        elif "offering" in data:
+            scope = {"offering": get_object_or_404(Offering, pk=data["offering"])}
+        else:
+            raise DomainError({"pilot": ["Give a pilot or an offering."]})
+        return Response(
+            budget.budget_ledger(**scope, currency=data["currency"], as_of=timezone.localdate())
         )
 
 

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from governance.api import (
     audit,
+    benefits,
     checkpoints,
     copilot,
     finance,
@@ -34,6 +35,7 @@ router.register("evaluations", checkpoints.EvaluationViewSet, basename="evaluati
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("spend", finance.SpendViewSet, basename="spend")
 router.register("reviews", finance.ReviewViewSet, basename="review")
+router.register("benefits", benefits.BenefitViewSet, basename="benefit")
 router.register("packets", packets.PacketViewSet, basename="packet")
 router.register("imports", imports.ImportRunViewSet, basename="import-run")
 
@@ -56,6 +58,7 @@ urlpatterns = [
     path("roi/calculate/", finance.RoiCalculateView.as_view(), name="roi-calculate"),
     path("roi/tier-cost/", finance.TierCostView.as_view(), name="roi-tier-cost"),
     path("roi/scope/", finance.ScopeRoiView.as_view(), name="roi-scope"),
+    path("budget/", finance.BudgetLedgerView.as_view(), name="budget-ledger"),
     path("team-metrics/", imports.TeamMetricListView.as_view(), name="team-metrics"),
     path("spend/summary/", spend.SpendSummaryView.as_view(), name="spend-summary"),
     path("copilot/usage/", copilot.CopilotUsageView.as_view(), name="copilot-usage"),

@@ -265,6 +265,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewScopeEnum": "governance.choices.ReviewScope",
         "PacketKindEnum": "governance.choices.PacketKind",
         "ImportKindEnum": "governance.models.evidence.ImportKind",
+        "SpendCategoryEnum": "governance.choices.SpendCategory",
+        "BenefitCategoryEnum": "governance.choices.BenefitCategory",
     },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -13,7 +13,14 @@ from governance.models.evidence import (
     TeamMember,
     TeamMetricValue,
 )
-from governance.models.finance import QuarterlyReview, RateCard, ReviewTransition, Spend
+from governance.models.finance import (
+    AuditedBenefit,
+    BenefitTransition,
+    QuarterlyReview,
+    RateCard,
+    ReviewTransition,
+    Spend,
+)
 from governance.models.measurements import (
     CheckpointEvaluation,
     CheckpointReminder,
@@ -35,7 +42,9 @@ from governance.models.signoffs import SignOff
 from governance.models.tokens import ServiceToken
 
 __all__ = [
+    "AuditedBenefit",
     "Baseline",
+    "BenefitTransition",
     "CheckpointEvaluation",
     "CheckpointReminder",
     "CopilotOrgDay",

@@ -6,6 +6,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from governance.choices import (
+    BenefitCategory,
+    BenefitStatus,
     ReviewDecision,
     ReviewScope,
     ReviewStatus,
@@ -307,3 +309,86 @@ class ReviewTransition(TransitionRecord):
     """History of a quarterly review's status."""
 
     review = models.ForeignKey(QuarterlyReview, on_delete=models.CASCADE, related_name="history")
+
+
+def benefit_evidence_path(instance: "AuditedBenefit", filename: str) -> str:
+    """Store a benefit's evidence named by content hash (no user-chosen paths)."""
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"benefits/{instance.sha256}.{extension}"
+
+
+B = BenefitStatus
+
+
+class AuditedBenefit(models.Model):
+    """A saving finance has audited (defects, contractors, incidents avoided), with evidence;
+    once signed by finance it enters the audited case of the ROI as "other audited benefits"."""
+
+    TRANSITIONS = {B.RECORDED: {B.SIGNED}, B.SIGNED: set()}
+
+    scope = models.CharField(max_length=8, choices=ReviewScope.choices)
+    pilot = models.ForeignKey(
+        Pilot, null=True, blank=True, on_delete=models.PROTECT, related_name="benefits"
+    )
+    offering = models.ForeignKey(
+        Offering, null=True, blank=True, on_delete=models.PROTECT, related_name="benefits"
+    )
+    category = models.CharField(max_length=32, choices=BenefitCategory.choices)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    description = models.TextField(help_text="What was avoided, and how it was audited.")
+    evidence = models.FileField(upload_to=benefit_evidence_path, max_length=300)
+    evidence_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=BenefitStatus.choices, default=B.RECORDED)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0),
+                name="benefit_amount_positive",
+                violation_error_message="An audited benefit is above zero.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="benefit_period_ordered",
+                violation_error_message="The period ends on or after its start.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope=ReviewScope.PILOT, pilot__isnull=False, offering=None)
+                | models.Q(scope=ReviewScope.PROGRAM, offering__isnull=False, pilot=None),
+                name="benefit_scope_names_its_target",
+                violation_error_message="A pilot's benefit names a pilot; a program's names "
+                "an offering.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.amount} {self.currency} ({self.period_end})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Signed means sealed, whatever the entry point: only the signing save touches it.
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored == B.SIGNED:
+                raise ValidationError("A signed audited benefit never changes.", code="immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status == B.SIGNED:
+            raise ValidationError("A signed audited benefit is never deleted.", code="immutable")
+        return super().delete(*args, **kwargs)
+
+
+class BenefitTransition(TransitionRecord):
+    """History of an audited benefit's status."""
+
+    benefit = models.ForeignKey(AuditedBenefit, on_delete=models.CASCADE, related_name="history")

@@ -22,12 +22,13 @@ from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 
 from governance import roi
 from governance.choices import (
     INFERENCE_TIERS,
     RECURRING_CATEGORIES,
+    BenefitStatus,
     PilotStatus,
     ReviewScope,
     ReviewStatus,
@@ -35,7 +36,15 @@ from governance.choices import (
     SpendScope,
 )
 from governance.evaluation import Period, delta_pct, weighted_mean
-from governance.models import Measurement, Pilot, QuarterlyReview, RateCard, Spend
+from governance.models import (
+    AuditedBenefit,
+    GatewayDaily,
+    Measurement,
+    Pilot,
+    QuarterlyReview,
+    RateCard,
+    Spend,
+)
 from vendors.choices import ModelStatus
 from vendors.models import ModelVersion, Offering
 
@@ -217,8 +226,44 @@ def rate_card(*, currency: str, as_of: date) -> RateCard | None:
     )
 
 
+def audited_benefits(
+    *, pilots: list[Pilot], offering: Offering | None, currency: str, as_of: date
+) -> dict:
+    """The scope's audited benefits whose period ends in the twelve months up to the as-of
+    date: the signed ones (their sum is "other audited benefits") and those awaiting finance's
+    sign-off (listed, never counted). Amounts are taken as audited, never annualised."""
+    q = Q(pilot__in=[p.pk for p in pilots])
+    if offering is not None:
+        q |= Q(offering=offering)
+    start = _month_add(as_of.replace(day=1), -12) + timedelta(days=as_of.day - 1)
+    rows = AuditedBenefit.objects.filter(
+        q, currency=currency, period_end__gt=start, period_end__lte=as_of
+    ).order_by("period_end", "id")
+    signed, waiting = [], []
+    total = ZERO
+    for b in rows:
+        item = {
+            "id": b.pk,
+            "category": b.category,
+            "category_label": b.get_category_display(),
+            "amount": format(b.amount, "f"),
+            "period": [b.period_start.isoformat(), b.period_end.isoformat()],
+        }
+        if b.status == BenefitStatus.SIGNED:
+            signed.append(item)
+            total += b.amount
+        else:
+            waiting.append(item)
+    return {"total": total, "signed": signed, "awaiting_signoff": waiting}
+
+
 def measured_inputs(
-    *, pilots: list[Pilot], spend: dict, currency: str, as_of: date
+    *,
+    pilots: list[Pilot],
+    spend: dict,
+    currency: str,
+    as_of: date,
+    benefits: dict | None = None,
 ) -> dict[str, dict]:
     """The audited case's inputs, each with its value and where it came from."""
     codes = (CYCLE_TIME, REVIEWER_LOAD, PR_VOLUME)
@@ -275,7 +320,17 @@ def measured_inputs(
             inputs[name] = _input(ZERO, f"no {currency} rate card in force", missing=True)
         else:
             inputs[name] = _input(getattr(card, name), f"rate card from {card.effective_from}")
-    inputs["other_audited_benefits"] = _input(ZERO, "none recorded")
+    benefits = benefits or {"total": ZERO, "signed": []}
+    inputs["other_audited_benefits"] = _input(
+        benefits["total"],
+        (
+            f"{len(benefits['signed'])} audited benefit(s) signed by finance, periods ending "
+            "in the twelve months to the as-of date: "
+            + "; ".join(f"{b['category_label']} {b['amount']}" for b in benefits["signed"])
+        )
+        if benefits["signed"]
+        else "none signed by finance",
+    )
     inputs["annual_ai_spend"] = _input(
         spend["annual_ai_spend"],
         f"ledger: recurring categories over {spend['months_of_recurring_spend']} complete "
@@ -303,23 +358,71 @@ def _case(inputs: dict[str, dict], currency: str) -> dict:
     return {"inputs": shown, "outputs": result.as_dict(), "problems": []}
 
 
-def tier_request_costs(*, vendor_id: int, currency: str) -> dict[str, Decimal]:
-    """Cost per request per routing tier for a vendor's newest approved model of each tier."""
+def request_profile(*, pilots: list[Pilot], as_of: date) -> dict[str, dict]:
+    """Average tokens per request per routing tier, from the gateway roll-ups of the pilots'
+    teams over the year up to the as-of date; a tier without roll-ups keeps the assumed profile
+    and says so. Cached tokens are counted inside a roll-up's input tokens (as LiteLLM reports
+    prompt tokens), so the uncached input is input minus cached."""
+    teams = {t.pk for p in pilots for t in p.teams.all()}
+    rows = (
+        GatewayDaily.objects.filter(
+            team__in=teams, day__gt=as_of - timedelta(days=365), day__lte=as_of
+        )
+        .exclude(tier="")
+        .values("tier")
+        .annotate(
+            n=Sum("requests"),
+            input=Sum("input_tokens"),
+            cached=Sum("cached_tokens"),
+            output=Sum("output_tokens"),
+            days=Count("day", distinct=True),
+        )
+    )
+    measured = {r["tier"]: r for r in rows if r["n"]}
+    profile = {}
+    for tier, assumed in DEFAULT_REQUEST_MIX.items():
+        r = measured.get(tier)
+        if r is None:
+            profile[tier] = {**assumed, "source": "assumption (no gateway roll-ups for this tier)"}
+            continue
+        n = Decimal(r["n"])
+        cached = Decimal(r["cached"])
+        profile[tier] = {
+            "input_tokens": int(((Decimal(r["input"]) - cached).max(ZERO) / n).to_integral()),
+            "cached_input_tokens": int((cached / n).to_integral()),
+            "output_tokens": int((Decimal(r["output"]) / n).to_integral()),
+            "source": f"gateway roll-ups: {r['n']:,} requests over {r['days']} day(s)",
+        }
+    return profile
+
+
+def tier_request_costs(
+    *, vendor_id: int, currency: str, profile: dict[str, dict] | None = None
+) -> dict[str, Decimal]:
+    """Cost per request per routing tier for a vendor's newest approved model of each tier,
+    with the token profile given (the assumed one by default)."""
+    profile = profile or DEFAULT_REQUEST_MIX
     costs = {}
     versions = ModelVersion.objects.filter(
         vendor_id=vendor_id, currency=currency, status=ModelStatus.APPROVED
     ).order_by("tier", "-released_on")
     for version in versions:
-        if version.tier in costs or version.tier not in DEFAULT_REQUEST_MIX:
+        if version.tier in costs or version.tier not in profile:
             continue
-        mix = DEFAULT_REQUEST_MIX[version.tier]
+        mix = profile[version.tier]
         costs[version.tier] = roi.request_cost(
             roi.TierPrice(
                 version.price_input_per_mtok,
                 version.price_cached_input_per_mtok,
                 version.price_output_per_mtok,
             ),
-            roi.TierMix(Decimal(1), *(Decimal(mix[k]) for k in mix)),
+            roi.TierMix(
+                Decimal(1),
+                *(
+                    Decimal(mix[k])
+                    for k in ("input_tokens", "cached_input_tokens", "output_tokens")
+                ),
+            ),
         )
     return costs
 
@@ -336,7 +439,10 @@ def scope_roi(
     spend = spend_summary(
         scope_spend(pilots=pilots, offering=offering), currency=currency, as_of=as_of
     )
-    audited = measured_inputs(pilots=pilots, spend=spend, currency=currency, as_of=as_of)
+    benefits = audited_benefits(pilots=pilots, offering=offering, currency=currency, as_of=as_of)
+    audited = measured_inputs(
+        pilots=pilots, spend=spend, currency=currency, as_of=as_of, benefits=benefits
+    )
     best = dict(audited)
     for name, value in (estimates or {}).items():
         if name not in ESTIMABLE:
@@ -344,16 +450,20 @@ def scope_roi(
         if value is not None:
             best[name] = _input(Decimal(value), "estimate", estimate=True)
     audited_case, best_case = _case(audited, currency), _case(best, currency)
-    table = []
+    table, effort = [], []
+    profile = request_profile(pilots=pilots, as_of=as_of)
     if audited_case["outputs"] is not None:
         vendor_id = (offering or pilots[0].offering).vendor_id if (offering or pilots) else None
         split = roi.SpendSplit(
             inference=spend["annual_inference"],
-            cost_per_request=tier_request_costs(vendor_id=vendor_id, currency=currency)
+            cost_per_request=tier_request_costs(
+                vendor_id=vendor_id, currency=currency, profile=profile
+            )
             if vendor_id
             else {},
         )
         table = roi.sensitivity(_roi_inputs(audited, currency), split)
+        effort = roi.effort_sensitivity(_roi_inputs(audited, currency))
     problems = [
         f"{name.replace('_', ' ')}: {spec['source']}"
         for name, spec in audited.items()
@@ -366,7 +476,13 @@ def scope_roi(
         "audited": audited_case,
         "best": {**best_case, "estimates": sorted(n for n, s in best.items() if s["estimate"])},
         "sensitivity": table,
-        "assumptions": {"request_mix": DEFAULT_REQUEST_MIX},
+        "effort_sensitivity": effort,
+        "sensitivity_axes": roi.AXES,
+        "benefits": {
+            "signed": benefits["signed"],
+            "awaiting_signoff": benefits["awaiting_signoff"],
+        },
+        "assumptions": {"request_mix": profile},
         "problems": problems + spend["excluded"] + audited_case["problems"],
     }
 

@@ -16,6 +16,7 @@ from django.db.models import Model
 from governance import roi
 from governance.choices import PacketKind, PilotStatus, SubjectKind, Verdict
 from governance.models import CheckpointEvaluation, Pilot, QuarterlyReview, SignOff
+from governance.selectors.effects import pilot_effects_report
 from governance.selectors.pilots import pilot_charts
 from governance.selectors.signoffs import SUBJECTS
 from vendors.choices import ResponseStatus, ShortlistStatus
@@ -203,6 +204,11 @@ def checkpoint_context(evaluation: CheckpointEvaluation) -> dict:
         "breached": sum(r.verdict == Verdict.BREACHED for r in results),
         "charts": _svgs(evaluation.pilot),
         "decision": "Kill recommended" if evaluation.kill_recommended else "Continue",
+        # Effects with intervals at this checkpoint (docs/effects.md), from the series as
+        # they stand when the packet is rendered.
+        "effects": pilot_effects_report(
+            pilot=evaluation.pilot, checkpoint=evaluation.checkpoint_day
+        ),
     }
 
 
@@ -238,8 +244,10 @@ def review_context(review: QuarterlyReview) -> dict:
 
 
 def review_summary(facts: dict) -> str:
-    """e.g. Signed: hold for pilot X in 2027-Q2; audited net ROI 1.1000 (2.1000x), payback 1.52
-    months; seats +0."""
+    """e.g. Signed: hold for pilot X in 2027-Q2; audited net return 110.0% of spend (benefit
+    2.10x spend), payback 1.5 months; seats +0; annual budget +$40,000.00."""
+    from governance.templatetags.money import figure, money
+
     review = facts["review"]
     outputs = (review.snapshot.get("roi") or {}).get("audited", {}).get("outputs")
     line = (
@@ -249,16 +257,21 @@ def review_summary(facts: dict) -> str:
     if outputs:
         payback = outputs.get("payback_months")
         if payback is not None:
-            payback_text = f"payback {payback} months"
+            payback_text = f"payback {figure(payback, 'payback_months')}"
         elif outputs.get("payback_note") == roi.NOTHING_TO_RECOVER:
             payback_text = "nothing to recover"
         else:
             payback_text = "no payback"
-        line += f"; audited net ROI {outputs['net_roi']} ({outputs['benefit_multiple']}x), "
+        line += (
+            f"; audited net return {figure(outputs['net_roi'], 'net_roi')} of spend (benefit "
+            f"{figure(outputs['benefit_multiple'], 'benefit_multiple')} spend), "
+        )
         line += payback_text
     else:
         line += "; the audited ROI could not be computed (see the gaps)"
-    return line + f"; seats {review.seat_delta:+d}"
+    budget = money(abs(review.budget_delta), review.currency)
+    sign = "-" if review.budget_delta < 0 else "+"
+    return line + f"; seats {review.seat_delta:+d}; annual budget {sign}{budget}"
 
 
 PACKET_KINDS: dict[str, PacketKindSpec] = {

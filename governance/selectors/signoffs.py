@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Model, Prefetch
 
 from governance.choices import (
+    BenefitStatus,
     Decision,
     PilotStatus,
     ReviewDecision,
@@ -20,7 +21,14 @@ from governance.choices import (
     Role,
     SubjectKind,
 )
-from governance.models import Baseline, KillCriterion, Pilot, QuarterlyReview, SignOff
+from governance.models import (
+    AuditedBenefit,
+    Baseline,
+    KillCriterion,
+    Pilot,
+    QuarterlyReview,
+    SignOff,
+)
 from vendors.choices import AssessmentStatus, ShortlistStatus
 from vendors.kit.canonical import digest
 from vendors.models import Assessment, ShortlistVersion
@@ -112,6 +120,25 @@ def review_canonical(review) -> dict:
     }
 
 
+def benefit_canonical(benefit) -> dict:
+    """The content an audited-benefit sign-off covers: the amount, period, category, scope and
+    the SHA-256 of its evidence file."""
+    return {
+        "kind": "audited_benefit",
+        "id": benefit.pk,
+        "scope": benefit.scope,
+        "pilot": benefit.pilot_id,
+        "offering": benefit.offering_id,
+        "category": benefit.category,
+        "amount": f"{benefit.amount:.2f}",
+        "currency": benefit.currency,
+        "period": [benefit.period_start.isoformat(), benefit.period_end.isoformat()],
+        "description": benefit.description,
+        "evidence_sha256": benefit.sha256,
+        "recorded_by": benefit.recorded_by.get_username(),
+    }
+
+
 # --- who signs which subject ---------------------------------------------------------------
 
 
@@ -169,6 +196,13 @@ SUBJECTS: dict[str, Subject] = {
             # Expanding an agentic use widens what tools may run: security signs that too.
             Requirement(Role.SECURITY, when=lambda r: expands_agentic_use(r)),
         ),
+    ),
+    # Finance signs that a saving was audited before it may enter the audited ROI case.
+    SubjectKind.AUDITED_BENEFIT: Subject(
+        model=AuditedBenefit,
+        canonical=benefit_canonical,
+        signable=lambda b: b.status == BenefitStatus.RECORDED,
+        requirements=(Requirement(Role.FINANCE),),
     ),
 }
 

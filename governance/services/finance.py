@@ -25,7 +25,7 @@ from governance.models import Pilot, QuarterlyReview, ReviewTransition, SignOff,
 from governance.models.finance import QUARTER_PATTERN
 from governance.selectors import finance
 from governance.selectors.signoffs import signoff_problems, subject_digest
-from governance.services.pilots import pilot_close_by_review
+from governance.services.pilots import pilot_close_by_review, pilot_outcome_correct
 from governance.services.signoffs import signoff_record
 from vendors.kit.audit import audited
 from vendors.kit.errors import ConflictError, DomainError
@@ -401,6 +401,22 @@ def _apply_effect(review: QuarterlyReview, actor: Any) -> str:
     reason = f"Quarterly review {review.quarter} ({review.get_decision_display().lower()}): "
     reason += review.rationale
     outcome = OUTCOMES.get(review.decision)
+    original = review.supersedes
+    if (
+        review.scope == ReviewScope.PILOT
+        and original is not None
+        and original.decision in OUTCOMES
+        and review.pilot.status == PilotStatus.CLOSED
+        and outcome is not None
+    ):
+        # The pilot was closed by the decision this review corrects: the correction's outcome
+        # replaces it (the old one stays in the pilot's history and on the superseded review).
+        pilot = review.pilot
+        previous = pilot.outcome
+        pilot_outcome_correct(pilot=pilot, outcome=outcome, actor=actor, reason=reason)
+        if previous == outcome:
+            return f"The pilot stays closed as {outcome}."
+        return f"The pilot's outcome was corrected from {previous} to {outcome}."
     if review.scope == ReviewScope.PILOT and review.pilot.status not in REVIEWABLE:
         # A correction never reopens a closed pilot; say so rather than imply it runs.
         pilot = review.pilot
@@ -477,6 +493,30 @@ def review_sign(
     )
 
 
+def _check_correctable(review: QuarterlyReview, decision: str) -> None:
+    """A correction may change how a pilot ended, but never reopens what the original closed."""
+    closed = review.decision in OUTCOMES and (
+        (review.scope == ReviewScope.PROGRAM and review.decision == ReviewDecision.KILL)
+        or (review.scope == ReviewScope.PILOT and review.pilot.status == PilotStatus.CLOSED)
+    )
+    if not closed:
+        return
+    if review.scope == ReviewScope.PROGRAM and decision != ReviewDecision.KILL:
+        raise DomainError(
+            {
+                "decision": "This signed kill closed the program's pilots; a correction cannot "
+                "reopen them. Start a new pilot instead."
+            }
+        )
+    if decision == ReviewDecision.HOLD:
+        raise DomainError(
+            {
+                "decision": "The signed review closed the pilot; a correction can change how it "
+                "ended (expanded, contracted or killed) but cannot put it on hold."
+            }
+        )
+
+
 @audited
 @transaction.atomic
 def review_supersede(
@@ -500,6 +540,7 @@ def review_supersede(
     if not (reason or "").strip():
         raise DomainError({"reason": "Say why the signed review is corrected."})
     _check_seats(decision, seat_delta)
+    _check_correctable(review, decision)
     transition(
         review,
         to=R.SUPERSEDED,

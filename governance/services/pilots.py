@@ -336,6 +336,35 @@ def pilot_close_by_review(*, pilot: Pilot, outcome: str, actor: Any, reason: str
     )
 
 
+@audited
+@transaction.atomic
+def pilot_outcome_correct(*, pilot: Pilot, outcome: str, actor: Any, reason: str) -> Pilot:
+    """Change a closed pilot's outcome because a signed correction replaced the closing decision.
+
+    The status stays closed; a history row (closed -> closed) keeps the old outcome in its
+    reason, so the outcome first recorded stays visible beside the corrected one.
+    """
+    require(actor, "governance.approve_pilot", pilot)
+    pilot = _lock(pilot)
+    if pilot.status != P.CLOSED:
+        raise DomainError({"outcome": "Only a closed pilot's outcome is corrected."})
+    if outcome not in PilotOutcome.values:
+        raise DomainError({"outcome": f"Choose an outcome from {', '.join(PilotOutcome.values)}."})
+    previous = pilot.outcome
+    if previous == outcome:
+        return pilot
+    pilot.outcome = outcome
+    pilot.save(update_fields=["outcome", "updated_at"])
+    PilotTransition.objects.create(
+        pilot=pilot,
+        from_status=P.CLOSED,
+        to_status=P.CLOSED,
+        actor=actor if getattr(actor, "pk", None) else None,
+        reason=f"Outcome corrected from {previous} to {outcome}: {reason}",
+    )
+    return pilot
+
+
 @transaction.atomic
 def pilots_start_due(*, today: date | None = None) -> list[int]:
     """Start every approved pilot whose planned start has come (daily task; catches up)."""

@@ -17,6 +17,7 @@ from governance.models import Pilot, QuarterlyReview, SignOff
 from governance.models.finance import QUARTER_PATTERN
 from governance.permissions import get_object_for_user
 from governance.selectors import finance
+from governance.selectors.effects import pilot_effects_report
 from governance.selectors.signoffs import pending_roles, required_roles
 from governance.selectors.users import user_roles
 from governance.services import finance as fs
@@ -103,10 +104,12 @@ def review_decide_page(request: HttpRequest) -> HttpResponse:
         currency=currency,
         as_of=as_of,
     )
+    pilots = finance.review_pilots(scope=scope, pilot=pilot, offering=offering)
     return render(
         request,
         "governance/finance/decide.html",
         {
+            "effects": [(p, pilot_effects_report(pilot=p)) for p in pilots],
             "scope": scope,
             "subject": pilot or offering,
             "subject_id": (pilot or offering).pk,

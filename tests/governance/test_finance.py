@@ -454,20 +454,19 @@ def test_finance_is_told_which_reviews_are_due_once_a_week(ledger, finance, as_o
     assert fs.reviews_due_notify() == 0  # the same week: nothing new
 
 
-def test_a_hold_correcting_a_kill_does_not_claim_the_pilot_runs(decide, finance):
+def test_a_hold_cannot_correct_a_kill_that_closed_the_pilot(decide, finance):
     kill = fs.review_sign(
         review=decide(decision="kill", rationale="Stop."),
         actor=finance,
         role="finance",
         decision="approve",
     )
-    hold = fs.review_supersede(
-        review=kill, actor=finance, reason="Premature.", decision="hold", rationale="Hold."
-    )
-    hold = fs.review_sign(review=hold, actor=finance, role="finance", decision="approve")
-    assert hold.effect == (
-        "No change: the pilot was already closed as killed; a review does not reopen it."
-    )
+    with pytest.raises(DomainError, match="cannot put it on hold"):
+        fs.review_supersede(
+            review=kill, actor=finance, reason="Premature.", decision="hold", rationale="Hold."
+        )
+    kill.refresh_from_db()
+    assert kill.status == "signed"  # the refusal left the signed review as it was
 
 
 def test_one_person_cannot_sign_a_review_in_two_roles(decide, ledger, finance):

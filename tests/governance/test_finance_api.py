@@ -1,9 +1,14 @@
 """Finance API: calculators, measured ROI, spend, quarterly reviews; and who may use them."""
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
 from governance.models import QuarterlyReview, Spend
+from governance.services import benefits as bs
 from governance.services import finance as fs
+from tests.factories import make_pdf
 
 WORKED_EXAMPLE = {
     "engineers": "1200",
@@ -190,6 +195,11 @@ FINANCE_FORBIDDEN = [
     ("nobody", "post", "/api/v1/roi/calculate/", {"annual_ai_spend": "1"}),
     ("nobody", "post", "/api/v1/roi/tier-cost/", {"mix": {}}),
     ("nobody", "get", "/api/v1/roi/scope/", None),
+    ("nobody", "get", "/api/v1/budget/", None),
+    ("nobody", "get", "/api/v1/benefits/", None),
+    ("nobody", "get", "/api/v1/benefits/{benefit}/", None),
+    ("ai_pm", "post", "/api/v1/benefits/", {"amount": "1"}),
+    ("auditor", "post", "/api/v1/benefits/{benefit}/sign/", {"decision": "approve"}),
     ("nobody", "get", "/api/v1/spend/", None),
     ("nobody", "get", "/api/v1/spend/{spend}/", None),
     ("ai_pm", "post", "/api/v1/spend/", {"amount": "1"}),
@@ -208,7 +218,17 @@ def test_each_finance_route_refuses_a_role_without_access(
     api_as, persona, nobody, decide, role, method, url, body
 ):
     review = decide()
-    ids = {"review": review.pk, "spend": Spend.objects.first().pk}
+    benefit = bs.benefit_record(
+        actor=persona("finance"),
+        pilot=review.pilot,
+        category="other",
+        amount=Decimal(1),
+        period_start=date(2027, 1, 1),
+        period_end=date(2027, 1, 31),
+        description="x",
+        evidence=make_pdf(),
+    )
+    ids = {"review": review.pk, "spend": Spend.objects.first().pk, "benefit": benefit.pk}
     user = nobody if role == "nobody" else persona(role)
     response = getattr(api_as(user), method)(url.format(**ids), body, format="json")
     assert response.status_code == 403, response.content

@@ -31,7 +31,7 @@ def test_decide_page_shows_the_snapshot_before_the_form(signed_in, finance, ledg
     html = page.content.decode()
     assert page.status_code == 200
     assert html.index('id="roi"') < html.index('id="metrics"') < html.index('id="decide"')
-    assert "1.1000" in html  # audited net ROI
+    assert "110.0%" in html  # audited net ROI, a fraction of 1.1 shown for people
     assert 'id="sensitivity"' in html
 
 
@@ -214,7 +214,7 @@ def test_the_decide_page_previews_and_decides_in_the_currency_asked(
     client = signed_in(finance)
     page = client.get(f"/finance/decide/?scope=pilot&id={ledger.pk}&quarter=2027-Q2&currency=EUR")
     html = page.content.decode()
-    assert "Spend to date: 0.00 EUR" in html
+    assert "Spend to date: €0.00" in html
     assert "no EUR rate card in force" in html
     client.post(
         "/finance/decide/",
@@ -238,4 +238,46 @@ def test_the_decide_page_previews_a_late_decision_on_its_own_quarter(
     signed_in, finance, ledger, rates, as_of
 ):
     page = signed_in(finance).get(f"/finance/decide/?scope=pilot&id={ledger.pk}&quarter=2027-Q1")
-    assert "ROI as of 2027-03-31" in page.content.decode()
+    assert "Return on AI spend as of 2027-03-31" in page.content.decode()
+
+
+def _visible(html: str) -> str:
+    import re
+
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_the_decide_page_formats_every_figure_for_people(signed_in, finance, ledger, rates, as_of):
+    page = signed_in(finance).get(f"/finance/decide/?scope=pilot&id={ledger.pk}&quarter=2027-Q2")
+    text = _visible(page.content.decode())
+    # The fixture's hand-computed case (tests/governance/finance_fixtures.py).
+    for shown in (
+        "Pull requests a year 480 ",
+        "Engineer hours saved a year 720 h",
+        "Value of the hours saved $72,000.00",
+        "Value of reviewer time saved $3,600.00",
+        "Total benefit a year $75,600.00",
+        "Benefit multiple (benefit / annual AI spend) 2.10x",
+        "Net return on AI spend 110.0%",
+        "Net savings a month $3,300.00",
+        "Payback of one-time costs 1.5 months",
+        "Loaded hourly rate of an engineer $100.00",
+        "Cycle-time saving per pull request 1.5 h",
+        "Change in senior reviewer minutes per pull request -3 min",
+        "Annual AI spend $36,000.00",
+        "Spend to date: $17,000.00",
+        "Seats (licences): $8,000.00",
+        "Effort factor",
+    ):
+        assert shown in text, shown
+    for machine in (
+        "net_roi",
+        "annual_pr_volume",
+        "benefit_multiple",
+        "total_benefit",
+        "payback_months",
+        "inference_heavy",
+        "cycle_time_saving_hours",
+    ):
+        assert machine not in text, machine

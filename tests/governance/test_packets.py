@@ -129,8 +129,8 @@ def test_it_renders_a_quarterly_review_packet_with_roi_sensitivity_and_signers(
     assert packet.status == "ready", packet.error
     text = _text(packet)
     assert packet.summary == (
-        "Signed: kill for pilot Helix in payments in 2027-Q2; audited net ROI 1.1000 "
-        "(2.1000x), payback 1.52 months; seats +0"
+        "Signed: kill for pilot Helix in payments in 2027-Q2; audited net return 110.0% of "
+        "spend (benefit 2.10x spend), payback 1.5 months; seats +0; annual budget +$0.00"
     )
     assert "Kill — pilot Helix in payments, 2027-Q2" in text
     assert "Net ROI does not cover the <script> risk." in text
@@ -138,7 +138,20 @@ def test_it_renders_a_quarterly_review_packet_with_roi_sensitivity_and_signers(
     assert "Audited (measured only)" in text and "Best case" in text
     assert "measured: baseline minus current cycle time" in text  # each input's source
     assert "Sensitivity" in text and "+100%" in text and "heavy share +10 pts" in text
-    assert "Spend to date: 17000.00 USD" in text
+    assert "Spend to date: $17,000.00" in text
+    # Every figure for people, named in words; the machine names stay in the API.
+    for shown in (
+        "Total benefit a year $75,600.00",
+        "Net return on AI spend 110.0%",
+        "Benefit multiple (benefit / annual AI spend) 2.10x",
+        "Payback of one-time costs 1.5 months",
+        "Engineer hours saved a year 720 h",
+        "annual budget change +$0.00",
+        "Effort factor",
+    ):
+        assert shown in text, shown
+    for machine in ("net_roi", "annual_pr_volume", "total_benefit", "payback_months"):
+        assert machine not in text, machine
     assert "Finance" in text and "finance" in text  # the sign-off table
     _assert_page_one(packet, tmp_path)
 
