@@ -29,6 +29,10 @@ REGISTRY_READ = {
     "vendors.shortlistversion": VIEW,
     "vendors.shortlistentry": VIEW,
     "vendors.shortlisttransition": VIEW,
+    # Frameworks, their requirements and the checklist mapping are reference data.
+    "vendors.framework": VIEW,
+    "vendors.requirement": VIEW,
+    "vendors.requirementmapping": VIEW,
 }
 # Reviewers (security, legal) read whole assessments, evidence files included.
 REVIEW_READ = {

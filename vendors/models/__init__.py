@@ -11,6 +11,7 @@ from vendors.models.assessments import (
     RiskException,
 )
 from vendors.models.checklist import ChecklistItem
+from vendors.models.frameworks import Framework, Requirement, RequirementMapping
 from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
 from vendors.models.shortlist import ShortlistEntry, ShortlistTransition, ShortlistVersion
 
@@ -21,8 +22,11 @@ __all__ = [
     "Evidence",
     "ExceptionTransition",
     "ExpiryReminder",
+    "Framework",
     "ModelVersion",
     "Offering",
+    "Requirement",
+    "RequirementMapping",
     "Response",
     "ResponseTransition",
     "RiskException",
