@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewScopeEnum": "governance.choices.ReviewScope",
         "PacketKindEnum": "governance.choices.PacketKind",
         "ImportKindEnum": "governance.models.evidence.ImportKind",
+        "FrameworkSourceEnum": "vendors.choices.FrameworkSource",
+        "SourceEnum": "governance.choices.Source",
     },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
