@@ -11,7 +11,7 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from vendors.choices import CoverageStatus, ExceptionStatus
+from vendors.choices import AssessmentStatus, CoverageStatus, ExceptionStatus
 from vendors.coverage import (
     NOT_IN_ASSESSMENT,
     ItemState,
@@ -149,3 +149,46 @@ def assessment_coverage(
     states = assessment_item_states(assessment, today=today)
     chosen = current_frameworks() if frameworks is None else frameworks
     return [framework_coverage(framework, states) for framework in chosen]
+
+
+EXPORT_HEADER = [
+    "framework",
+    "version",
+    "requirement",
+    "title",
+    "parent",
+    "status",
+    "until",
+    "mapped items",
+    "why",
+]
+
+
+def coverage_export_rows(coverages: list[FrameworkCoverage]) -> list[list[str]]:
+    """One row per assessable requirement for the CSV and XLSX exports (header first)."""
+    rows = [EXPORT_HEADER]
+    for coverage in coverages:
+        for row in coverage.rows:
+            if not row.assessable:
+                continue
+            rows.append(
+                [
+                    coverage.framework.slug,
+                    coverage.framework.version,
+                    row.ref,
+                    row.title,
+                    row.parent or "",
+                    row.status or "",
+                    row.until.isoformat() if row.until else "",
+                    "; ".join(f"{m.code} ({m.relationship}, {m.item.state})" for m in row.items),
+                    "; ".join(row.verdict.reasons) if row.verdict else "",
+                ]
+            )
+    return rows
+
+
+def subject_assessment(*, vendor_slug: str, offering_id: int | None = None) -> Assessment | None:
+    """The review that stands for a vendor (or offering): the live one, else the latest."""
+    reviews = Assessment.objects.filter(vendor__slug=vendor_slug, offering_id=offering_id)
+    live = reviews.filter(status__in=[AssessmentStatus.APPROVED, AssessmentStatus.IN_REVIEW])
+    return live.order_by("-opened_at").first() or reviews.order_by("-opened_at").first()
