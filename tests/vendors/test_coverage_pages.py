@@ -140,3 +140,9 @@ def test_a_vendor_and_an_offering_lead_to_their_live_review(logged_in, security,
     response = client.get(f"/vendors/acme/offerings/{offering.pk}/coverage/")
     assert response["Location"] == f"/vendors/assessments/{review.pk}/coverage/"
     assert client.get("/vendors/nobody-here/coverage/").status_code == 404
+
+
+def test_the_assessment_admin_page_links_to_its_coverage(logged_in, security, covered):
+    page = logged_in(security).get(f"/admin/vendors/assessment/{covered.pk}/change/")
+    assert page.status_code == 200
+    assert f'href="/vendors/assessments/{covered.pk}/coverage/"' in page.content.decode()
