@@ -7,11 +7,12 @@ packet or export made against them can still be read.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from vendors.framework_files import FrameworkDoc
+from vendors.framework_files import FrameworkDoc, read_framework_file
 from vendors.kit.services import save_validated
 from vendors.models import ChecklistItem, Framework, Requirement, RequirementMapping
 
@@ -85,3 +86,13 @@ def framework_load(*, doc: FrameworkDoc) -> LoadResult:
         for m in doc.mappings
     )
     return LoadResult(framework, True, len(doc.requirements), len(doc.mappings))
+
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "frameworks"
+
+
+def frameworks_load_shipped() -> list[LoadResult]:
+    """Load every framework file shipped in vendors/frameworks/ (idempotent)."""
+    return [
+        framework_load(doc=read_framework_file(path)) for path in sorted(SHIPPED_DIR.glob("*.json"))
+    ]
