@@ -33,6 +33,9 @@ REGISTRY_READ = {
     "vendors.framework": VIEW,
     "vendors.requirement": VIEW,
     "vendors.requirementmapping": VIEW,
+    # Where a vendor's data really goes, and each change to it.
+    "vendors.subprocessor": VIEW,
+    "vendors.subprocessorchange": VIEW,
 }
 # Reviewers (security, legal) read whole assessments, evidence files included.
 REVIEW_READ = {
@@ -94,6 +97,9 @@ REVIEWER = {
     # Security and legal curate the shortlist; publishing also needs both their sign-offs.
     "vendors.shortlistversion": (*EDIT, "publish"),
     "vendors.shortlistentry": FULL,
+    # Reviewers import a vendor's sub-processor list and settle its changes.
+    "vendors.subprocessor": ("view", "add"),
+    "vendors.subprocessorchange": ("view", "change"),
 }
 
 # Imported evidence and the team series derived from it: read by everyone who follows pilots

@@ -183,3 +183,11 @@ class FrameworkSource(models.TextChoices):
 
     TOLLGATE = "tollgate", "Tollgate framework file"
     OSCAL = "oscal", "NIST OSCAL catalog"
+
+
+class SubProcessorChangeKind(models.TextChoices):
+    """What changed in a vendor's sub-processor list."""
+
+    ADDED = "added", "New sub-processor"
+    NEW_COUNTRY = "new_country", "New country"
+    REMOVED = "removed", "Sub-processor removed"

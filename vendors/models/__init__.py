@@ -14,6 +14,7 @@ from vendors.models.checklist import ChecklistItem
 from vendors.models.frameworks import Framework, Requirement, RequirementMapping
 from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
 from vendors.models.shortlist import ShortlistEntry, ShortlistTransition, ShortlistVersion
+from vendors.models.subprocessors import SubProcessor, SubProcessorChange
 
 __all__ = [
     "Assessment",
@@ -33,6 +34,8 @@ __all__ = [
     "ShortlistEntry",
     "ShortlistTransition",
     "ShortlistVersion",
+    "SubProcessor",
+    "SubProcessorChange",
     "Vendor",
     "VendorTransition",
 ]
