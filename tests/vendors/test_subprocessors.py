@@ -151,3 +151,19 @@ def test_only_reviewers_import_or_settle(listed, persona):
 def test_a_bad_list_is_refused_naming_the_problem(text, fmt, message):
     with pytest.raises(SubProcessorFileError, match=message):
         parse_subprocessors(text, fmt=fmt)
+
+
+def test_legal_settles_changes_from_the_admin_and_the_auditor_cannot(listed, client, persona):
+    _import("helix", "helix-changed.json")
+    pending = SubProcessorChange.objects.filter(settled_at__isnull=True)
+    ids = [str(pk) for pk in pending.values_list("pk", flat=True)]
+    url = "/admin/vendors/subprocessorchange/"
+    body = {"action": "settle", "_selected_action": ids}
+    client.force_login(persona("auditor"))
+    client.post(url, body)
+    assert pending.count() == 2
+    client.force_login(persona("legal"))
+    assert client.post(url, body).status_code == 302
+    assert not pending.exists()
+    settled = SubProcessorChange.objects.filter(pk__in=ids)
+    assert set(settled.values_list("settled_by__username", flat=True)) == {"legal"}
