@@ -29,6 +29,13 @@ REGISTRY_READ = {
     "vendors.shortlistversion": VIEW,
     "vendors.shortlistentry": VIEW,
     "vendors.shortlisttransition": VIEW,
+    # Frameworks, their requirements and the checklist mapping are reference data.
+    "vendors.framework": VIEW,
+    "vendors.requirement": VIEW,
+    "vendors.requirementmapping": VIEW,
+    # Where a vendor's data really goes, and each change to it.
+    "vendors.subprocessor": VIEW,
+    "vendors.subprocessorchange": VIEW,
 }
 # Reviewers (security, legal) read whole assessments, evidence files included.
 REVIEW_READ = {
@@ -95,6 +102,9 @@ REVIEWER = {
     # Security and legal curate the shortlist; publishing also needs both their sign-offs.
     "vendors.shortlistversion": (*EDIT, "publish"),
     "vendors.shortlistentry": FULL,
+    # Reviewers import a vendor's sub-processor list and settle its changes.
+    "vendors.subprocessor": ("view", "add"),
+    "vendors.subprocessorchange": ("view", "change"),
 }
 
 # Imported evidence and the team series derived from it: read by everyone who follows pilots

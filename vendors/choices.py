@@ -158,3 +158,36 @@ class Use(models.TextChoices):
 
     COMPLETION = "completion", "Completion"
     AGENTIC = "agentic", "Agentic"
+
+
+class MappingRelationship(models.TextChoices):
+    """How a checklist item relates to a framework requirement (NIST OLIR set-theory terms)."""
+
+    EQUAL = "equal", "Equal"
+    SUBSET = "subset", "Item is a subset of the requirement"
+    SUPERSET = "superset", "Item is a superset of the requirement"
+    INTERSECT = "intersect", "Item intersects the requirement"
+
+
+class CoverageStatus(models.TextChoices):
+    """Where a framework requirement stands for one assessment."""
+
+    COVERED = "covered", "Covered"
+    PARTIAL = "partial", "Partial"
+    EXCEPTED = "excepted", "Excepted"
+    GAP = "gap", "Gap"
+
+
+class FrameworkSource(models.TextChoices):
+    """Which file format a framework version was loaded from."""
+
+    TOLLGATE = "tollgate", "Tollgate framework file"
+    OSCAL = "oscal", "NIST OSCAL catalog"
+
+
+class SubProcessorChangeKind(models.TextChoices):
+    """What changed in a vendor's sub-processor list."""
+
+    ADDED = "added", "New sub-processor"
+    NEW_COUNTRY = "new_country", "New country"
+    REMOVED = "removed", "Sub-processor removed"

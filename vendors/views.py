@@ -1,14 +1,19 @@
-"""Vendor pages: the shortlist for everyone signed in, and evidence downloads."""
+"""Vendor pages: the shortlist, evidence downloads, and framework coverage of a review."""
 
+import csv
+import io
 import re
 
-from django.contrib.auth.decorators import permission_required
-from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from openpyxl import Workbook
 
 from vendors.downloads import evidence_download
-from vendors.models import Evidence, ShortlistVersion
+from vendors.models import Assessment, Evidence, Framework, ShortlistVersion
+from vendors.selectors import frameworks as frameworks_selectors
 from vendors.selectors import shortlist
 
 
@@ -71,3 +76,90 @@ def _rows(version: ShortlistVersion) -> list[dict]:
         {"entry": e, "problems": shortlist.entry_problems(e, today=today)}
         for e in shortlist.shortlist_entries(version)
     ]
+
+
+# --- framework coverage ---------------------------------------------------------------------
+
+
+def _assessment_for(request: HttpRequest, pk: int) -> Assessment:
+    """The assessment, when the user may view it (the same rule as the admin and the API)."""
+    assessment = get_object_or_404(Assessment.objects.select_related("vendor", "offering"), pk=pk)
+    if not request.user.has_perm("vendors.view_assessment", assessment):
+        raise PermissionDenied
+    return assessment
+
+
+def _chosen_frameworks(request: HttpRequest) -> list[Framework]:
+    """The current frameworks, or the one named by ?framework=slug (404 when none is loaded)."""
+    frameworks = list(frameworks_selectors.current_frameworks())
+    slug = request.GET.get("framework", "")
+    if not slug:
+        return frameworks
+    chosen = [f for f in frameworks if f.slug == slug]
+    if not chosen:
+        raise Http404("No framework with this slug is loaded.")
+    return chosen
+
+
+@login_required
+def assessment_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Each framework's requirements as covered, partial, excepted or gap for one assessment."""
+    assessment = _assessment_for(request, pk)
+    frameworks = _chosen_frameworks(request)
+    return render(
+        request,
+        "vendors/coverage.html",
+        {
+            "assessment": assessment,
+            "coverages": frameworks_selectors.assessment_coverage(
+                assessment, frameworks=frameworks
+            ),
+            "all_frameworks": frameworks_selectors.current_frameworks(),
+            "chosen": request.GET.get("framework", ""),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def subject_coverage(request: HttpRequest, slug: str, offering: int | None = None) -> HttpResponse:
+    """A vendor's (or offering's) coverage: that of its live review, else its latest one."""
+    assessment = frameworks_selectors.subject_assessment(vendor_slug=slug, offering_id=offering)
+    if assessment is None:
+        raise Http404("This vendor has no review yet.")
+    _assessment_for(request, assessment.pk)
+    return redirect("vendors:assessment-coverage", pk=assessment.pk)
+
+
+def _cell(value: str) -> str:
+    # Spreadsheets run a cell starting with = + - @ as a formula; reasons quote reviewer text.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+@login_required
+def assessment_coverage_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The coverage table as CSV or XLSX, one row per assessable requirement."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Export as .csv or .xlsx.")
+    assessment = _assessment_for(request, pk)
+    coverages = frameworks_selectors.assessment_coverage(
+        assessment, frameworks=_chosen_frameworks(request)
+    )
+    rows = [[_cell(c) for c in row] for row in frameworks_selectors.coverage_export_rows(coverages)]
+    name = f"tollgate-coverage-assessment-{assessment.pk}"
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        csv.writer(response).writerows(rows)
+    else:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("coverage")
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

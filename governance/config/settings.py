@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "governance.models.evidence.ImportKind",
         "SpendCategoryEnum": "governance.choices.SpendCategory",
         "BenefitCategoryEnum": "governance.choices.BenefitCategory",
+        "FrameworkSourceEnum": "vendors.choices.FrameworkSource",
+        "SourceEnum": "governance.choices.Source",
     },
     # The schema describes internal endpoints; only signed-in users and clients may read it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -23,6 +23,7 @@ from vendors.choices import ResponseStatus, ShortlistStatus
 from vendors.kit.canonical import digest
 from vendors.models import Assessment, ShortlistVersion
 from vendors.selectors.assessments import assessment_gaps, assessment_responses
+from vendors.selectors.frameworks import assessment_coverage
 from vendors.selectors.shortlist import shortlist_entries, shortlist_violations
 
 R = ResponseStatus
@@ -49,7 +50,7 @@ class PacketKindSpec:
 
 
 def assessment_context(assessment: Assessment) -> dict:
-    """Verdicts per checklist item, evidence files with SHA-256, exceptions, gaps."""
+    """Verdicts per checklist item, evidence files with SHA-256, exceptions, gaps, coverage."""
     responses = list(assessment_responses(assessment))
     mandatory = [r for r in responses if r.item.mandatory]
     exceptions = [(r, x) for r in responses for x in r.active_exceptions]
@@ -65,6 +66,8 @@ def assessment_context(assessment: Assessment) -> dict:
         "exceptions": exceptions,
         "gaps": assessment_gaps(assessment),
         "decision": assessment.get_status_display(),
+        # Every current framework's requirements as covered, partial, excepted or gap.
+        "coverage": assessment_coverage(assessment),
     }
 
 

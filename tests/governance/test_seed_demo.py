@@ -108,3 +108,8 @@ def test_no_packets_seeds_the_world_without_rendering(capsys):
     assert Pilot.objects.count() == 4
     assert Packet.objects.count() == 0
     assert "Created demo vendors" in out and "Sign-off packets" not in out
+    # The four shipped frameworks are loaded and mapped (loading again changes nothing).
+    from vendors.models import Framework
+
+    assert Framework.objects.filter(current=True).count() == 4
+    assert "Loaded frameworks: " in out

@@ -277,6 +277,8 @@ FORBIDDEN = [
     ("platform", "get", "/api/v1/assessments/", None),
     ("platform", "get", "/api/v1/assessments/{assessment}/", None),
     ("platform", "get", "/api/v1/assessments/{assessment}/gaps/", None),
+    ("platform", "get", "/api/v1/assessments/{assessment}/coverage/", None),
+    ("nobody", "get", "/api/v1/frameworks/", None),
     ("ai_pm", "post", "/api/v1/assessments/", {"vendor": "acme"}),
     ("finance", "post", "/api/v1/assessments/{assessment}/reject/", {"reason": "r"}),
     ("ai_pm", "post", "/api/v1/assessments/{assessment}/approve/", None),

@@ -5,6 +5,6 @@ through a service. Assessment and ShortlistVersion are registered in governance/
 once, because their approval needs the sign-off table.
 """
 
-from vendors.admin import assessments, checklist, registry, shortlist
+from vendors.admin import assessments, checklist, frameworks, registry, shortlist, subprocessors
 
-__all__ = ["assessments", "checklist", "registry", "shortlist"]
+__all__ = ["assessments", "checklist", "frameworks", "registry", "shortlist", "subprocessors"]

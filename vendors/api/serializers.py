@@ -3,11 +3,12 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from vendors.choices import ResponseStatus, Use
+from vendors.choices import CoverageStatus, MappingRelationship, ResponseStatus, Use
 from vendors.models import (
     Assessment,
     ChecklistItem,
     Evidence,
+    Framework,
     ModelVersion,
     Offering,
     Response,
@@ -16,6 +17,7 @@ from vendors.models import (
     ShortlistVersion,
     Vendor,
 )
+from vendors.selectors.frameworks import current_frameworks
 from vendors.selectors.shortlist import entry_problems
 from vendors.services.assessments import (
     assessment_open,
@@ -419,3 +421,95 @@ class ShortlistDiffSerializer(serializers.Serializer):
     change = serializers.CharField()
     provider = serializers.CharField()
     details = serializers.CharField()
+
+
+# --- frameworks and coverage ----------------------------------------------------------------
+
+
+class FrameworkSerializer(serializers.ModelSerializer):
+    """A loaded framework version with how many requirements it has and how many are mapped."""
+
+    requirement_count = serializers.IntegerField(read_only=True)
+    assessable_count = serializers.IntegerField(read_only=True)
+    mapped_count = serializers.IntegerField(
+        read_only=True, help_text="Requirements at least one checklist item maps to."
+    )
+
+    class Meta:
+        model = Framework
+        fields = [
+            "id",
+            "slug",
+            "version",
+            "name",
+            "publisher",
+            "source",
+            "current",
+            "notes",
+            "loaded_at",
+            "requirement_count",
+            "assessable_count",
+            "mapped_count",
+        ]
+        read_only_fields = fields
+
+
+class CoverageQuerySerializer(serializers.Serializer):
+    """Which framework to show (its slug; the current version); all when absent."""
+
+    framework = serializers.SlugField(required=False, max_length=64)
+
+    def validate_framework(self, value: str) -> Framework:
+        framework = current_frameworks().filter(slug=value).first()
+        if framework is None:
+            known = ", ".join(current_frameworks().values_list("slug", flat=True)) or "none"
+            raise serializers.ValidationError(
+                f"No framework '{value}' is loaded (loaded: {known})."
+            )
+        return framework
+
+
+class MappedItemSerializer(serializers.Serializer):
+    """A checklist item mapped to the requirement and where it stands."""
+
+    item = serializers.CharField(source="code")
+    relationship = serializers.ChoiceField(choices=MappingRelationship.choices)
+    state = serializers.CharField(source="item.state", help_text="satisfied, excepted or unmet")
+    until = serializers.DateField(source="item.until", allow_null=True)
+    problem = serializers.CharField(source="item.problem")
+
+
+class CoverageRowSerializer(serializers.Serializer):
+    """One requirement; headings (assessable false) have no status."""
+
+    ref = serializers.CharField()
+    title = serializers.CharField()
+    parent = serializers.CharField(allow_null=True)
+    depth = serializers.IntegerField()
+    assessable = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=CoverageStatus.choices, allow_null=True)
+    until = serializers.DateField(allow_null=True)
+    reasons = serializers.SerializerMethodField()
+    items = MappedItemSerializer(many=True)
+
+    def get_reasons(self, row) -> list[str]:
+        return list(row.verdict.reasons) if row.verdict else []
+
+
+class CoverageCountsSerializer(serializers.Serializer):
+    """How many assessable requirements are in each status."""
+
+    covered = serializers.IntegerField()
+    partial = serializers.IntegerField()
+    excepted = serializers.IntegerField()
+    gap = serializers.IntegerField()
+
+
+class FrameworkCoverageSerializer(serializers.Serializer):
+    """An assessment's coverage of one framework version."""
+
+    framework = serializers.SlugField(source="framework.slug")
+    version = serializers.CharField(source="framework.version")
+    name = serializers.CharField(source="framework.name")
+    counts = CoverageCountsSerializer()
+    requirements = CoverageRowSerializer(source="rows", many=True)

@@ -27,6 +27,7 @@ from vendors.models import (
 )
 from vendors.selectors import shortlist
 from vendors.selectors.assessments import assessment_gaps, assessment_list
+from vendors.selectors.frameworks import assessment_coverage, framework_list
 from vendors.selectors.registry import median_days_to_adopt_by_vendor, vendor_list
 from vendors.services.assessments import assessment_reject, exception_revoke
 from vendors.services.registry import vendor_delete
@@ -108,6 +109,21 @@ class AssessmentViewSet(
         gaps = assessment_gaps(self.get_object())
         return ApiResponse(s.GapSerializer(gaps, many=True).data)
 
+    @extend_schema(
+        parameters=[s.CoverageQuerySerializer],
+        responses=s.FrameworkCoverageSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def coverage(self, request, pk=None):
+        """Each framework's requirements as covered, partial, excepted or gap (?framework=slug)."""
+        query = s.CoverageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        framework = query.validated_data.get("framework")
+        coverage = assessment_coverage(
+            self.get_object(), frameworks=[framework] if framework else None
+        )
+        return ApiResponse(s.FrameworkCoverageSerializer(coverage, many=True).data)
+
     @extend_schema(request=s.ReasonSerializer, responses=s.AssessmentSerializer)
     @action(detail=True, methods=["post"], required_perms={"POST": "vendors.approve_assessment"})
     def reject(self, request, pk=None):
@@ -118,6 +134,15 @@ class AssessmentViewSet(
             assessment=self.get_object(), actor=request.user, reason=body.validated_data["reason"]
         )
         return ApiResponse(s.AssessmentSerializer(assessment).data)
+
+
+class FrameworkViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Loaded framework versions (ISO/IEC 42001, EU AI Act, NIST AI RMF, SOC 2, OSCAL catalogs)."""
+
+    queryset = framework_list()
+    serializer_class = s.FrameworkSerializer
+    filterset_fields = ["slug", "current", "source"]
+    ordering_fields = ["slug", "loaded_at"]
 
 
 class ResponseViewSet(

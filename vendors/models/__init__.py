@@ -11,8 +11,10 @@ from vendors.models.assessments import (
     RiskException,
 )
 from vendors.models.checklist import ChecklistItem
+from vendors.models.frameworks import Framework, Requirement, RequirementMapping
 from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
 from vendors.models.shortlist import ShortlistEntry, ShortlistTransition, ShortlistVersion
+from vendors.models.subprocessors import SubProcessor, SubProcessorChange
 
 __all__ = [
     "Assessment",
@@ -21,14 +23,19 @@ __all__ = [
     "Evidence",
     "ExceptionTransition",
     "ExpiryReminder",
+    "Framework",
     "ModelVersion",
     "Offering",
+    "Requirement",
+    "RequirementMapping",
     "Response",
     "ResponseTransition",
     "RiskException",
     "ShortlistEntry",
     "ShortlistTransition",
     "ShortlistVersion",
+    "SubProcessor",
+    "SubProcessorChange",
     "Vendor",
     "VendorTransition",
 ]

@@ -1,6 +1,6 @@
 """Reads of the approved-provider shortlist: policy, entry health, the gateway's check, diffs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from vendors.models import (
     ModelVersion,
     ShortlistEntry,
     ShortlistVersion,
+    SubProcessorChange,
     Vendor,
 )
 
@@ -194,6 +195,32 @@ def _model_problems(vendor: Vendor, model: str, *, today: date) -> tuple[list[st
 
 
 def shortlist_check(
+    *,
+    vendor_slug: str,
+    use: str,
+    model: str | None = None,
+    offering_id: int | None = None,
+    today: date | None = None,
+) -> CheckResult:
+    """The gateway's answer, plus every unsettled sub-processor change of the vendor.
+
+    A change to where the vendor sends data stays in the reasons until a reviewer settles it.
+    """
+    result = _shortlist_check(
+        vendor_slug=vendor_slug, use=use, model=model, offering_id=offering_id, today=today
+    )
+    pending = list(
+        SubProcessorChange.objects.filter(vendor__slug=vendor_slug, settled_at__isnull=True)
+        .order_by("detected_at", "id")
+        .values_list("detail", flat=True)
+    )
+    if not pending:
+        return result
+    reasons = [f"Sub-processor change awaiting review: {detail}." for detail in pending]
+    return replace(result, reasons=[*result.reasons, *reasons])
+
+
+def _shortlist_check(
     *,
     vendor_slug: str,
     use: str,

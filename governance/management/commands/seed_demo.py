@@ -17,6 +17,7 @@ from governance.services.demo import (
     seed_vendors,
 )
 from vendors.kit.audit import acting_as
+from vendors.services.frameworks import frameworks_load_shipped
 
 
 class Command(BaseCommand):
@@ -91,10 +92,13 @@ class Command(BaseCommand):
             self.stdout.write("Demo users already exist; passwords unchanged.")
 
     def _seed_world(self, users: dict, *, packets: bool) -> None:
-        """Vendors, the shortlist, pilots, measurements, spend and a review; packets of each."""
+        """Vendors, frameworks, the shortlist, pilots, measurements, spend, a review; packets."""
         vendors = seed_vendors(users)
         if vendors:
             self.stdout.write(f"Created demo vendors: {', '.join(vendors)}")
+        loaded = [r.framework for r in frameworks_load_shipped() if r.created]
+        if loaded:
+            self.stdout.write(f"Loaded frameworks: {', '.join(str(f) for f in loaded)}")
         number = seed_shortlist(users)
         if number:
             self.stdout.write(f"Published demo shortlist v{number}.")
