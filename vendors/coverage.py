@@ -36,6 +36,13 @@ class ItemState:
 NOT_IN_ASSESSMENT = ItemState(UNMET, problem="not part of this assessment")
 
 
+# Why a satisfied item only partly covers a requirement, by how the two relate.
+PARTLY = {
+    "subset": "covers only part of the requirement",
+    "intersect": "overlaps the requirement only in part",
+}
+
+
 def item_state(
     *,
     status: str | None,
@@ -110,10 +117,7 @@ def coverage_status(mapped: Sequence[MappedItem]) -> Verdict:
         return Verdict(
             C.PARTIAL,
             _last_day([m.item.until for m in satisfied]),
-            tuple(
-                f"{m.code} satisfied but only a {m.relationship} of the requirement"
-                for m in satisfied
-            ),
+            tuple(f"{m.code} satisfied but {PARTLY[m.relationship]}" for m in satisfied),
         )
     excepted = [m for m in mapped if m.item.state == EXCEPTED]
     if excepted:

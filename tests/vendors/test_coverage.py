@@ -46,11 +46,17 @@ def test_a_satisfied_equal_or_superset_item_covers(relationship):
     assert verdict.reasons == (f"a satisfied ({relationship})",)
 
 
-@pytest.mark.parametrize("relationship", ["subset", "intersect"])
-def test_a_satisfied_subset_or_intersect_item_is_partial(relationship):
+@pytest.mark.parametrize(
+    ("relationship", "why"),
+    [
+        ("subset", "covers only part of the requirement"),
+        ("intersect", "overlaps the requirement only in part"),
+    ],
+)
+def test_a_satisfied_subset_or_intersect_item_is_partial(relationship, why):
     verdict = coverage_status([_m("a", relationship, OK), _m("b", "equal", MISSING)])
     assert verdict.status == "partial"
-    assert verdict.reasons == (f"a satisfied but only a {relationship} of the requirement",)
+    assert verdict.reasons == (f"a satisfied but {why}",)
 
 
 def test_an_excepted_item_makes_it_excepted_with_the_exception_expiry():
