@@ -14,6 +14,7 @@ from governance.models.evidence import (
     TeamMetricValue,
 )
 from governance.models.finance import QuarterlyReview, RateCard, ReviewTransition, Spend
+from governance.models.integrity import IntegrityCheck
 from governance.models.measurements import (
     CheckpointEvaluation,
     CheckpointReminder,
@@ -45,6 +46,7 @@ __all__ = [
     "GatewayDaily",
     "GatewayRequest",
     "ImportRun",
+    "IntegrityCheck",
     "KillCriterion",
     "Measurement",
     "Metric",
