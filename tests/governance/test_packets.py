@@ -376,7 +376,7 @@ def test_services_refuse_to_touch_a_ready_packet(chain, security):
 def test_the_database_refuses_to_change_a_ready_packet(chain):
     from django.db import DatabaseError, transaction
 
-    with pytest.raises(DatabaseError, match="immutable|is sealed"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=r"immutable|is sealed"), transaction.atomic():
         Packet.objects.filter(pk=chain[0].pk).update(sha256="0" * 64)
     chain[0].refresh_from_db()
     assert chain[0].sha256 != "0" * 64
