@@ -111,6 +111,7 @@ class NotificationKind(models.TextChoices):
     EXPIRY = "expiry", "Verdict or exception expiring"
     SHORTLIST_SUSPENDED = "shortlist", "Shortlist entry suspended"
     REVIEW_DUE = "review_due", "Quarterly review due"
+    INTEGRITY = "integrity", "Integrity check found a problem"
 
 
 class SpendScope(models.TextChoices):

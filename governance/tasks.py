@@ -21,6 +21,15 @@ def heartbeat(self, requested_by_id: int | None = None) -> dict:
 
 
 @shared_task(acks_late=True)
+def integrity_sweep() -> dict:
+    """Hourly: re-check signed subjects and the packet chain; security hears of a mismatch."""
+    from governance.services.integrity import integrity_sweep as sweep
+
+    check = sweep()
+    return {"check": check.pk, "problems": len(check.problems)}
+
+
+@shared_task(acks_late=True)
 def start_due_pilots() -> list[int]:
     """Daily: start approved pilots whose planned start has come."""
     from governance.services.pilots import pilots_start_due

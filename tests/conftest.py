@@ -49,6 +49,20 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _private_anchors(settings, tmp_path):
+    """Each test exports the chain's anchors to its own directory."""
+    location = tmp_path / "anchors"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "anchors": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    return location
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks_unless_worker(request):
     """Tasks run in-process except in tests that prove a real worker runs them."""
     eager = request.node.get_closest_marker("celery_worker") is None

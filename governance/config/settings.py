@@ -160,10 +160,35 @@ if TOLLGATE_S3_BUCKET:
             "file_overwrite": False,
         },
     }
+# The chain's anchors: after every appended packet, a signed checkpoint of the chain's head is
+# written here, somewhere the database's owner cannot rewrite (in production a write-once
+# bucket, e.g. S3 Object Lock, or a directory another account owns). See docs/tamper.md.
+TOLLGATE_ANCHOR_DIR = env.str("TOLLGATE_ANCHOR_DIR", default=str(VAR_DIR / "anchors"))
+_anchor_storage = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": TOLLGATE_ANCHOR_DIR},
+}
+if env.str("TOLLGATE_ANCHOR_S3_BUCKET", default=""):
+    _anchor_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("TOLLGATE_ANCHOR_S3_BUCKET"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "anchors": _anchor_storage,
 }
+# Anchors are signed (HMAC-SHA256) with this key, kept out of the database; empty derives one
+# from SECRET_KEY. Rotating it makes older anchors unverifiable: keep the old key to check them.
+TOLLGATE_ANCHOR_KEY = env.str("TOLLGATE_ANCHOR_KEY", default="")
+# Each anchor is also e-mailed here (comma-separated; empty: no e-mail).
+TOLLGATE_ANCHOR_EMAIL = env.list("TOLLGATE_ANCHOR_EMAIL", default=[])
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tollgate@localhost")
@@ -195,6 +220,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": 300.0},
+    # Hourly: every signed subject's digest and the whole packet chain re-checked against the
+    # latest anchor; security hears of any mismatch.
+    "integrity-sweep": {
+        "task": "governance.tasks.integrity_sweep",
+        "schedule": crontab(minute=40),
+    },
     # Every 3 minutes: renders and imports stuck past TOLLGATE_STUCK_AFTER are queued again.
     "stuck-work": {"task": "governance.tasks.requeue_stuck_work", "schedule": 180.0},
     # Daily: lapsed verdicts and exceptions need review; 30/7-day reminders to owners.
@@ -278,6 +309,9 @@ SPECTACULAR_SETTINGS = {
 # Every model of the domain apps is tracked without per-model code; framework tables and
 # secrets (tokens, sessions, password hashes) are excluded.
 AUDITLOG_INCLUDE_ALL_MODELS = True
+# Audit entries are sealed (PostgreSQL refuses UPDATE): a transactional test's reload of the
+# migrations' rows must not rewrite them (its serializer keeps only milliseconds).
+TEST_NON_SERIALIZED_APPS = ["auditlog"]
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin",
     "auditlog",

@@ -21,6 +21,7 @@ from governance.models.finance import (
     ReviewTransition,
     Spend,
 )
+from governance.models.integrity import IntegrityCheck
 from governance.models.measurements import (
     CheckpointEvaluation,
     CheckpointReminder,
@@ -54,6 +55,7 @@ __all__ = [
     "GatewayDaily",
     "GatewayRequest",
     "ImportRun",
+    "IntegrityCheck",
     "KillCriterion",
     "Measurement",
     "Metric",

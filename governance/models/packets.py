@@ -4,10 +4,15 @@ from django.conf import settings
 from django.db import models
 
 from governance.choices import PacketKind, PacketStatus
+from vendors.kit.canonical import digest
 from vendors.kit.errors import DomainError
 from vendors.kit.transitions import TransitionRecord
 
 K = PacketStatus
+
+# 0: the hash covers only the PDF (packets made before seals); 1: the seal covers the PDF's
+# hash and the packet's metadata, and the next link chains to the seal.
+SEAL_VERSION = 1
 
 
 def packet_path(instance: "Packet", filename: str) -> str:
@@ -50,6 +55,12 @@ class Packet(models.Model):
     sequence = models.PositiveIntegerField(null=True, blank=True, unique=True)
     previous_packet = models.PositiveBigIntegerField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True)
+    seal_version = models.PositiveSmallIntegerField(
+        default=0, help_text="0: the PDF's hash only (older packets); 1: metadata and PDF sealed."
+    )
+    seal = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the sealed metadata and the PDF's hash."
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -88,6 +99,36 @@ class Packet(models.Model):
         if self.status == K.READY:
             raise DomainError(f"Packet #{self.pk} is ready; a ready packet is never deleted.")
         return super().delete(*args, **kwargs)
+
+    def sealed_content(self) -> dict:
+        """What the seal covers: what the packet certifies, about what, for whom, when, and
+        its place in the chain (the PDF through its hash)."""
+        return {
+            "seal_version": self.seal_version,
+            "id": self.pk,
+            "kind": self.kind,
+            "subject_id": self.subject_id,
+            "subject_label": self.subject_label,
+            "subject_digest": self.subject_digest,
+            "summary": self.summary,
+            "requested_by": self.requested_by_id,
+            "requested_at": self.requested_at.isoformat() if self.requested_at else None,
+            "rendered_at": self.rendered_at.isoformat() if self.rendered_at else None,
+            "page_count": self.page_count,
+            "sha256": self.sha256,
+            "sequence": self.sequence,
+            "previous_packet": self.previous_packet,
+            "previous_hash": self.previous_hash,
+        }
+
+    def compute_seal(self) -> str:
+        """The seal this row's current values give (compare with `seal`)."""
+        return digest(self.sealed_content())
+
+    @property
+    def link_hash(self) -> str:
+        """The hash the next link chains to: the seal, or the PDF's hash for older packets."""
+        return self.seal if self.seal_version else self.sha256
 
 
 class PacketTransition(TransitionRecord):

@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from governance.choices import PacketKind, PacketStatus
 from governance.models import Packet, PacketTransition
+from governance.models.packets import SEAL_VERSION
 from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages
 from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_rows
+from governance.services.anchors import anchor_export, anchor_problems
 from vendors.kit.audit import acting_as, audited
 from vendors.kit.canonical import digest
 from vendors.kit.errors import TRANSIENT_DB_ERRORS, DomainError
@@ -255,18 +257,28 @@ def _finish(packet_id: int, data: bytes, pages: int, stored: dict) -> Packet:
     # Written before the row: if the commit fails, an unreferenced file is left, never a
     # ready row without its file.
     packet.file.save(f"{packet.sha256}.pdf", ContentFile(data), save=False)
-    return _move(
+    sealed = {
+        "page_count": pages,
+        "rendered_at": timezone.now(),
+        "sequence": tail.sequence + 1 if tail else 1,
+        "previous_packet": tail.pk if tail else None,
+        # The next link chains to the seal, so it covers its predecessor's metadata too.
+        "previous_hash": tail.link_hash if tail else "",
+        "seal_version": SEAL_VERSION,
+        **stored,
+    }
+    for name, value in sealed.items():
+        setattr(packet, name, value)
+    packet = _move(
         packet,
         S.READY,
         reason=f"rendered {pages} page{'s' if pages != 1 else ''}",
-        page_count=pages,
-        rendered_at=timezone.now(),
-        sequence=tail.sequence + 1 if tail else 1,
-        previous_packet=tail.pk if tail else None,
-        previous_hash=tail.sha256 if tail else "",
         error="",
-        **stored,
+        seal=packet.compute_seal(),
     )
+    # Exported after commit: an anchor never names a link that was rolled back.
+    transaction.on_commit(lambda: anchor_export(packet=packet))
+    return packet
 
 
 @transaction.atomic
@@ -293,6 +305,10 @@ class Verification:
     problems: list[str] = field(default_factory=list)
     # A stored packet checked by id: verified, changed or missing (empty for an uploaded file).
     file_state: str = ""
+    # Whether the subject's content today still has the digest the packet recorded (None: no
+    # packet, or its subject no longer exists), and what to say when it does not.
+    subject_current: bool | None = None
+    subject_note: str = ""
 
     @property
     def certifies(self) -> str:
@@ -318,7 +334,8 @@ class Verification:
         else:
             head = f"The file of {link} was altered"
         chain = "the chain up to it is intact" if self.chain_intact else self.problems[0]
-        return f"{head}; {chain}."
+        note = f" {self.subject_note}" if self.subject_note else ""
+        return f"{head}; {chain}.{note}"
 
 
 def packet_file_check(packet: Packet) -> FileCheck:
@@ -336,6 +353,16 @@ def _file_problem(link: Packet, check: FileCheck) -> str | None:
     return None
 
 
+def _seal_problem(link: Packet, previous: Packet | None) -> str | None:
+    if link.seal_version:
+        if link.seal != link.compute_seal():
+            return f"packet #{link.pk}'s record was changed after it was sealed"
+    elif previous is not None and previous.seal_version:
+        # Seals only ever start: an unsealed link after a sealed one was stripped of its seal.
+        return f"packet #{link.pk} has no seal, yet it follows sealed packet #{previous.pk}"
+    return None
+
+
 def _walk_chain(*, upto: Packet | None = None) -> Iterator[tuple[Packet, FileCheck, list[str]]]:
     """Each ready link in chain order (up to `upto`) with its file check and its problems."""
     expected, previous = 1, None
@@ -348,10 +375,13 @@ def _walk_chain(*, upto: Packet | None = None) -> Iterator[tuple[Packet, FileChe
             before = f"#{previous.pk}" if previous else "the start of the chain"
             missing = f"#{link.previous_packet}" if link.previous_packet else "a packet"
             problems.append(f"packet {missing} is missing between {before} and #{link.pk}")
-        elif link.previous_hash != (previous.sha256 if previous else ""):
+        elif link.previous_hash != (previous.link_hash if previous else ""):
             problems.append(
                 f"packet #{link.pk}'s previous hash does not match packet #{previous.pk}'s hash"
             )
+        seal_problem = _seal_problem(link, previous)
+        if seal_problem:
+            problems.append(seal_problem)
         check = packet_file_check(link)
         file_problem = _file_problem(link, check)
         if file_problem:
@@ -370,8 +400,33 @@ def packets_check_all() -> Iterator[tuple[Packet, FileCheck, list[str]]]:
     return _walk_chain()
 
 
+def packet_subject_state(packet: Packet) -> tuple[bool | None, str]:
+    """Recompute the packet's subject digest now: (still the same?, what to say if not)."""
+    subject = packet_subject(packet.kind, packet.subject_id)
+    label = f"{packet.get_kind_display()} #{packet.subject_id}"
+    if subject is None:
+        return None, f"{label} no longer exists."
+    if digest(PACKET_KINDS[packet.kind].canonical(subject)) != packet.subject_digest:
+        return False, f"{label} has changed since this packet was signed."
+    return True, ""
+
+
 def packet_verify(*, data: bytes | None = None, packet_id: int | None = None) -> Verification:
-    """Check a file (or a stored packet by id) against the chain of issued packets."""
+    """Check a file (or a stored packet by id) against the chain of issued packets, the chain's
+    latest anchor, and the subject's content today."""
+    result = _packet_verify(data=data, packet_id=packet_id)
+    if result.packet is None:
+        return result
+    # Links after this one may have been cut off: the anchor, kept outside, says so.
+    outside = anchor_problems()
+    if outside:
+        result.problems += outside
+        result.chain_intact = False
+    result.subject_current, result.subject_note = packet_subject_state(result.packet)
+    return result
+
+
+def _packet_verify(*, data: bytes | None, packet_id: int | None) -> Verification:
     if data is not None:
         sha = hashlib.sha256(data).hexdigest()
         packet = Packet.objects.filter(status=S.READY, sha256=sha).first()

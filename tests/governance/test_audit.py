@@ -134,3 +134,16 @@ def test_the_trail_exports_as_csv_for_auditors(client, auditor, security):
 def test_the_csv_export_is_forbidden_without_the_role(client, finance):
     client.force_login(finance)
     assert client.get("/audit/export.csv").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_vendor_with_a_status_history_is_retired_not_deleted(security):
+    from vendors.kit.errors import DomainError
+    from vendors.services.registry import vendor_set_status
+
+    vendor = vendor_create(name="Acme AI", slug="acme", hosting_model="cloud_api")
+    vendor_set_status(vendor=vendor, to="under_review", actor=security)
+    # Deleting it would delete its history, which is sealed (PostgreSQL refuses the DELETE).
+    with pytest.raises(DomainError, match="a status history; retire it instead"):
+        vendor_delete(vendor=vendor)
+    assert Vendor.objects.filter(pk=vendor.pk).exists()

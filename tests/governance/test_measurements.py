@@ -230,6 +230,21 @@ def test_a_token_writes_only_to_granted_pilots(api, platform, running, make_pilo
     assert api.get("/api/v1/measurements/").status_code == 403  # a write-only scope
 
 
+def test_a_token_granted_one_pilot_cannot_write_to_another(api, platform, running, make_pilot):
+    granted = make_pilot(title="Helix in search")
+    token, key = service_token_create(
+        name="telemetry", scopes=["measurements:write"], actor=platform, pilots=[granted]
+    )
+    assert list(token.pilots.all()) == [granted]  # granted one pilot, unlike a bare token
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = api.post(
+        "/api/v1/measurements/bulk/", {"measurements": _rows(running)}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["message"] == f"This token is not granted pilot(s) {running.pk}."
+    assert Measurement.objects.count() == 0
+
+
 def test_a_shortlist_token_cannot_post_measurements(api, platform, running):
     _, key = service_token_create(name="gw", scopes=["shortlist:read"], actor=platform)
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")

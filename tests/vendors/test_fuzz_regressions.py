@@ -20,7 +20,7 @@ def test_deleting_a_vendor_with_offerings_is_refused_not_a_500(admin_api, vendor
     response = admin_api.delete("/api/v1/vendors/acme/")
     assert response.status_code == 400
     assert response.json()["message"] == (
-        "Acme AI has offerings, model versions or assessments; retire it instead."
+        "Acme AI has offerings, model versions, assessments or a status history; retire it instead."
     )
 
 

@@ -49,9 +49,17 @@ def vendor_update(*, vendor: Vendor, **fields: Any) -> Vendor:
 @transaction.atomic
 def vendor_delete(*, vendor: Vendor) -> None:
     """Delete a vendor that nothing refers to yet (reviewed vendors are retired instead)."""
-    if vendor.assessments.exists() or vendor.offerings.exists() or vendor.model_versions.exists():
+    # Its status history is sealed (the database refuses to delete it): such a vendor is
+    # retired, never deleted.
+    if (
+        vendor.assessments.exists()
+        or vendor.offerings.exists()
+        or vendor.model_versions.exists()
+        or vendor.history.exists()
+    ):
         raise DomainError(
-            f"{vendor} has offerings, model versions or assessments; retire it instead."
+            f"{vendor} has offerings, model versions, assessments or a status history; retire "
+            "it instead."
         )
     vendor.delete()
 
