@@ -596,6 +596,10 @@ def main() -> int:
     ready_note = check_ready(poller)
     check_requests(requests_log)
 
+    done = {e["what"] for e in EVENTS}
+    for fault in ("worker1 SIGKILL", "worker1 restarted", f"web{len(NODES)} down"):
+        if fault not in done:
+            violations.append(f"the fault {fault!r} did not happen (see the output above)")
     redelivered = list(
         Packet.objects.filter(
             id__in=[i for e in EVENTS for i in e.get("rendering", [])]

@@ -21,8 +21,10 @@ CONFIG = json.loads(Path(os.environ["SMOKE_CONFIG"]).read_text())
 NODES: list[str] = CONFIG["nodes"]
 ROWS_PER_POST = int(CONFIG.get("rows_per_post", 20))
 IMPORT_AFTER = float(CONFIG.get("import_after", 15))
-# Behind the TLS-terminating balancer: without it production settings redirect to https.
-PROXY = {"X-Forwarded-Proto": "https"}
+# Behind the TLS-terminating balancer: without it production settings redirect to https. A
+# connection per request: one kept alive to a killed node fails after it is back, which is
+# the client's pool, not the node.
+PROXY = {"X-Forwarded-Proto": "https", "Connection": "close"}
 
 _log_lock = threading.Lock()
 _request_log = open(os.environ["SMOKE_REQUEST_LOG"], "a", buffering=1)  # noqa: SIM115
@@ -87,6 +89,7 @@ def _record(request_type, name, response_time, response_length, response, except
         "ms": round(response_time, 1),
         "status": status if exception is None or status else 0,
         "error": None if exception is None else str(exception)[:200],
+        "cause": None if response is None else str(getattr(response, "error", "") or "")[:200],
     }
     with _log_lock:
         _request_log.write(json.dumps(line) + "\n")
