@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test coverage lint migrations-check schema worker beat bench bench-ingest bench-gateway bench-prs bench-packets clean
+.PHONY: install run test coverage lint migrations-check schema worker beat cluster-smoke bench bench-ingest bench-gateway bench-prs bench-packets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A governance beat --loglevel=INFO
+
+## Two web nodes, two workers and beat under Locust load while a worker and a node are killed;
+## needs PostgreSQL, Redis and an S3-compatible server (SMOKE_S3_ENDPOINT); see deploy/README.md.
+cluster-smoke: install
+	$(BIN)/python deploy/smoke/cluster_smoke.py
 
 ## Benchmarks (ratios, not timings; see bench/README.md): the scale suite, P1 to P3.
 bench: install

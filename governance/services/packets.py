@@ -10,7 +10,7 @@ from auditlog.signals import accessed
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import FileResponse
 from django.template.loader import render_to_string
@@ -80,8 +80,17 @@ def packet_request(*, kind: str, subject_id: int, actor: Any) -> Packet:
         return existing
     packet = Packet(kind=kind, subject_id=subject.pk, subject_label=str(subject)[:300])
     packet.requested_by = actor
-    packet.full_clean()
-    packet.save()
+    # One in flight per subject is the database's call: two requests of one subject on two
+    # nodes both find none above, and the later insert waits for the earlier and is refused.
+    packet.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            packet.save()
+    except IntegrityError:
+        existing = in_flight.first()
+        if existing is None:
+            raise
+        return existing
     PacketTransition.objects.create(
         packet=packet, from_status="", to_status=S.QUEUED, actor=actor, reason="requested"
     )
@@ -245,14 +254,27 @@ def packet_render(*, packet_id: int) -> Packet:
         return _finish(packet.pk, data, pages, stored)
 
 
+CHAIN_LOCK = 7_470_002  # any constant: the advisory lock that serialises appends to the chain
+
+
+def _one_append_at_a_time() -> None:
+    # Locking the tail row is not enough: a render waiting on it reads the old tail once the
+    # lock is free (READ COMMITTED re-checks that row, it does not look for a newer one) and
+    # takes the sequence just used; two workers finishing together failed a packet that way.
+    # An advisory lock held to the end of the transaction covers the empty chain too. SQLite
+    # serialises writers anyway.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+
+
 @transaction.atomic
 def _finish(packet_id: int, data: bytes, pages: int, stored: dict) -> Packet:
     packet = _lock(packet_id)
     if packet.status != S.RENDERING:
         return packet  # another delivery finished first; this rendering is discarded
-    # Lock the chain's tail so concurrent renders append one after the other; the unique
-    # sequence catches the one race a lock cannot (two renders appending to an empty chain).
-    tail = Packet.objects.select_for_update().filter(status=S.READY).order_by("-sequence").first()
+    _one_append_at_a_time()
+    tail = Packet.objects.filter(status=S.READY).order_by("-sequence").first()
     packet.sha256 = hashlib.sha256(data).hexdigest()
     # Written before the row: if the commit fails, an unreferenced file is left, never a
     # ready row without its file.

@@ -1,5 +1,6 @@
 """Faults: stuck renders and imports run again, retry takes a stuck job, every task runs once."""
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -365,3 +366,107 @@ def test_a_render_whose_worker_is_killed_is_done_exactly_once_by_another(
     assert {line["task_name"] for line in second.task_lines(original)} == {
         "governance.tasks.render_packet"
     }
+
+
+# --- two workers finishing together ----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_renders_finishing_together_take_one_place_each_in_the_chain(security, monkeypatch):
+    """Found by the cluster smoke run: the second render read the old tail once the first let
+    go of it and took the same sequence, failing its packet (PostgreSQL only)."""
+    import threading
+
+    from django.db import connection, connections
+    from django.db.models.fields.files import FieldFile
+
+    from governance.services import packets as packet_services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
+    packets = [
+        Packet.objects.create(
+            kind=kind,
+            subject_id=subject_id,
+            subject_label=kind,
+            status=PacketStatus.RENDERING,
+            attempts=1,
+            requested_by=security,
+        )
+        for kind, subject_id in (("shortlist", 1), ("pilot_charter", 1))
+    ]
+    # A slow storage write between reading the tail and saving the row opens the window.
+    save = FieldFile.save
+
+    def slow_save(self, *args, **kwargs):
+        time.sleep(0.5)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(FieldFile, "save", slow_save)
+    together = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def finish(packet):
+        try:
+            together.wait(10)
+            packet_services._finish(packet.pk, f"%PDF {packet.pk}".encode(), 1, {})
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=finish, args=(p,)) for p in packets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    ready = list(Packet.objects.filter(status=PacketStatus.READY).order_by("sequence"))
+    assert [p.sequence for p in ready] == [1, 2]
+    assert ready[1].previous_packet == ready[0].pk
+    assert ready[1].previous_hash == ready[0].sha256
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_requests_of_one_subject_on_two_nodes_get_the_same_packet(
+    published, security, monkeypatch
+):
+    """Found by the cluster smoke run: both requests found nothing in flight and the later
+    insert failed on the one-in-flight index, a 500 (PostgreSQL only)."""
+    import threading
+
+    from django.db import connection, connections
+
+    from governance.services import packets as packet_services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
+    monkeypatch.setattr(packet_services, "_enqueue", lambda packet: None)
+    # A pause between the in-flight check and the insert opens the window for both.
+    full_clean = Packet.full_clean
+
+    def slow_full_clean(self, *args, **kwargs):
+        time.sleep(0.5)
+        return full_clean(self, *args, **kwargs)
+
+    monkeypatch.setattr(Packet, "full_clean", slow_full_clean)
+    together = threading.Barrier(2)
+    answers: list = []
+
+    def request():
+        try:
+            together.wait(10)
+            packet = packet_request(kind="shortlist", subject_id=published.pk, actor=security)
+            answers.append(packet.pk)
+        except BaseException as error:  # reported by the assertion below
+            answers.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    packet = Packet.objects.get(kind="shortlist", subject_id=published.pk)
+    assert answers == [packet.pk, packet.pk]
