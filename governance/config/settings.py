@@ -232,6 +232,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.RolePermission"],
+    # JSON nested too deep is a 400 that says so (DRF's own parser lets it become a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "vendors.kit.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
