@@ -193,6 +193,11 @@ class ShortlistVersionViewSet(
     filterset_fields = ["status", "number"]
     token_scopes = {"GET": TokenScope.SHORTLIST_READ}
 
+    def get_queryset(self):
+        return shortlist.shortlist_versions_visible(
+            user=self.request.user, versions=super().get_queryset()
+        )
+
     @extend_schema(
         parameters=[OpenApiParameter("against", int, description="the other version's number")],
         responses=s.ShortlistDiffSerializer(many=True),
@@ -204,7 +209,7 @@ class ShortlistVersionViewSet(
         against = request.query_params.get("against", "")
         if not re.fullmatch(r"[0-9]{1,9}", against):
             raise ValidationError({"against": "Give the other version's number."})
-        other = get_object_or_404(ShortlistVersion, number=int(against))
+        other = get_object_or_404(self.get_queryset(), number=int(against))
         changes = shortlist.shortlist_diff(other, version)
         return ApiResponse(s.ShortlistDiffSerializer(changes, many=True).data)
 
