@@ -1,13 +1,14 @@
 """Malformed input is a 4xx that names the problem, never a 500, and writes nothing."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
@@ -204,30 +205,38 @@ def test_the_losing_concurrent_publish_is_a_conflict(draft, security, legal, sig
     second = shortlist_draft_create(actor=security, copy_from=draft)
     sign_shortlist(draft)
     sign_shortlist(second)
-    barrier = threading.Barrier(2)
-    outcomes = []
+    first_published, release = threading.Event(), threading.Event()
+    outcomes = {}
 
-    def publish(version):
+    def publish(name, version, before=None, hold=None):
         from django.db import connections
 
         try:
-            barrier.wait()
-            shortlist_publish(version=version, actor=security)
-            outcomes.append("published")
-        except Exception as error:
-            outcomes.append(error)
+            if before is not None:
+                before.wait(10)
+            with transaction.atomic():
+                shortlist_publish(version=version, actor=security)
+                if hold is not None:  # keep the first publish uncommitted until told
+                    first_published.set()
+                    hold.wait(10)
+            outcomes[name] = "published"
+        except Exception as error:  # the outcome under test is the type
+            outcomes[name] = error
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=publish, args=(v,)) for v in (draft, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert ShortlistVersion.objects.filter(status="published").count() == 1
-    assert outcomes.count("published") == 1, outcomes
-    [loser] = [o for o in outcomes if o != "published"]
-    assert isinstance(loser, ConflictError), repr(loser)
+    winner = threading.Thread(target=publish, args=("first", draft), kwargs={"hold": release})
+    loser = threading.Thread(target=publish, args=("second", second, first_published))
+    winner.start()
+    loser.start()
+    first_published.wait(10)
+    time.sleep(0.5)  # the second publish is now waiting on the first one's row
+    release.set()
+    winner.join()
+    loser.join()
+    assert outcomes["first"] == "published", outcomes
+    assert isinstance(outcomes["second"], ConflictError), repr(outcomes["second"])
+    assert ShortlistVersion.objects.get(status="published") == draft
 
 
 def test_publishing_a_version_already_published_is_a_409(api_as, published, security):
