@@ -6,7 +6,7 @@ REST_KNOX["TOKEN_TTL"]; POST /api/v1/auth/logout/ revokes the one in use and
 (governance/models/tokens.py). Guessing is stopped by django-axes like on the login page.
 """
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -65,9 +65,10 @@ class TokenObtainView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        instance, key = AuthToken.objects.create(
-            user=serializer.validated_data["user"], expiry=knox_settings.TOKEN_TTL
-        )
+        user = serializer.validated_data["user"]
+        instance, key = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+        # A sign-in like the login page's: last_login moves and django-axes clears the failures.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(TokenSerializer({"token": key, "expiry": instance.expiry}).data)
 
 

@@ -75,6 +75,17 @@ def test_a_guesser_does_not_lock_another_account(api, ai_pm, finance):
     assert _guess(api, TOKEN_URL, "finance", PASSWORD).status_code == 200
 
 
+@pytest.mark.signin_lockout
+def test_a_successful_token_sign_in_clears_the_failures(api, ai_pm):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _guess(api, TOKEN_URL, "ai_pm", "wrong")
+    assert _guess(api, TOKEN_URL, "ai_pm", PASSWORD).status_code == 200
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _guess(api, TOKEN_URL, "ai_pm", "wrong").status_code == 400
+    ai_pm.refresh_from_db()
+    assert ai_pm.last_login is not None
+
+
 def test_the_lockout_limits_come_from_the_environment():
     assert int(os.environ.get("AXES_FAILURE_LIMIT", "5")) == settings.AXES_FAILURE_LIMIT
     minutes = int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))
