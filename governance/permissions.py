@@ -14,6 +14,7 @@ import rules
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -131,6 +132,19 @@ class TollgateAdminMixin:
     TollgateAdminSite mixes this into every registered admin, so an app's admin.py (vendors
     included, which may not import governance) needs no permission code of its own.
     """
+
+    def changelist_view(self, request, extra_context=None):
+        # A NUL byte in a filter value reaches the database as a lookup PostgreSQL cannot
+        # run (a 500); no real value holds one, so the request is refused by name.
+        bad = sorted(
+            repr(k) for k, values in request.GET.lists() if any("\0" in v for v in [k, *values])
+        )
+        if bad:
+            return HttpResponseBadRequest(
+                f"The filter {', '.join(bad)} contains a NUL byte, which no value can hold.",
+                content_type="text/plain",
+            )
+        return super().changelist_view(request, extra_context)
 
     def _object_allowed(self, request, action: str, obj: Model | None) -> bool:
         return obj is None or request.user.has_perm(perm_name(obj, action), obj)

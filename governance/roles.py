@@ -142,6 +142,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **REVIEW_DECISIONS_READ,
         # Risk acceptances are security's call.
         "vendors.riskexception": EDIT,
+        # Security may evaluate any pilot's checkpoint (owners theirs: governance/rules.py).
+        "governance.checkpointevaluation": ("view", "add"),
     },
     Role.LEGAL: {**PACKETS, **PILOT_SIGNER, **REVIEWER, **REVIEW_DECISIONS_READ},
     Role.AI_PM: {
@@ -189,7 +191,6 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "governance.measurement": EDIT,
         # Platform owns the telemetry, and so may pick any pilot's control teams.
         "governance.pilot": ("view", "set_controls"),
-        "governance.checkpointevaluation": ("view", "add"),
         **REVIEW_DECISIONS_READ,
         **SPEND_READ,
         **IMPORTER,

@@ -26,7 +26,20 @@ def records_for_pilot(user, pilot) -> bool:
     return Role.PLATFORM in groups or pilot.owner_id == user.pk
 
 
+@rules.predicate
+def evaluates_pilot(user, pilot) -> bool:
+    """A checkpoint is evaluated on demand by the pilot's owner or by security; the daily
+    schedule evaluates every pilot without an actor. Another PM must not move a pilot they do
+    not own towards its kill decision."""
+    if pilot is None:
+        return True
+    pilot = getattr(pilot, "pilot", pilot)
+    groups = set(user.groups.values_list("name", flat=True))
+    return Role.SECURITY in groups or pilot.owner_id == user.pk
+
+
 rules.add_perm("governance.add_measurement", records_for_pilot)
+rules.add_perm("governance.add_checkpointevaluation", evaluates_pilot)
 # Control teams are a measurement choice: the same people who record for a pilot pick them.
 rules.add_perm("governance.set_controls_pilot", records_for_pilot)
 

@@ -42,6 +42,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sign_in_lockout_only_where_tested(settings, request):
+    """django-axes counts failures in tests marked signin_lockout (tests/security/test_signin.py).
+
+    Elsewhere it is off: the test client's login() authenticates without a request, which axes
+    refuses, and thousands of sign-ins from one address must not lock each other out.
+    """
+    settings.AXES_ENABLED = request.node.get_closest_marker("signin_lockout") is not None
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Each test stores uploads in its own directory, so 'nothing stored' is checkable."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -8,6 +8,7 @@ from governance.models import (
     Packet,
     PacketTransition,
 )
+from governance.selectors.packet_visibility import packets_visible
 from governance.services.packets import packet_retry
 from vendors.kit.admin import HistoryInline, run_action
 
@@ -37,6 +38,10 @@ class PacketAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Packet._meta.fields if f.name != "file"] + ["page"]
     inlines = [PacketHistoryInline]
     actions = ["retry"]
+
+    def get_queryset(self, request):
+        # The list shows only packets of subjects the user may view (the page and API do too).
+        return packets_visible(user=request.user, packets=super().get_queryset(request))
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -12,9 +12,8 @@ from rest_framework.views import APIView
 from governance.api.errors import ErrorSerializer
 from governance.choices import PacketKind, PacketStatus
 from governance.models import Packet
-from governance.selectors.packets import PACKET_KINDS
+from governance.selectors.packet_visibility import packets_visible, verification_shown
 from governance.services.packets import (
-    Verification,
     packet_download,
     packet_request,
     packet_retry,
@@ -99,20 +98,6 @@ class VerificationSerializer(serializers.Serializer):
     sequence = serializers.IntegerField(allow_null=True)
 
 
-def _verification(result: Verification) -> dict:
-    return {
-        "sha256": result.sha256,
-        "matches": result.matches,
-        "chain_intact": result.chain_intact,
-        "problems": result.problems,
-        "file_state": result.file_state,
-        "message": result.message,
-        "certifies": result.certifies,
-        "packet": result.packet.pk if result.packet else None,
-        "sequence": result.packet.sequence if result.packet else None,
-    }
-
-
 class PacketViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Sign-off packets: POST queues one; ready packets never change and are never deleted."""
 
@@ -126,9 +111,7 @@ class PacketViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.G
         packets = super().get_queryset()
         if self.action == "list":
             # Only kinds whose subjects the caller may see (one packet is checked by its rule).
-            user = self.request.user
-            kinds = [k for k, spec in PACKET_KINDS.items() if user.has_perm(spec.view_perm)]
-            packets = packets.filter(kind__in=kinds)
+            packets = packets_visible(user=self.request.user, packets=packets)
         return packets
 
     @extend_schema(
@@ -175,7 +158,8 @@ class PacketVerifyView(APIView):
         packet_id = parse_id(request.query_params.get("id"), digits=18)
         if packet_id is None:
             raise DomainError({"id": "Give the id of a packet, e.g. ?id=12."})
-        return Response(_verification(packet_verify(packet_id=packet_id)))
+        result = packet_verify(packet_id=packet_id)
+        return Response(verification_shown(result=result, user=request.user))
 
     @extend_schema(
         request={"multipart/form-data": VerifyUploadSerializer},
@@ -187,4 +171,5 @@ class PacketVerifyView(APIView):
         upload = payload.validated_data["file"]
         if upload.size > VERIFY_MAX_BYTES:
             raise DomainError({"file": "This file is far larger than any packet."})
-        return Response(_verification(packet_verify(data=upload.read())))
+        result = packet_verify(data=upload.read())
+        return Response(verification_shown(result=result, user=request.user))

@@ -1,7 +1,11 @@
 """API v1 routes."""
 
+from urllib.parse import urlsplit
+
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from governance.api import (
@@ -22,6 +26,11 @@ from governance.api import (
     users,
 )
 
+# Where Swagger UI's files come from (drf-spectacular's SWAGGER_UI_DIST): our own static files
+# with the sidecar (settings), else a CDN, then allowed on this page only.
+_dist = urlsplit(spectacular_settings.SWAGGER_UI_DIST)
+SWAGGER_CDN = f"{_dist.scheme}://{_dist.netloc}" if _dist.netloc else "'self'"
+
 router = SimpleRouter()
 router.register("audit", audit.AuditEntryViewSet, basename="audit-entry")
 router.register("signoffs", signoffs.SignOffViewSet, basename="signoff")
@@ -41,10 +50,20 @@ router.register("imports", imports.ImportRunViewSet, basename="import-run")
 
 urlpatterns = [
     path("auth/token/", tokens.TokenObtainView.as_view(), name="api-token"),
+    path("auth/logout/", tokens.TokenLogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", tokens.TokenLogoutAllView.as_view(), name="api-logout-all"),
     path("me/", users.MeView.as_view(), name="api-me"),
     path("heartbeats/", ops.HeartbeatListView.as_view(), name="api-heartbeats"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI's start-up script is served as a file (the split view), so this page needs
+    # no inline script either.
+    path(
+        "docs/",
+        csp_update({d: [SWAGGER_CDN] for d in ("script-src", "style-src", "img-src")})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
     path(
         "assessments/<int:pk>/approve/",
         signoffs.AssessmentApproveView.as_view(),

@@ -4,6 +4,7 @@ import logging
 import time
 
 from auditlog.middleware import AuditlogMiddleware
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.utils.functional import SimpleLazyObject, empty
 
@@ -104,3 +105,17 @@ def _username(request) -> str | None:
     if user is None or not user.is_authenticated:
         return None
     return user.get_username()
+
+
+class PermissionsPolicyMiddleware:
+    """Send settings.PERMISSIONS_POLICY on every response (Django has no setting for it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy:
+            response.headers.setdefault("Permissions-Policy", policy)
+        return response

@@ -5,10 +5,13 @@ Production deployments use governance.config.settings_production, which refuses 
 without SECRET_KEY and ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from governance.config.logging import logging_config
@@ -44,7 +47,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Kept only so migration 0022 can delete the plain-text keys it stored (knox replaced it).
     "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     # Swagger UI and ReDoc served from our own static files: the docs work offline.
@@ -67,8 +74,12 @@ MIDDLEWARE = [
     "governance.config.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "governance.config.middleware.PermissionsPolicyMiddleware",
     # After authentication, so the audit trail knows who acted (API users resolve lazily).
     "governance.config.middleware.ActorMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.config.urls"
@@ -104,6 +115,8 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=1, socket_connect_timeout=1)
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in (page, admin, API token) of a locked-out username and address.
+    "axes.backends.AxesStandaloneBackend",
     # Passwords and role (group) model permissions.
     "django.contrib.auth.backends.ModelBackend",
     # Signs no one in; kept so sessions signed in through it while it existed stay valid
@@ -123,6 +136,47 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in hardening --------------------------------------------------------------------
+# An idle session ends after SESSION_IDLE_TIMEOUT seconds (8 hours by default): every request
+# saves the session, so its expiry moves with use and only idleness ends it.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Password guessing (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, the login page, the admin and /api/v1/auth/token/ refuse that pair for
+# AXES_COOLOFF_MINUTES (HTTP 429 with Retry-After), the right password included. Keyed on the
+# pair, so a guesser cannot lock a person out from elsewhere.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "governance.config.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Sign-ins are logged by the request log already; axes keeps only the failures it counts.
+AXES_DISABLE_ACCESS_LOG = True
+if AXES_FAILURE_LIMIT < 1 or timedelta(0) >= AXES_COOLOFF_TIME:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be > 0.")
+
+# Browsers run only this site's own scripts: no inline script or event handler anywhere
+# (templates/ has none; the admin's are static files). Inline style attributes stay allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Powerful browser features the application never uses are switched off for every page.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -261,10 +315,17 @@ REST_FRAMEWORK = {
         # Token first: its WWW-Authenticate header makes unauthenticated API calls a 401.
         # Scoped service tokens (tgs_...) before user tokens, which would reject them.
         "governance.api.auth.ServiceTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # A person's tokens (django-rest-knox): stored hashed, one per sign-in, expiring.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.RolePermission"],
+    # JSON nested too deep is a 400 that says so (DRF's own parser lets it become a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "vendors.kit.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -305,6 +366,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# A person's API token (POST /api/v1/auth/token/) lasts API_TOKEN_TTL_HOURS; each sign-in
+# makes a new one, POST /api/v1/auth/logout/ revokes it. Only its hash is stored.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=10)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 # --- Audit trail --------------------------------------------------------------------------
 # Every model of the domain apps is tracked without per-model code; framework tables and
 # secrets (tokens, sessions, password hashes) are excluded.
@@ -316,6 +385,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin",
     "auditlog",
     "authtoken",
+    "knox",
+    "axes",
     "contenttypes",
     "sessions",
     "django_celery_beat",

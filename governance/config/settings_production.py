@@ -24,7 +24,11 @@ DEBUG = False
 SECRET_KEY = _required("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto says "this came in over HTTPS" only when a proxy we run sets it (and strips
+# any a client sent); without one, anyone could claim HTTPS. Operators behind such a proxy set
+# TRUST_X_FORWARDED_PROTO=true (gunicorn accepts the header only from FORWARDED_ALLOW_IPS).
+if _env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _env.bool("SECURE_SSL_REDIRECT", default=True)
 # Load balancers ask these over plain HTTP on the private network; a redirect is not an answer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

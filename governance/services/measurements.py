@@ -177,17 +177,27 @@ def measurements_ingest(
     if not derived:
         _check_writer(actor, token, {c["pilot"] for c in cleaned})
 
-    by_key = {}
-    for clean in cleaned:  # the last row wins when a request repeats a key
-        by_key[
-            _key(
-                clean["pilot"].pk,
-                clean["metric"].pk,
-                clean["tier"],
-                clean["period_start"],
-                clean["period_end"],
+    by_key, first_index, repeats = {}, {}, {}
+    for index, clean in enumerate(cleaned):  # every row is valid here: index is the row's
+        key = _key(
+            clean["pilot"].pk,
+            clean["metric"].pk,
+            clean["tier"],
+            clean["period_start"],
+            clean["period_end"],
+        )
+        if key in by_key:
+            # Two values for one period in one request: which is right is the sender's call,
+            # and silently keeping either would record a number nobody chose.
+            repeats[f"measurements[{index}]"] = (
+                f"Rows {first_index[key]} and {index} both give {clean['metric'].code}"
+                f"{' ' + clean['tier'] if clean['tier'] else ''} of {clean['pilot']} for "
+                f"{clean['period_start']}..{clean['period_end']}; send each period once."
             )
-        ] = clean
+            continue
+        by_key[key], first_index[key] = clean, index
+    if repeats:
+        raise DomainError(repeats, code="duplicate_rows")
     recorder = actor if getattr(actor, "pk", None) else None
     if connection.vendor == "postgresql":
         return _upsert_postgresql(list(by_key.values()), source, recorder, dry_run)

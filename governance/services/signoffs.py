@@ -19,8 +19,9 @@ from governance.selectors.signoffs import (
     shortlist_publish_problems,
     subject_digest,
 )
+from vendors.choices import ShortlistStatus
 from vendors.kit.audit import audited
-from vendors.kit.errors import DomainError
+from vendors.kit.errors import ConflictError, DomainError
 from vendors.kit.services import require
 from vendors.models import Assessment, ShortlistVersion
 from vendors.services.assessments import assessment_mark_approved
@@ -79,6 +80,12 @@ def shortlist_publish(*, version: ShortlistVersion, actor: Any) -> ShortlistVers
     """Publish a draft: the whole policy holds and security and legal signed this content."""
     require(actor, "vendors.publish_shortlistversion", version)
     version = ShortlistVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != ShortlistStatus.DRAFT:
+        # The same draft published by someone else while this request waited for the lock.
+        raise ConflictError(
+            f"Shortlist v{version.number} is already {version.get_status_display().lower()}; "
+            "reload to see the current version."
+        )
     current = subject_digest(kind=SubjectKind.SHORTLIST, subject=version)
     problems = shortlist_publish_problems(version=version, current_digest=current)
     if problems:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from governance.models import Packet
 from governance.permissions import get_object_for_user
-from governance.selectors.packets import PACKET_KINDS
+from governance.selectors.packet_visibility import packets_visible, verification_shown
 from governance.services.packets import (
     packet_download,
     packet_request,
@@ -33,12 +33,8 @@ def _back(request: HttpRequest, fallback: str = "packets") -> HttpResponse:
 @permission_required("governance.view_packet", raise_exception=True)
 def packet_list(request: HttpRequest) -> HttpResponse:
     """Packets of the subjects I may see, newest first."""
-    kinds = [k for k, spec in PACKET_KINDS.items() if request.user.has_perm(spec.view_perm)]
-    return render(
-        request,
-        "governance/packets/list.html",
-        {"packets": PACKETS.filter(kind__in=kinds)[:200]},
-    )
+    packets = packets_visible(user=request.user, packets=PACKETS)
+    return render(request, "governance/packets/list.html", {"packets": packets[:200]})
 
 
 @require_POST
@@ -105,4 +101,5 @@ def packet_verify_page(request: HttpRequest) -> HttpResponse:
             result = packet_verify(packet_id=parse_id(request.GET["id"]))
     except ValidationError as refused:
         error = " ".join(refused.messages)
-    return render(request, "governance/packets/verify.html", {"result": result, "error": error})
+    shown = verification_shown(result=result, user=request.user) if result else None
+    return render(request, "governance/packets/verify.html", {"result": shown, "error": error})

@@ -37,10 +37,10 @@ def test_a_service_write_is_recorded_with_its_actor(security):
 
 @pytest.mark.django_db
 def test_an_api_write_with_a_token_is_recorded_with_its_actor(api, security):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=security)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = AuthToken.objects.create(user=security)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     created = api.post(
         "/api/v1/vendors/",
         {"name": "Beta Code", "slug": "beta", "hosting_model": "cloud_api"},

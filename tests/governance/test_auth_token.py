@@ -12,7 +12,7 @@ def test_it_returns_a_token_for_good_credentials(api, ai_pm):
     response = api.post(URL, {"username": "ai_pm", "password": PASSWORD}, format="json")
     assert response.status_code == 200
     token = response.json()["token"]
-    assert len(token) == 40
+    assert len(token) == 64
 
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api.get("/api/v1/me/")
@@ -22,11 +22,11 @@ def test_it_returns_a_token_for_good_credentials(api, ai_pm):
 
 
 @pytest.mark.django_db
-def test_it_returns_the_same_token_twice(api, ai_pm):
+def test_each_sign_in_returns_a_new_token(api, ai_pm):
     body = {"username": "ai_pm", "password": PASSWORD}
     first = api.post(URL, body, format="json").json()["token"]
     second = api.post(URL, body, format="json").json()["token"]
-    assert first == second
+    assert first != second
 
 
 @pytest.mark.django_db

@@ -225,7 +225,13 @@ class ResponseSerializer(serializers.ModelSerializer):
 
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status = serializers.ChoiceField(choices=ResponseStatus.choices)
-    evidence = EvidenceSerializer(many=True, read_only=True)
+    evidence = EvidenceSerializer(
+        many=True,
+        read_only=True,
+        allow_null=True,
+        help_text="The evidence files' records; null for roles that may not view evidence "
+        "(the same rule as /api/v1/evidence/).",
+    )
 
     class Meta:
         model = Response
@@ -242,6 +248,15 @@ class ResponseSerializer(serializers.ModelSerializer):
             "evidence",
         ]
         read_only_fields = ["assessment", "verdict_by", "verdict_at"]
+
+    def to_representation(self, instance: Response) -> dict:
+        data = super().to_representation(instance)
+        # Evidence names, sizes and hashes follow the evidence rule: pilot owners and finance
+        # see where a review stands, not what the vendor handed over.
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm("vendors.view_evidence"):
+            data["evidence"] = None
+        return data
 
     def update(self, instance: Response, validated_data: dict) -> Response:
         response_set_verdict(

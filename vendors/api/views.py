@@ -8,13 +8,14 @@ from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response as ApiResponse
 
 from vendors import filtersets as filters
 from vendors.api import serializers as s
 from vendors.choices import TokenScope
 from vendors.downloads import evidence_download
+from vendors.kit.parsers import SafeJSONParser
 from vendors.models import (
     ChecklistItem,
     Evidence,
@@ -170,7 +171,7 @@ class EvidenceViewSet(
     queryset = Evidence.objects.select_related("response__item")
     serializer_class = s.EvidenceSerializer
     filterset_class = filters.EvidenceFilter
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
@@ -217,6 +218,11 @@ class ShortlistVersionViewSet(
     filterset_fields = ["status", "number"]
     token_scopes = {"GET": TokenScope.SHORTLIST_READ}
 
+    def get_queryset(self):
+        return shortlist.shortlist_versions_visible(
+            user=self.request.user, versions=super().get_queryset()
+        )
+
     @extend_schema(
         parameters=[OpenApiParameter("against", int, description="the other version's number")],
         responses=s.ShortlistDiffSerializer(many=True),
@@ -228,7 +234,7 @@ class ShortlistVersionViewSet(
         against = request.query_params.get("against", "")
         if not re.fullmatch(r"[0-9]{1,9}", against):
             raise ValidationError({"against": "Give the other version's number."})
-        other = get_object_or_404(ShortlistVersion, number=int(against))
+        other = get_object_or_404(self.get_queryset(), number=int(against))
         changes = shortlist.shortlist_diff(other, version)
         return ApiResponse(s.ShortlistDiffSerializer(changes, many=True).data)
 

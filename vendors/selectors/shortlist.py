@@ -33,6 +33,15 @@ def shortlist_published() -> ShortlistVersion | None:
     return ShortlistVersion.objects.filter(status=ShortlistStatus.PUBLISHED).first()
 
 
+def shortlist_versions_visible(*, user, versions: QuerySet) -> QuerySet[ShortlistVersion]:
+    """Drafts are read by the roles that follow the shortlist; a service account (a gateway's
+    shortlist:read token, which holds no role) reads only versions that were published, so a
+    draft nobody signed can never steer traffic."""
+    if user.has_perm("vendors.view_shortlistversion"):
+        return versions
+    return versions.filter(published_at__isnull=False)
+
+
 def shortlist_entries(version: ShortlistVersion) -> QuerySet[ShortlistEntry]:
     """A version's entries with vendor and offering loaded."""
     return version.entries.select_related("vendor", "offering").order_by(

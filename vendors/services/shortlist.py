@@ -12,7 +12,7 @@ from vendors.choices import (
     ShortlistStatus,
 )
 from vendors.kit.audit import audited
-from vendors.kit.errors import DomainError
+from vendors.kit.errors import ConflictError, DomainError
 from vendors.kit.services import require, save_validated
 from vendors.kit.transitions import transition
 from vendors.models import (
@@ -134,7 +134,8 @@ def shortlist_mark_published(
                 extra_updates={"published_at": timezone.now(), "published_digest": digest},
             )
     except IntegrityError as error:
-        raise DomainError(
+        # The loser of two concurrent publishes: HTTP 409, as for every lost race.
+        raise ConflictError(
             "Another shortlist version was published at the same moment; reload and retry."
         ) from error
     return version

@@ -4,7 +4,9 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from governance.choices import Role
@@ -59,7 +61,10 @@ class Command(BaseCommand):
         if generated:
             password = secrets.token_urlsafe(12)
 
-        created = []
+        if not generated:
+            self._validate_password(password)
+
+        created, reset = [], []
         users = {}
         with acting_as(None):
             for role in Role:
@@ -69,6 +74,8 @@ class Command(BaseCommand):
                 )
                 if was_created or options["password"]:
                     user.set_password(password)
+                    if not was_created:
+                        reset.append(role.value)
                 user.is_staff = True  # the admin is where security, legal and finance work
                 user.save()
                 user.groups.add(Group.objects.get(name=role.value))
@@ -88,8 +95,26 @@ class Command(BaseCommand):
             if generated:
                 # Printed once: a rerun finds the users and leaves their password alone.
                 self.stdout.write(self.style.WARNING(f"Demo password (shown once): {password}"))
-        else:
+        if reset:
+            self.stdout.write(f"Set the given password for existing demo users: {', '.join(reset)}")
+        if not created and not reset:
             self.stdout.write("Demo users already exist; passwords unchanged.")
+
+    @staticmethod
+    def _validate_password(password: str) -> None:
+        """The demo users sign in like anyone else, so their password meets the same validators
+        (AUTH_PASSWORD_VALIDATORS), checked against each user before anything is written."""
+        problems = []
+        for role in Role:
+            candidate = User(
+                username=role.value, first_name=role.label, email=f"{role.value}@example.com"
+            )
+            try:
+                validate_password(password, user=candidate)
+            except ValidationError as error:
+                problems += [m for m in error.messages if m not in problems]
+        if problems:
+            raise CommandError("Password refused; nothing changed: " + " ".join(problems))
 
     def _seed_world(self, users: dict, *, packets: bool) -> None:
         """Vendors, frameworks, the shortlist, pilots, measurements, spend, a review; packets."""
