@@ -1,7 +1,10 @@
 """Root URL configuration."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from governance.views import (
     audit,
@@ -17,6 +20,12 @@ from governance.views import (
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on every page that names none (the admin's).
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=static("governance/favicon.svg"))),
+        name="favicon",
+    ),
     path("readyz", health.readyz, name="readyz"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("pilots/", pilots.pilot_list, name="pilots"),

@@ -17,6 +17,8 @@ PUBLIC = {
     # Asked by load balancers; /readyz shows operators' details only to a signed-in operator.
     "/healthz",
     "/readyz",
+    # The tab icon, asked by the login page and the admin.
+    "/favicon.ico",
 }
 
 
@@ -77,3 +79,9 @@ def test_anonymous_api_writes_are_refused(api):
     response = api.post("/api/v1/vendors/", {"name": "X"}, format="json")
     assert response.status_code in (401, 403)
     assert response.json()["message"]
+
+
+def test_the_favicon_is_served_to_anyone(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("governance/favicon.svg")
