@@ -189,22 +189,17 @@ class ScopeRoiView(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
-        params = ScopeQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        if "pilot" in data:
-            pilot = get_object_or_404(Pilot, pk=data["pilot"])
-            pilots, offering = [pilot], None
-        elif "offering" in data:
-            offering = get_object_or_404(Offering, pk=data["offering"])
-            pilots = finance.program_pilots(offering)
+        scope, currency = scope_query(request)
+        if "pilot" in scope:
+            pilots, offering = [scope["pilot"]], None
         else:
-            raise DomainError({"pilot": ["Give a pilot or an offering."]})
+            offering = scope["offering"]
+            pilots = finance.program_pilots(offering)
         return Response(
             finance.scope_roi(
                 pilots=pilots,
                 offering=offering,
-                currency=data["currency"],
+                currency=currency,
                 as_of=timezone.localdate(),
             )
         )
@@ -225,17 +220,9 @@ class BudgetLedgerView(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
-        params = ScopeQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        if "pilot" in data:
-            scope = {"pilot": get_object_or_404(Pilot, pk=data["pilot"])}
-        elif "offering" in data:
-            scope = {"offering": get_object_or_404(Offering, pk=data["offering"])}
-        else:
-            raise DomainError({"pilot": ["Give a pilot or an offering."]})
+        scope, currency = scope_query(request)
         return Response(
-            budget.budget_ledger(**scope, currency=data["currency"], as_of=timezone.localdate())
+            budget.budget_ledger(**scope, currency=currency, as_of=timezone.localdate())
         )
 
 
@@ -245,6 +232,19 @@ class ScopeQuerySerializer(serializers.Serializer):
     pilot = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
     offering = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
     currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
+
+
+def scope_query(request) -> tuple[dict, str]:
+    """The ?pilot= or ?offering= a finance figure is asked for, as {"pilot": Pilot} or
+    {"offering": Offering}, and its currency."""
+    params = ScopeQuerySerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    data = params.validated_data
+    if "pilot" in data:
+        return {"pilot": get_object_or_404(Pilot, pk=data["pilot"])}, data["currency"]
+    if "offering" in data:
+        return {"offering": get_object_or_404(Offering, pk=data["offering"])}, data["currency"]
+    raise DomainError({"pilot": ["Give a pilot or an offering."]})
 
 
 # --- spend ----------------------------------------------------------------------------------
