@@ -424,7 +424,7 @@ def test_two_renders_finishing_together_take_one_place_each_in_the_chain(securit
     ready = list(Packet.objects.filter(status=PacketStatus.READY).order_by("sequence"))
     assert [p.sequence for p in ready] == [1, 2]
     assert ready[1].previous_packet == ready[0].pk
-    assert ready[1].previous_hash == ready[0].sha256
+    assert ready[1].previous_hash == ready[0].seal  # the chain links seals
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
