@@ -2,9 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic.base import RedirectView
 
 from governance.views import (
     audit,
@@ -21,11 +19,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on every page that names none (the admin's).
-    path(
-        "favicon.ico",
-        login_not_required(RedirectView.as_view(url=static("governance/favicon.svg"))),
-        name="favicon",
-    ),
+    path("favicon.ico", login_not_required(home.favicon), name="favicon"),
     path("readyz", health.readyz, name="readyz"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("pilots/", pilots.pilot_list, name="pilots"),

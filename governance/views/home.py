@@ -1,7 +1,8 @@
 """The home page: what each role does next."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 
 from governance.choices import Role
@@ -89,3 +90,12 @@ def home(request: HttpRequest) -> HttpResponse:
         for role in roles
     ]
     return render(request, "governance/home.html", {"cards": cards, "roles": roles})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask of pages that name none (the admin's): the static icon.
+
+    Resolved per request: under the production static storage the hashed name exists only
+    once collectstatic has run, and the URLconf is imported before that (manage.py check).
+    """
+    return redirect(static("governance/favicon.svg"))
