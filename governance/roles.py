@@ -105,6 +105,13 @@ REVIEWER = {
     # Reviewers import a vendor's sub-processor list and settle its changes.
     "vendors.subprocessor": ("view", "add"),
     "vendors.subprocessorchange": ("view", "change"),
+    # Questionnaires: both reviewers follow them and judge the answers to the items they own
+    # (vendors/rules.py); only security sends, extends and revokes the links.
+    "vendors.questionnaire": VIEW,
+    "vendors.questionnairetransition": VIEW,
+    "vendors.proposedanswer": ("view", "change"),
+    "vendors.proposedanswertransition": VIEW,
+    "vendors.proposedfile": VIEW,
 }
 
 # Imported evidence and the team series derived from it: read by everyone who follows pilots
@@ -142,6 +149,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **REVIEW_DECISIONS_READ,
         # Risk acceptances are security's call.
         "vendors.riskexception": EDIT,
+        # Security sends questionnaires to vendors and keeps their links alive or ends them.
+        "vendors.questionnaire": ("view", "add", "change", "revoke"),
         # Security may evaluate any pilot's checkpoint (owners theirs: governance/rules.py).
         "governance.checkpointevaluation": ("view", "add"),
     },

@@ -191,3 +191,18 @@ class SubProcessorChangeKind(models.TextChoices):
     ADDED = "added", "New sub-processor"
     NEW_COUNTRY = "new_country", "New country"
     REMOVED = "removed", "Sub-processor removed"
+
+
+class QuestionnaireStatus(models.TextChoices):
+    """A vendor questionnaire's lifecycle (expiry is a time, not a status)."""
+
+    OPEN = "open", "Open"
+    REVOKED = "revoked", "Revoked"
+
+
+class ProposedAnswerStatus(models.TextChoices):
+    """Where a vendor's answer to one item stands with its reviewer."""
+
+    PROPOSED = "proposed", "Awaiting review"
+    ACCEPTED = "accepted", "Accepted"
+    SENT_BACK = "sent_back", "Sent back"

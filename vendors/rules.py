@@ -20,3 +20,12 @@ def owns_item(user, response) -> bool:
 
 
 rules.add_perm("vendors.change_response", owns_item)
+
+
+@rules.predicate
+def owns_answered_item(user, answer) -> bool:
+    """A vendor's proposed answer is judged by the owner role of the item it answers."""
+    return answer is None or answer.response.item.owner_role in _groups(user)
+
+
+rules.add_perm("vendors.change_proposedanswer", owns_answered_item)

@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vendors.tasks.rereview_sweep",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Daily: vendor contacts are reminded of an unanswered questionnaire before its link expires.
+    "questionnaire-reminders": {
+        "task": "vendors.tasks.questionnaire_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
     # Daily: approved pilots start on their planned date (missed days are caught up).
     "pilots-start": {
         "task": "governance.tasks.start_due_pilots",
@@ -403,7 +408,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "governance.copilotorgday",
     "governance.teammetricvalue",
 )
-AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "key")
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "key", "token_hash")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Tollgate -----------------------------------------------------------------------------
@@ -425,6 +430,8 @@ TOLLGATE_SHORTLIST_MAX_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MAX_PROVIDERS", d
 TOLLGATE_SHORTLIST_REQUIRE_ON_PREM = env.bool("TOLLGATE_SHORTLIST_REQUIRE_ON_PREM", default=True)
 # How apps notify people (in-app list + e-mail); a dotted path so vendors need not import it.
 TOLLGATE_NOTIFIER = "governance.services.notifications.notify"
+# Where people reach Tollgate: the questionnaire links emailed to vendor contacts start here.
+TOLLGATE_BASE_URL = env.str("TOLLGATE_BASE_URL", default="http://localhost:8000").rstrip("/")
 # Largest evidence file accepted (bytes).
 TOLLGATE_EVIDENCE_MAX_BYTES = env.int("TOLLGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 

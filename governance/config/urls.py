@@ -59,6 +59,8 @@ urlpatterns = [
     path("pilots/<int:pk>/<slug:step>/", pilots.pilot_step, name="pilot-step"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendors/", include("vendors.urls")),
+    # A vendor contact's questionnaire link: no account, the token in the path is the key.
+    path("questionnaire/", include("vendors.questionnaire_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
 ]

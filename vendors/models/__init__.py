@@ -12,6 +12,14 @@ from vendors.models.assessments import (
 )
 from vendors.models.checklist import ChecklistItem
 from vendors.models.frameworks import Framework, Requirement, RequirementMapping
+from vendors.models.questionnaires import (
+    ProposedAnswer,
+    ProposedAnswerTransition,
+    ProposedFile,
+    Questionnaire,
+    QuestionnaireReminder,
+    QuestionnaireTransition,
+)
 from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
 from vendors.models.shortlist import ShortlistEntry, ShortlistTransition, ShortlistVersion
 from vendors.models.subprocessors import SubProcessor, SubProcessorChange
@@ -26,6 +34,12 @@ __all__ = [
     "Framework",
     "ModelVersion",
     "Offering",
+    "ProposedAnswer",
+    "ProposedAnswerTransition",
+    "ProposedFile",
+    "Questionnaire",
+    "QuestionnaireReminder",
+    "QuestionnaireTransition",
     "Requirement",
     "RequirementMapping",
     "Response",
