@@ -5,6 +5,22 @@ through a service. Assessment and ShortlistVersion are registered in governance/
 once, because their approval needs the sign-off table.
 """
 
-from vendors.admin import assessments, checklist, frameworks, registry, shortlist, subprocessors
+from vendors.admin import (
+    assessments,
+    checklist,
+    frameworks,
+    questionnaires,
+    registry,
+    shortlist,
+    subprocessors,
+)
 
-__all__ = ["assessments", "checklist", "frameworks", "registry", "shortlist", "subprocessors"]
+__all__ = [
+    "assessments",
+    "checklist",
+    "frameworks",
+    "questionnaires",
+    "registry",
+    "shortlist",
+    "subprocessors",
+]
