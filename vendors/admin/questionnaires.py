@@ -58,9 +58,10 @@ class QuestionnaireSendForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assessment"].queryset = Assessment.objects.filter(
-            status=AssessmentStatus.IN_REVIEW
-        ).select_related("vendor", "offering")
+        if "assessment" in self.fields:  # the change page shows every field read-only
+            self.fields["assessment"].queryset = Assessment.objects.filter(
+                status=AssessmentStatus.IN_REVIEW
+            ).select_related("vendor", "offering")
 
     def run_service(self):
         sent = questionnaire_send(
@@ -106,7 +107,6 @@ class RevokeForm(forms.Form):
 class QuestionnaireAdmin(ServiceAdmin):
     """Questionnaires: send from an assessment; extend or revoke the link on its page."""
 
-    form = QuestionnaireSendForm
     change_form_template = "admin/vendors/questionnaire/change_form.html"
     list_display = (
         "__str__",
@@ -135,6 +135,12 @@ class QuestionnaireAdmin(ServiceAdmin):
 
     def get_queryset(self, request):
         return questionnaire_list()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Only adding sends; the change page writes nothing (its buttons post elsewhere).
+        if obj is None:
+            kwargs["form"] = QuestionnaireSendForm
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -185,6 +191,9 @@ class QuestionnaireAdmin(ServiceAdmin):
                 ),
                 extend_form=ExtendForm(),
                 revoke_form=RevokeForm(),
+                show_save=False,
+                show_save_and_continue=False,
+                show_save_and_add_another=False,
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
