@@ -17,16 +17,29 @@ from governance.choices import (
     SubjectKind,
 )
 from governance.services.signoffs import assessment_approve, shortlist_publish, signoff_record
-from vendors.choices import AssessmentStatus, ModelStatus, ResponseStatus, ShortlistStatus
-from vendors.models import Response, ShortlistVersion, Vendor
+from vendors.choices import (
+    AssessmentStatus,
+    ModelStatus,
+    ResponseStatus,
+    ShortlistStatus,
+    SubProcessorChangeKind,
+)
+from vendors.models import Questionnaire, Response, ShortlistVersion, Vendor
 from vendors.services.assessments import (
     assessment_open,
     evidence_add,
     exception_grant,
     response_set_verdict,
 )
+from vendors.services.questionnaires import (
+    answer_attach_file,
+    answer_propose,
+    questionnaire_send,
+)
 from vendors.services.registry import model_version_create, offering_create, vendor_create
 from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
+from vendors.services.subprocessors import subprocessor_change_settle, subprocessors_import
+from vendors.subprocessor_files import SubProcessorRow
 
 # slug: (name, hosting, regions, offerings, models)
 # offerings: (name, kind, agentic, seat price); models: (family, version, tier, in, cached, out,
@@ -164,6 +177,8 @@ def seed_vendors(users: dict[str, User]) -> list[str]:
                 rollback_plan="Pin the previous version in the gateway route table.",
             )
         created.append(slug)
+        # Before any assessment: the list the first review judges residency against.
+        _seed_subprocessors(vendor, users)
         if slug == "quill":
             continue  # a prospect: not reviewed yet
         assessment = assessment_open(vendor=vendor, actor=users[Role.SECURITY])
@@ -181,6 +196,109 @@ def seed_vendors(users: dict[str, User]) -> list[str]:
         _judge_all(assessment, users, except_code="code-provenance" if slug == "cirrus" else None)
         _approve(assessment, users)
     return created
+
+
+# slug: the vendor's published sub-processors (name, purpose, countries, data categories).
+SUBPROCESSORS = {
+    "helix": [
+        (
+            "Northwind Cloud",
+            "Model hosting and inference",
+            ("IE", "US"),
+            ("prompts", "completions"),
+        ),
+        ("Tallyho Logs", "Request log storage", ("IE",), ("request metadata",)),
+    ],
+    "cirrus": [
+        ("Bramble Compute", "Model hosting and inference", ("DE",), ("prompts", "completions")),
+        ("Ledgerline Support", "Support tickets", ("DE",), ("contact details",)),
+    ],
+    "meridian": [("Fjord Support", "Remote support sessions", ("NO",), ("contact details",))],
+    "tessellate": [
+        ("Sandpiper Sandbox", "Tool-call sandboxes", ("US",), ("source code", "commands")),
+        ("Kestrel Telemetry", "Usage telemetry", ("US",), ("request metadata",)),
+    ],
+    "quill": [("Northwind Cloud", "Private-cloud hosting", ("IE",), ("prompts", "completions"))],
+}
+# The change that waits for review: Tessellate's sandboxes now also run in Singapore.
+SUBPROCESSOR_CHANGE = ("tessellate", "Sandpiper Sandbox", ("US", "SG"))
+
+
+def _subprocessor_rows(slug: str, moved: tuple[str, tuple[str, ...]] | None = None):
+    rows = []
+    for name, purpose, countries, categories in SUBPROCESSORS[slug]:
+        if moved and moved[0] == name:
+            countries = moved[1]
+        rows.append(SubProcessorRow(name, purpose, tuple(countries), tuple(categories)))
+    return rows
+
+
+def _seed_subprocessors(vendor: Vendor, users: dict[str, User]) -> None:
+    """Import the vendor's published list and settle it as the baseline of its first review."""
+    changes = subprocessors_import(
+        vendor=vendor,
+        rows=_subprocessor_rows(vendor.slug),
+        source=f"https://{vendor.slug}.example/legal/subprocessors",
+        actor=users[Role.LEGAL],
+    )
+    for change in changes:
+        subprocessor_change_settle(
+            change=change,
+            actor=users[Role.LEGAL],
+            note="Baseline list, judged with the vendor's first data-residency review.",
+        )
+
+
+def seed_questionnaires(users: dict[str, User]) -> dict[str, str]:
+    """A sub-processor change awaiting review and two questionnaires to Tessellate's people.
+
+    One questionnaire was answered by the vendor (its answer and file wait for security); the
+    other, on data residency reopened by the change, is still pending. Returns the pending
+    link ({} when the demo already has them): only the email ever carries it.
+    """
+    vendor = Vendor.objects.filter(slug=SUBPROCESSOR_CHANGE[0]).first()
+    if vendor is None:
+        return {}
+    if not vendor.subprocessor_changes.filter(kind=SubProcessorChangeKind.NEW_COUNTRY).exists():
+        subprocessors_import(
+            vendor=vendor,
+            rows=_subprocessor_rows(vendor.slug, moved=SUBPROCESSOR_CHANGE[1:]),
+            source=f"https://{vendor.slug}.example/legal/subprocessors",
+            actor=users[Role.LEGAL],
+        )
+    assessment = vendor.assessments.filter(status=AssessmentStatus.IN_REVIEW).first()
+    if assessment is None or Questionnaire.objects.filter(assessment=assessment).exists():
+        return {}
+    responses = {r.item.code: r for r in assessment.responses.select_related("item")}
+    answered = questionnaire_send(
+        assessment=assessment,
+        contact_name="Sam Okafor",
+        contact_email="security@tessellate.example",
+        message="Please tell us how tool calls are sandboxed.",
+        responses=[responses["tool-call-sandboxing"]],
+        actor=users[Role.SECURITY],
+    ).questionnaire
+    sandboxing = responses["tool-call-sandboxing"].pk
+    answer_propose(
+        questionnaire=answered,
+        response_id=sandboxing,
+        answer="Since release 1.3 every shell command runs in a per-session microVM with no "
+        "network access; the allowlist is enforced server-side. Architecture note attached.",
+    )
+    answer_attach_file(
+        questionnaire=answered,
+        response_id=sandboxing,
+        uploaded_file=_pdf("Sandbox architecture"),
+    )
+    pending = questionnaire_send(
+        assessment=assessment,
+        contact_name="Dana Reyes",
+        contact_email="dpo@tessellate.example",
+        message="Your sub-processor list now names Singapore: where does our data go?",
+        responses=[responses["data-residency"]],
+        actor=users[Role.SECURITY],
+    )
+    return {"pending": pending.link}
 
 
 SHORTLIST = [

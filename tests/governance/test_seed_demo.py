@@ -113,3 +113,36 @@ def test_no_packets_seeds_the_world_without_rendering(capsys):
 
     assert Framework.objects.filter(current=True).count() == 4
     assert "Loaded frameworks: " in out
+
+
+@pytest.mark.django_db
+def test_it_seeds_sub_processors_a_change_awaiting_review_and_two_questionnaires(capsys):
+    from vendors.models import (
+        Framework,
+        ProposedAnswer,
+        Questionnaire,
+        SubProcessor,
+        SubProcessorChange,
+        Vendor,
+    )
+
+    call_command("seed_demo", password="demo-pass-1", no_packets=True, no_evidence=True)
+    assert "Pending vendor questionnaire (shown once): http" in capsys.readouterr().out
+    call_command("seed_demo", no_packets=True, no_evidence=True)
+    assert "Pending vendor questionnaire" not in capsys.readouterr().out
+
+    for vendor in Vendor.objects.all():
+        assert SubProcessor.objects.filter(vendor=vendor).exists(), vendor
+    waiting = SubProcessorChange.objects.get(settled_at__isnull=True)
+    assert waiting.detail == "Sandpiper Sandbox now also in SG"
+    residency = waiting.vendor.assessments.get().responses.get(item__code="data-residency")
+    assert residency.status == "needs_review"
+
+    answered, pending = Questionnaire.objects.order_by("pk")
+    proposal = ProposedAnswer.objects.get()
+    assert proposal.questionnaire == answered and proposal.status == "proposed"
+    assert proposal.files.count() == 1
+    assert proposal.response.status == "not_satisfied"  # no verdict without a reviewer
+    assert not pending.answers.exists()
+    assert list(pending.responses.all()) == [residency]
+    assert Framework.objects.filter(current=True).count() == 4

@@ -15,6 +15,7 @@ from governance.services.demo import (
     seed_measurements,
     seed_packets,
     seed_pilots,
+    seed_questionnaires,
     seed_shortlist,
     seed_vendors,
 )
@@ -124,6 +125,10 @@ class Command(BaseCommand):
         loaded = [r.framework for r in frameworks_load_shipped() if r.created]
         if loaded:
             self.stdout.write(f"Loaded frameworks: {', '.join(str(f) for f in loaded)}")
+        links = seed_questionnaires(users)
+        if links:
+            # The token is stored hashed: this run is the only chance to show the demo link.
+            self.stdout.write(f"Pending vendor questionnaire (shown once): {links['pending']}")
         number = seed_shortlist(users)
         if number:
             self.stdout.write(f"Published demo shortlist v{number}.")
