@@ -31,7 +31,9 @@ CLOSED_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
 
 def _private(response: HttpResponse) -> HttpResponse:
     # The token is in the URL: no Referer may carry it off-site, no cache may keep the page.
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on the
+    # page's own form posts, which Django's CSRF check rightly refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

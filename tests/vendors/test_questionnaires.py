@@ -130,7 +130,7 @@ def test_the_page_shows_each_item_with_its_guidance_and_the_evidence_it_needs(ve
     assert residency.title in page.text
     assert residency.guidance in page.text
     assert "Evidence needed" in page.text
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert page["Cache-Control"] == "no-store"
 
 

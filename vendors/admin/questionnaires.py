@@ -346,6 +346,9 @@ class ProposedAnswerAdmin(admin.ModelAdmin):
                 and request.user.has_perm("vendors.change_proposedanswer", answer),
                 accept_form=AcceptForm(),
                 send_back_form=SendBackForm(),
+                # Every field is read-only: the buttons above are the only writes.
+                show_save=False,
+                show_save_and_continue=False,
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
