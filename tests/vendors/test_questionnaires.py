@@ -370,3 +370,16 @@ def test_no_reminder_once_every_item_is_answered_or_the_link_is_revoked(
     questionnaire_revoke(questionnaire=sent.questionnaire, actor=security, reason="done")
     with time_machine.travel(sent.questionnaire.expires_at - timedelta(days=1), tick=False):
         assert remind() == 0
+
+
+def test_the_review_history_is_sealed_on_postgresql(vendor_client, sent, legal, security):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("triggers need PostgreSQL; CI runs this on PostgreSQL")
+    proposal = _propose(vendor_client, sent)
+    answer_accept(answer=proposal, actor=legal, status="not_satisfied")
+    questionnaire_revoke(questionnaire=sent.questionnaire, actor=security, reason="Done")
+    for record in (proposal.history.get(), sent.questionnaire.history.get()):
+        with pytest.raises(DatabaseError, match="sealed"), transaction.atomic():
+            type(record).objects.filter(pk=record.pk).update(reason="rewritten")
