@@ -383,3 +383,20 @@ def test_the_review_history_is_sealed_on_postgresql(vendor_client, sent, legal, 
     for record in (proposal.history.get(), sent.questionnaire.history.get()):
         with pytest.raises(DatabaseError, match="sealed"), transaction.atomic():
             type(record).objects.filter(pk=record.pk).update(reason="rewritten")
+
+
+def test_the_page_reads_in_the_same_number_of_queries_however_many_answers(vendor_client, sent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("questionnaire:page", args=[sent.token])
+    _propose(vendor_client, sent, file=make_pdf("first.pdf", b"first"))
+    vendor_client.get(url)  # shows (and clears) the "sent" messages
+    with CaptureQueriesContext(connection) as few:
+        vendor_client.get(url)
+    for n, response in enumerate(sent.questionnaire.responses.select_related("item")):
+        _propose(vendor_client, sent, code=response.item.code, file=make_pdf(f"{n}.pdf", b"%d" % n))
+    vendor_client.get(url)
+    with CaptureQueriesContext(connection) as many:
+        vendor_client.get(url)
+    assert len(many) == len(few)
