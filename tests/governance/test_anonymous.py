@@ -19,6 +19,11 @@ PUBLIC = {
     "/readyz",
     # The tab icon, asked by the login page and the admin.
     "/favicon.ico",
+    # A vendor contact's questionnaire link: the token in the path is checked instead of a
+    # sign-in (tests/vendors/test_questionnaires.py); "1" opens nothing.
+    "/questionnaire/1/",
+    "/questionnaire/1/items/1/answer/",
+    "/questionnaire/1/items/1/files/",
 }
 
 
@@ -58,6 +63,13 @@ def test_anonymous_users_are_kept_out(client, url):
     else:
         assert response.status_code == 302, url
         assert "/login/" in response["Location"], url
+
+
+@pytest.mark.django_db
+def test_a_questionnaire_route_with_no_valid_token_opens_nothing(client):
+    assert client.get("/questionnaire/1/").status_code == 404
+    assert client.post("/questionnaire/1/items/1/answer/", {"answer": "x"}).status_code == 404
+    assert client.get("/questionnaire/1/items/1/files/").status_code == 405
 
 
 def test_the_route_list_is_not_empty():
