@@ -400,3 +400,11 @@ def test_the_page_reads_in_the_same_number_of_queries_however_many_answers(vendo
     with CaptureQueriesContext(connection) as many:
         vendor_client.get(url)
     assert len(many) == len(few)
+
+
+def test_beat_runs_the_reminders_daily(settings):
+    from governance.config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["questionnaire-reminders"]
+    assert entry["task"] == "vendors.tasks.questionnaire_reminders"
+    assert entry["task"] in app.tasks
