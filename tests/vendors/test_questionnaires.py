@@ -408,3 +408,25 @@ def test_beat_runs_the_reminders_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["questionnaire-reminders"]
     assert entry["task"] == "vendors.tasks.questionnaire_reminders"
     assert entry["task"] in app.tasks
+
+
+def test_accepting_as_satisfied_without_the_evidence_the_item_needs_is_refused(
+    vendor_client, sent, legal
+):
+    proposal = _propose(vendor_client, sent)  # data residency needs a document; none attached
+    with pytest.raises(DomainError, match="evidence"):
+        answer_accept(answer=proposal, actor=legal, status="satisfied")
+    proposal.refresh_from_db()
+    proposal.response.refresh_from_db()
+    assert proposal.status == "proposed"
+    assert proposal.response.status == "open"
+
+
+def test_the_review_does_not_move_when_the_vendor_answered(vendor_client, sent, legal):
+    proposal = _propose(vendor_client, sent)
+    answered_at = proposal.proposed_at
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        answer_send_back(answer=proposal, actor=legal, comment="Which region?")
+    proposal.refresh_from_db()
+    assert proposal.proposed_at == answered_at
+    assert proposal.reviewed_at > answered_at

@@ -7,6 +7,7 @@ Whatever the contact sends is a proposed answer: only a reviewer turns it into a
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from vendors.choices import ProposedAnswerStatus, QuestionnaireStatus
 from vendors.kit.transitions import TransitionRecord
@@ -77,7 +78,8 @@ class ProposedAnswer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="proposals")
     answer = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=P.choices, default=P.PROPOSED)
-    proposed_at = models.DateTimeField(auto_now=True)
+    # Set by the vendor's writes only (not auto_now: the review must not move it).
+    proposed_at = models.DateTimeField(default=timezone.now)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -290,6 +290,7 @@ def answer_propose(
         raise DomainError({"answer": "Write an answer before sending it."})
     proposal = _pending(questionnaire, response)
     proposal.answer = answer.strip()
+    proposal.proposed_at = timezone.now()
     return save_validated(proposal)
 
 
