@@ -191,3 +191,16 @@ def test_saving_the_change_page_sends_nothing(security, sent, django_capture_on_
         client.post(url, {"_save": "Save"})
     assert Questionnaire.objects.count() == 1
     assert mail.outbox == []
+
+
+def test_the_assessment_page_lists_its_questionnaires(security, sent, assessment):
+    client = signed_in(security)
+    url = (
+        f"{reverse('admin:vendors_questionnaire_changelist')}?assessment__id__exact={assessment.pk}"
+    )
+    page = client.get(f"/admin/vendors/assessment/{assessment.pk}/change/").text
+    assert f'href="{url}"' in page
+    listing = client.get(url)
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 1
+    assert "vera@acme.example" in listing.text
