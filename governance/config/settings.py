@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "governance.config.middleware.PermissionsPolicyMiddleware",
+    # Inside CSP's, so the site's 404/500 pages it puts in place of the debug pages get the policy.
+    "governance.config.middleware.DebugErrorPagesMiddleware",
     # After authentication, so the audit trail knows who acted (API users resolve lazily).
     "governance.config.middleware.ActorMiddleware",
     # Last, as django-axes requires: it turns a locked-out sign-in into the lockout response.
