@@ -208,3 +208,30 @@ def test_the_metric_api_gives_the_same_guidance(api_as, auditor):
     ratio = rows["defect-escape-rate"]
     assert (ratio["example"], ratio["lowest"], ratio["highest"]) == ("0.14", "0.0000", "1.0000")
     assert ratio["hint"] == Metric.objects.get(code="defect-escape-rate").hint
+
+
+def test_a_posted_measurement_out_of_range_is_refused(api_as, ai_pm, platform, approved_pilot):
+    import time_machine
+
+    from governance.services import pilots as ps
+
+    with time_machine.travel(START, tick=False):
+        running = ps.pilot_start(pilot=approved_pilot, actor=ai_pm)
+    row = {
+        "pilot": running.pk,
+        "metric": "defect-escape-rate",
+        "tier": "",
+        "period_start": START.isoformat(),
+        "period_end": (START + timedelta(days=6)).isoformat(),
+        "value": "4.2",
+        "sample_size": 20,
+    }
+    with time_machine.travel(START + timedelta(days=30), tick=False):
+        client = api_as(platform)
+        refused = client.post("/api/v1/measurements/bulk/", {"measurements": [row]})
+        assert refused.status_code == 400
+        message = refused.json()["details"]["measurements[0].value"][0]
+        assert message.startswith("Row 0: Defect escape rate is in ratio from 0 to 1")
+        row["value"] = "0.042"
+        accepted = client.post("/api/v1/measurements/bulk/", {"measurements": [row]})
+        assert accepted.json() == {"created": 1, "updated": 0, "unchanged": 0}
