@@ -127,15 +127,12 @@ class ServiceTokenAdmin(ServiceAdmin):
     @admin.display(description="scopes")
     def scope_descriptions(self, token) -> str:
         labels = dict(TokenScope.choices)
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><strong>{}</strong> <code>{}</code>: {}</li>",
-                (
-                    (labels.get(s, s), s, TOKEN_SCOPE_DESCRIPTIONS.get(s, "unknown scope"))
-                    for s in token.scopes
-                ),
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> <code>{}</code>: {}</p>",
+            (
+                (labels.get(s, s), s, TOKEN_SCOPE_DESCRIPTIONS.get(s, "unknown scope"))
+                for s in token.scopes
             ),
         )
 
