@@ -93,10 +93,23 @@ class PilotForm(ServiceForm):
         model = Pilot
         fields = CHARTER_FIELDS
         widgets = {
+            "title": forms.TextInput(attrs={"placeholder": "e.g. Helix Code for payments tests"}),
             "planned_start": DATE,
             "planned_end": DATE,
-            "use_case": forms.Textarea(attrs={"rows": 3}),
+            "use_case": forms.Textarea(
+                attrs={
+                    "rows": 3,
+                    "placeholder": "e.g. Generate unit tests for the payments service's new "
+                    "endpoints; reviewers check every generated test.",
+                }
+            ),
             "duration_justification": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "title": "A name people will recognise in lists and packets.",
+            "use_case": "What the teams will use the tool for, in a sentence or two.",
+            "grace_days": "Days after the start during which kill criteria do not count: "
+            "results dip before they recover. Usually 30 to 60.",
         }
 
     def clean_teams(self) -> list[Team]:
