@@ -3,13 +3,55 @@
 from django import forms
 
 from governance.choices import Decision, ReviewDecision, Source, Workflow
-from governance.models import Baseline, KillCriterion, Pilot, Team
+from governance.models import Baseline, KillCriterion, Metric, Pilot, Team
 from governance.models.pilots import CHARTER_FIELDS, window_checkpoints
 from governance.services import pilots as ps
 from vendors.choices import Currency
 from vendors.kit.admin import ServiceForm
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class MetricSelect(forms.Select):
+    """A metric <select> whose options carry the name, unit and hint the page's script reads."""
+
+    metrics: dict[str, Metric]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metrics = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        metric = self.metrics.get(str(value))
+        if metric is not None:
+            option["attrs"].update(
+                {
+                    "data-name": metric.name,
+                    "data-unit": metric.unit,
+                    "data-hint": metric.hint,
+                    "data-description": metric.description,
+                }
+            )
+        return option
+
+
+class MetricGuideMixin:
+    """A form with a metric field: its options carry their units, and the page lists them all."""
+
+    def set_up_metrics(self) -> None:
+        self.metrics = list(Metric.objects.all())
+        field = self.fields["metric"]
+        field.queryset = Metric.objects.all()
+        field.widget = MetricSelect(choices=field.choices)
+        field.widget.metrics = {str(m.pk): m for m in self.metrics}
+        field.help_text = "Each metric's unit, range and an example are listed below the form."
+
+    @property
+    def chosen_metric(self) -> Metric | None:
+        """The metric picked (bound) so the page can show its hint without script."""
+        key = str(self["metric"].value() or "")
+        return next((m for m in self.metrics if str(m.pk) == key), None)
 
 
 class CheckpointsField(forms.CharField):
@@ -51,11 +93,32 @@ class PilotForm(ServiceForm):
         model = Pilot
         fields = CHARTER_FIELDS
         widgets = {
+            "title": forms.TextInput(attrs={"placeholder": "e.g. Helix Code for payments tests"}),
             "planned_start": DATE,
             "planned_end": DATE,
-            "use_case": forms.Textarea(attrs={"rows": 3}),
+            "use_case": forms.Textarea(
+                attrs={
+                    "rows": 3,
+                    "placeholder": "e.g. Generate unit tests for the payments service's new "
+                    "endpoints; reviewers check every generated test.",
+                }
+            ),
             "duration_justification": forms.Textarea(attrs={"rows": 2}),
         }
+        help_texts = {
+            "title": "A name people will recognise in lists and packets.",
+            "use_case": "What the teams will use the tool for, in a sentence or two.",
+            "grace_days": "Days after the start during which kill criteria do not count: "
+            "results dip before they recover. Usually 30 to 60.",
+        }
+
+    def clean_teams(self) -> list[Team]:
+        teams = list(self.cleaned_data["teams"])
+        # The service's rule, checked here too so it is reported with every other mistake.
+        problem = ps.teams_problem(teams)
+        if problem:
+            raise forms.ValidationError(problem)
+        return teams
 
     def run_service(self):
         data = dict(self.cleaned_data)
@@ -84,18 +147,27 @@ class PilotForm(ServiceForm):
         super()._post_clean()
 
 
-class BaselineForm(ServiceForm):
+class BaselineForm(MetricGuideMixin, ServiceForm):
     """Record a measured baseline on the pilot page."""
 
     class Meta:
         model = Baseline
         fields = ["metric", "tier", "value", "sample_size", "period_start", "period_end", "source"]
-        widgets = {"period_start": DATE, "period_end": DATE}
+        widgets = {
+            "period_start": DATE,
+            "period_end": DATE,
+            "value": forms.NumberInput(attrs={"step": "any", "placeholder": "e.g. 18.5"}),
+        }
+        help_texts = {
+            "tier": "Only for cycle time, which is measured per complexity tier.",
+            "period_end": "The period ends before the pilot's planned start.",
+        }
 
     def __init__(self, *args, pilot: Pilot, **kwargs):
         super().__init__(*args, **kwargs)
         self.pilot = pilot
         self.instance.pilot = pilot
+        self.set_up_metrics()
         # Derived baselines come from "Compute baselines", never from this form.
         self.fields["source"].choices = [
             c for c in self.fields["source"].choices if c[0] != Source.DERIVED
@@ -108,8 +180,10 @@ class BaselineForm(ServiceForm):
         return ps.baseline_set(pilot=self.pilot, actor=self.request.user, **self.cleaned_data)
 
 
-class KillCriterionForm(ServiceForm):
-    """Pre-commit a kill criterion on the pilot page."""
+class KillCriterionForm(MetricGuideMixin, ServiceForm):
+    """Pre-commit a kill criterion on the pilot page; "Preview" shows its sentence unsaved."""
+
+    PREVIEW = "preview"  # the name of the submit button that checks and words it, saving nothing
 
     class Meta:
         model = KillCriterion
@@ -124,14 +198,42 @@ class KillCriterionForm(ServiceForm):
             "require_clear_breach",
         ]
 
+        widgets = {
+            "threshold": forms.NumberInput(attrs={"step": "any", "placeholder": "e.g. 20"}),
+        }
+        help_texts = {"tier": "Only for cycle time, which is measured per complexity tier."}
+
     def __init__(self, *args, pilot: Pilot, **kwargs):
         super().__init__(*args, **kwargs)
         self.pilot = pilot
         self.instance.pilot = pilot
+        self.previewing = self.PREVIEW in self.data
         self.fields["evaluate_from_day"].initial = pilot.grace_days
+        self.fields[
+            "evaluate_from_day"
+        ].help_text += f" This pilot's grace ends on day {pilot.grace_days}."
+        self.set_up_metrics()
 
     def run_service(self):
+        if self.previewing:
+            return None
         return ps.kill_criterion_add(pilot=self.pilot, actor=self.request.user, **self.cleaned_data)
+
+    @property
+    def plain_words(self) -> str | None:
+        """The sentence the criterion will read as (the page's script writes the same one live).
+
+        From what was typed, valid or not, so it also works without script; None until the
+        metric, comparator and threshold are given.
+        """
+        if not self.is_bound:
+            return None
+        data = getattr(self, "cleaned_data", {})
+        # A field that failed its checks falls back to its default, like an untouched one.
+        values = {name: data.get(name, self.fields[name].initial) for name in self._meta.fields}
+        if values["metric"] is None or not values["comparator"] or values["threshold"] is None:
+            return None
+        return KillCriterion(pilot=self.pilot, **values).plain_words
 
 
 class SignForm(forms.Form):

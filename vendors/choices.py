@@ -26,6 +26,15 @@ class TokenScope(models.TextChoices):
     MEASUREMENTS_WRITE = "measurements:write", "Post measurements for granted pilots (telemetry)"
 
 
+# One line per scope saying what a holder can reach; the token form shows it beside each box.
+TOKEN_SCOPE_DESCRIPTIONS = {
+    TokenScope.SHORTLIST_READ: "GET /api/v1/shortlist/check/, /current/ and /versions/: the "
+    "gateway asks whether a vendor may be used for a use today. Reads only.",
+    TokenScope.MEASUREMENTS_WRITE: "POST /api/v1/measurements/bulk/: a telemetry pipeline posts "
+    "measurements, only for the pilots chosen below. Cannot read or change anything else.",
+}
+
+
 class HostingModel(models.TextChoices):
     """Where the vendor's models run, which decides the checklist items that apply."""
 

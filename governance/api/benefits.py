@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from governance.choices import BenefitCategory, Decision
@@ -75,7 +75,7 @@ class BenefitViewSet(
     serializer_class = BenefitSerializer
     filterset_fields = ["scope", "pilot", "offering", "category", "status", "currency"]
     http_method_names = ["get", "post", "head", "options"]
-    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
+    parser_classes = [MultiPartParser]  # the record uploads its evidence file
     required_perms = None  # set per action below
 
     def get_permissions(self):
@@ -97,7 +97,7 @@ class BenefitViewSet(
         detail=True,
         methods=["post"],
         required_perms={"POST": "governance.add_auditedbenefit"},
-        parser_classes=[SafeJSONParser, FormParser],
+        parser_classes=[SafeJSONParser],
     )
     def sign(self, request, pk=None):
         body = BenefitSignSerializer(data=request.data)

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.errors import ErrorSerializer
@@ -126,7 +126,7 @@ class ImportRunViewSet(
 
     queryset = ImportRun.objects.select_related("requested_by").order_by("-created_at", "-id")
     serializer_class = ImportRunSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # the create uploads a file
     filterset_fields = ["kind", "status"]
 
     @extend_schema(request=ImportCreateSerializer, responses={202: ImportRunSerializer})

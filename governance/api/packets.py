@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -148,7 +148,7 @@ class PacketVerifyView(APIView):
     """Check a PDF (POST, multipart `file`) or a stored packet (GET ?id=N) against the chain."""
 
     required_perms = {"GET": "governance.view_packet", "POST": "governance.view_packet"}
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # GET takes no body; POST uploads the PDF
 
     @extend_schema(
         parameters=[OpenApiParameter("id", int, required=True, description="A packet id.")],

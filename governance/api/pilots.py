@@ -42,11 +42,28 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class MetricSerializer(serializers.ModelSerializer):
-    """A catalog metric."""
+    """A catalog metric: its unit, sensible range and an example, as the forms show them."""
+
+    hint = serializers.CharField(
+        read_only=True, help_text='The unit, range and example in words ("ratio from 0 to 1, ...").'
+    )
 
     class Meta:
         model = Metric
-        fields = ["id", "code", "name", "unit", "direction", "core", "tiered", "description"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "unit",
+            "direction",
+            "core",
+            "tiered",
+            "description",
+            "example",
+            "lowest",
+            "highest",
+            "hint",
+        ]
 
 
 class BaselineSerializer(serializers.ModelSerializer):

@@ -119,3 +119,30 @@ class PermissionsPolicyMiddleware:
         if policy:
             response.headers.setdefault("Permissions-Policy", policy)
         return response
+
+
+class DebugErrorPagesMiddleware:
+    """Under DEBUG, show people the site's 404 and 500 pages instead of Django's debug pages.
+
+    Django answers a 404 or an uncaught error with its technical page whenever DEBUG is on
+    (make run) and never calls handler404/handler500 then; demo users walking the pages met
+    a URL dump or a traceback. Superusers (developers) keep the debug pages; the API keeps its
+    JSON errors. Without DEBUG this does nothing: the handlers render the same templates.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code in (404, 500)
+            and response.get("Content-Type", "").startswith("text/html")
+            and not request.path.startswith("/api/")
+            and not getattr(getattr(request, "user", None), "is_superuser", False)
+        ):
+            from governance.views.errors import error_page
+
+            return error_page(request, response.status_code)
+        return response

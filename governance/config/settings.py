@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "governance.config.middleware.PermissionsPolicyMiddleware",
+    # Inside CSP's, so the site's 404/500 pages it puts in place of the debug pages get the policy.
+    "governance.config.middleware.DebugErrorPagesMiddleware",
     # After authentication, so the audit trail knows who acted (API users resolve lazily).
     "governance.config.middleware.ActorMiddleware",
     # Last, as django-axes requires: it turns a locked-out sign-in into the lockout response.
@@ -326,18 +328,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.RolePermission"],
     # JSON nested too deep is a 400 that says so (DRF's own parser lets it become a 500).
-    "DEFAULT_PARSER_CLASSES": [
-        "vendors.kit.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: an operation that also advertised form and multipart bodies made generated
+    # clients (openapi-python-client) emit modules that do not import. Upload endpoints name
+    # MultiPartParser themselves.
+    "DEFAULT_PARSER_CLASSES": ["vendors.kit.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "vendors.kit.schema.AutoSchema",
     "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

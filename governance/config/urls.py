@@ -64,3 +64,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
 ]
+
+handler500 = "governance.views.errors.server_error"

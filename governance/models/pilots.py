@@ -92,13 +92,63 @@ class Metric(models.Model):
     )
     tiered = models.BooleanField(default=False, help_text="Measured per complexity tier.")
     description = models.TextField(blank=True)
+    example = models.CharField(
+        max_length=40, blank=True, help_text="A typical value in its unit, shown on forms."
+    )
+    lowest = models.DecimalField(
+        max_digits=16,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The smallest value that makes sense (a ratio: 0); empty: no limit.",
+    )
+    highest = models.DecimalField(
+        max_digits=16,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The largest value that makes sense (a ratio: 1, a percent: 100).",
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lowest__isnull=True)
+                | models.Q(highest__isnull=True)
+                | models.Q(highest__gt=models.F("lowest")),
+                name="metric_range_ordered",
+                violation_error_message="The highest sensible value must be above the lowest.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def hint(self) -> str:
+        """The unit, its range and an example in words, e.g. "ratio from 0 to 1, e.g. 0.14"."""
+        parts = [self.unit]
+        if self.lowest is not None and self.highest is not None:
+            parts.append(f"from {_plain_number(self.lowest)} to {_plain_number(self.highest)}")
+        elif self.lowest is not None:
+            parts.append(f"{_plain_number(self.lowest)} or more")
+        hint = " ".join(parts)
+        return f"{hint}, e.g. {self.example}" if self.example else hint
+
+    def value_problem(self, value: Decimal | None) -> str | None:
+        """Why a value typed for this metric cannot be right (outside its range), or None."""
+        if value is None:
+            return None
+        low, high = self.lowest, self.highest
+        if (low is None or value >= low) and (high is None or value <= high):
+            return None
+        text = f"{self.name} is in {self.hint}; {_plain_number(value)} is outside that."
+        if self.unit == "ratio" and high == 1 and 1 < value <= 100:
+            # The usual slip: a percent typed where a ratio belongs (4.2 meaning 4.2%).
+            text += f" For {_plain_number(value)}% give {_plain_number(value / 100)}."
+        return text
 
 
 class Pilot(models.Model):
@@ -264,8 +314,15 @@ class Baseline(models.Model):
     pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="baselines")
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
     tier = models.CharField(max_length=16, choices=Tier.choices, blank=True, default="")
-    value = models.DecimalField(max_digits=16, decimal_places=4)
-    sample_size = models.PositiveIntegerField()
+    value = models.DecimalField(
+        max_digits=16,
+        decimal_places=4,
+        help_text="In the metric's unit (its hint says which, with its range and an example): "
+        "hours, minutes, a ratio from 0 to 1, a percent from 0 to 100.",
+    )
+    sample_size = models.PositiveIntegerField(
+        help_text="How many items the value was measured over (PRs, requests, defects)."
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
@@ -305,21 +362,26 @@ class Baseline(models.Model):
         return f"{self.metric}{tier}: {self.value}"
 
     def clean(self) -> None:
+        # Every problem at once: a form that reports one mistake per attempt is a guessing game.
+        errors = {}
         if self.metric_id and self.metric.tiered != bool(self.tier):
-            raise ValidationError({"tier": _tier_message(self.metric)})
+            errors["tier"] = _tier_message(self.metric)
+        # Typed values only: a derived baseline is what the evidence says, even if odd.
+        if self.metric_id and self.source != Source.DERIVED:
+            problem = self.metric.value_problem(self.value)
+            if problem:
+                errors["value"] = problem
         if self.source == Source.DERIVED and not self.provenance:
             # "Derived" is a claim about where a number came from; only the computation that
             # records its provenance may make it.
-            raise ValidationError(
-                {"source": "Only a baseline computed from imported evidence is derived."}
-            )
+            errors["source"] = "Only a baseline computed from imported evidence is derived."
         if self.pilot_id and self.period_end and self.period_end >= self.pilot.planned_start:
-            raise ValidationError(
-                {
-                    "period_end": "A baseline is measured before the pilot: its period must end "
-                    f"before the planned start ({self.pilot.planned_start})."
-                }
+            errors["period_end"] = (
+                "A baseline is measured before the pilot: its period must end "
+                f"before the planned start ({self.pilot.planned_start})."
             )
+        if errors:
+            raise ValidationError(errors)
 
 
 class KillCriterion(models.Model):
@@ -328,11 +390,26 @@ class KillCriterion(models.Model):
     pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="kill_criteria")
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
     tier = models.CharField(max_length=16, choices=Tier.choices, blank=True, default="")
-    comparator = models.CharField(max_length=12, choices=Comparator.choices)
-    threshold = models.DecimalField(max_digits=16, decimal_places=4)
-    evaluate_from_day = models.PositiveIntegerField()
+    comparator = models.CharField(
+        max_length=12,
+        choices=Comparator.choices,
+        help_text="Worse than baseline: the threshold is a percent change in the metric's bad "
+        "direction. Above or below: the threshold is a value in the metric's own unit.",
+    )
+    threshold = models.DecimalField(
+        max_digits=16,
+        decimal_places=4,
+        help_text="For worse than baseline, a percent (20 = 20% worse). For above or below, a "
+        "value in the metric's unit (a ratio such as 0.2, hours such as 30).",
+    )
+    evaluate_from_day = models.PositiveIntegerField(
+        help_text="The pilot day from which it counts: not before the end of the stabilisation "
+        "grace, which protects the expected early dip."
+    )
     consecutive_periods = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1), MaxValueValidator(24)]
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="How many periods in a row must breach (1 to 24): one bad week is noise.",
     )
     min_sample_size = models.PositiveIntegerField(
         default=20,
@@ -384,6 +461,10 @@ class KillCriterion(models.Model):
                 f"Evaluation starts on day {self.pilot.grace_days} at the earliest: the pilot's "
                 "stabilisation grace period protects the expected early dip."
             )
+        if self.metric_id and self.comparator in (Comparator.ABOVE, Comparator.BELOW):
+            problem = self.metric.value_problem(self.threshold)
+            if problem:
+                errors["threshold"] = problem
         if errors:
             raise ValidationError(errors)
 

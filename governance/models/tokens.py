@@ -2,11 +2,15 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 PREFIX = "tgs_"
+# A token nobody rotates outlives the people who knew where it went; a year unless said otherwise.
+DEFAULT_LIFETIME = timedelta(days=365)
 
 
 def hash_key(key: str) -> str:
@@ -31,7 +35,9 @@ class ServiceToken(models.Model):
     )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=12, editable=False, help_text="To recognise it.")
-    scopes = models.JSONField(default=list)
+    scopes = models.JSONField(
+        default=list, help_text="What the token may do (vendors.choices.TokenScope)."
+    )
     pilots = models.ManyToManyField(
         "governance.Pilot",
         blank=True,
@@ -42,9 +48,13 @@ class ServiceToken(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: never expires (a year from creation by default)."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Recorded at most once a minute."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -55,7 +65,13 @@ class ServiceToken(models.Model):
     @property
     def usable(self) -> bool:
         """Not revoked and not expired."""
-        from django.utils import timezone
+        return self.state == "active"
 
-        now = timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+    @property
+    def state(self) -> str:
+        """ "revoked", "expired" or "active", as the token pages say it."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

@@ -45,8 +45,14 @@ def _parse_date(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
-def _row_errors(row: Any, pilots: dict, metrics: dict, today: date) -> tuple[dict, dict]:
-    """Validate one row without touching the database; return (clean row, errors by field)."""
+def _row_errors(
+    row: Any, pilots: dict, metrics: dict, today: date, *, typed: bool = True
+) -> tuple[dict, dict]:
+    """Validate one row without touching the database; return (clean row, errors by field).
+
+    A `typed` row (posted or imported, not derived from evidence) must also lie in its
+    metric's sensible range, as a baseline typed on the page must.
+    """
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     if not isinstance(row, dict):
@@ -96,6 +102,10 @@ def _row_errors(row: Any, pilots: dict, metrics: dict, today: date) -> tuple[dic
             clean["value"] = value.quantize(Decimal("0.0001"))
         except (InvalidOperation, ValueError):
             errors["value"] = "Give a finite number below 10^12."
+        else:
+            problem = metric.value_problem(value) if typed and metric is not None else None
+            if problem:
+                errors["value"] = problem
     if "sample_size" not in errors:
         size = row["sample_size"]
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size < 2**31:
@@ -159,7 +169,7 @@ def measurements_ingest(
 
     cleaned, errors = [], {}
     for index, row in enumerate(rows):
-        clean, row_errors = _row_errors(row, pilots, metrics, today)
+        clean, row_errors = _row_errors(row, pilots, metrics, today, typed=not derived)
         if row_errors:
             errors[str(index)] = row_errors
         else:

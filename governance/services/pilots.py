@@ -79,10 +79,16 @@ def pilot_create(
     return pilot
 
 
+def teams_problem(teams: list[Team]) -> str | None:
+    """Why a pilot cannot involve these teams, or None (its form reports it with the rest)."""
+    return "A pilot involves at most 3 teams." if len(teams) > 3 else None
+
+
 def _set_teams(pilot: Pilot, teams) -> None:
     teams = list(teams)
-    if len(teams) > 3:
-        raise DomainError({"teams": "A pilot involves at most 3 teams."})
+    problem = teams_problem(teams)
+    if problem:
+        raise DomainError({"teams": problem})
     both = sorted(t.name for t in teams if t in set(pilot.control_teams.all()))
     if both:
         raise DomainError({"teams": f"{', '.join(both)} is a control team of this pilot."})

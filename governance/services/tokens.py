@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from governance.choices import TokenScope
 from governance.models import ServiceToken
-from governance.models.tokens import hash_key, new_key
+from governance.models.tokens import DEFAULT_LIFETIME, hash_key, new_key
 from vendors.kit.audit import audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import require
@@ -23,10 +23,19 @@ def service_token_create(
     scopes: list[str],
     actor: Any,
     expires_at: datetime | None = None,
+    never_expires: bool = False,
     pilots: list | None = None,
 ) -> tuple[ServiceToken, str]:
-    """Create a token and its service account; return the token and its key (shown once)."""
+    """Create a token and its service account; return the token and its key (shown once).
+
+    Without `expires_at` the token lasts DEFAULT_LIFETIME; a token that never expires must be
+    asked for by name (`never_expires=True`), never be the result of leaving a field empty.
+    """
     require(actor, "governance.add_servicetoken")
+    if never_expires and expires_at is not None:
+        raise DomainError({"expires_at": "Give an expiry or choose never expires, not both."})
+    if expires_at is None and not never_expires:
+        expires_at = timezone.now() + DEFAULT_LIFETIME
     unknown = sorted(set(scopes) - set(TokenScope.values))
     if not scopes or unknown:
         raise DomainError(
@@ -60,6 +69,10 @@ def service_token_create(
 def service_token_revoke(*, token: ServiceToken, actor: Any) -> ServiceToken:
     """Revoke a token at once; its service account is deactivated with it."""
     require(actor, "governance.change_servicetoken")
+    # Locked: two revocations at once must not both pass the check and move the time.
+    token = ServiceToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise DomainError(f"{token.name} was already revoked on {token.revoked_at:%Y-%m-%d %H:%M}.")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     User.objects.filter(pk=token.user_id).update(is_active=False)

@@ -190,6 +190,8 @@ def _charter_post(request: HttpRequest, pk: int, form_class, form_arg: str, done
     form = form_class(request.POST, pilot=pilot)
     form.request = request
     if form.is_valid():
+        if getattr(form, "previewing", False):  # checked and worded, nothing saved
+            return _detail(request, pilot, **{form_arg: form})
         messages.success(request, done(form.result))
         return redirect("pilot-page", pk=pk)
     return _detail(request, pilot, **{form_arg: form}, status=400)

@@ -86,7 +86,7 @@ def test_the_anonymous_token_endpoint_refuses_deep_json_by_name(api):
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/measurements/bulk/", "/api/v1/pilots/", "/api/v1/spend/", "/api/v1/evidence/"],
+    ["/api/v1/measurements/bulk/", "/api/v1/pilots/", "/api/v1/spend/", "/api/v1/vendors/"],
 )
 def test_signed_in_json_endpoints_refuse_deep_json_by_name(api_as, security, platform, path):
     response = api_as(platform).post(path, DEEP, content_type="application/json")
@@ -95,6 +95,22 @@ def test_signed_in_json_endpoints_refuse_deep_json_by_name(api_as, security, pla
         assert "nested too deeply" in response.json()["message"]
     response = api_as(security).post(path, DEEP, content_type="application/json")
     assert response.status_code in (400, 403)
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("legal", "/api/v1/evidence/"),
+        ("platform", "/api/v1/imports/"),
+        ("finance", "/api/v1/benefits/"),
+        ("auditor", "/api/v1/packets/verify/"),
+    ],
+)
+def test_uploads_take_multipart_only(api_as, persona, role, path):
+    # An upload's body is a file; JSON there is the client's mistake (415), never parsed.
+    response = api_as(persona(role)).post(path, DEEP, content_type="application/json")
+    assert response.status_code == 415
+    assert "application/json" in response.json()["message"]
 
 
 def test_deep_json_writes_nothing(api_as, platform, running):

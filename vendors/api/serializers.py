@@ -1,6 +1,7 @@
 """Vendor API serializers: they shape data; writes go through vendors.services."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from vendors.choices import CoverageStatus, MappingRelationship, ResponseStatus, Use
@@ -220,6 +221,9 @@ class ExceptionSerializer(serializers.ModelSerializer):
         return exception_grant(**validated_data, actor=self.context["request"].user)
 
 
+# "Response" would shadow the Response class every generated client has (openapi-python-client's
+# responses module then fails to import).
+@extend_schema_serializer(component_name="ChecklistResponse")
 class ResponseSerializer(serializers.ModelSerializer):
     """A verdict on one checklist item; PATCH sets the verdict through the service."""
 

@@ -8,14 +8,13 @@ from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response as ApiResponse
 
 from vendors import filtersets as filters
 from vendors.api import serializers as s
 from vendors.choices import TokenScope
 from vendors.downloads import evidence_download
-from vendors.kit.parsers import SafeJSONParser
 from vendors.models import (
     ChecklistItem,
     Evidence,
@@ -171,7 +170,7 @@ class EvidenceViewSet(
     queryset = Evidence.objects.select_related("response__item")
     serializer_class = s.EvidenceSerializer
     filterset_class = filters.EvidenceFilter
-    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
+    parser_classes = [MultiPartParser]  # the upload is a file
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
