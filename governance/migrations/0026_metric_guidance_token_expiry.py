@@ -35,7 +35,7 @@ def guide(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0024_api_tokens_hashed"),
+        ("governance", "0025_seal_questionnaires"),
     ]
 
     operations = [
