@@ -191,3 +191,18 @@ class SubProcessorChangeKind(models.TextChoices):
     ADDED = "added", "New sub-processor"
     NEW_COUNTRY = "new_country", "New country"
     REMOVED = "removed", "Sub-processor removed"
+
+
+class SwitchSource(models.TextChoices):
+    """What showed that an offering's model version changed."""
+
+    GATEWAY = "gateway", "Gateway traffic share"
+    DECLARED = "declared", "Declared by platform"
+    DEPRECATION = "deprecation", "Vendor deprecation date"
+
+
+class RereviewStatus(models.TextChoices):
+    """Where the re-review a model switch opened stands."""
+
+    OPEN = "open", "Needs review"
+    SETTLED = "settled", "Settled and signed"

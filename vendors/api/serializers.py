@@ -130,6 +130,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "days_to_adopt",
             "rollback_target",
             "rollback_plan",
+            "regions",
         ]
 
     def create(self, validated_data: dict) -> ModelVersion:
@@ -155,6 +156,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
             "evidence_required",
             "rereview_days",
             "applies_to",
+            "model_dependent",
             "active",
             "position",
         ]
@@ -428,6 +430,9 @@ class ShortlistCheckSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
     shortlist_version = serializers.IntegerField(allow_null=True)
     valid_until = serializers.DateField(allow_null=True)
+    rollback_target = serializers.CharField(
+        allow_null=True, help_text="family:version to use instead, when the model was rolled back."
+    )
 
 
 class ShortlistDiffSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from vendors.models.frameworks import Framework, Requirement, RequirementMapping
 from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
 from vendors.models.shortlist import ShortlistEntry, ShortlistTransition, ShortlistVersion
 from vendors.models.subprocessors import SubProcessor, SubProcessorChange
+from vendors.models.switches import ModelRollback, ModelSwitch, ModelSwitchTransition
 
 __all__ = [
     "Assessment",
@@ -24,6 +25,9 @@ __all__ = [
     "ExceptionTransition",
     "ExpiryReminder",
     "Framework",
+    "ModelRollback",
+    "ModelSwitch",
+    "ModelSwitchTransition",
     "ModelVersion",
     "Offering",
     "Requirement",
