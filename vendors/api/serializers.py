@@ -9,6 +9,7 @@ from vendors.models import (
     ChecklistItem,
     Evidence,
     Framework,
+    ModelRollback,
     ModelVersion,
     Offering,
     Response,
@@ -322,6 +323,18 @@ class ReasonSerializer(serializers.Serializer):
     """A reason for a rejection or revocation."""
 
     reason = serializers.CharField()
+
+
+class ModelRollbackSerializer(serializers.ModelSerializer):
+    """A rollback decision: which version, to which target, why, by whom and when."""
+
+    model_version = serializers.StringRelatedField()
+    target = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = ModelRollback
+        fields = ["id", "model_version", "target", "reason", "decided_by", "decided_at"]
 
 
 class ShortlistEntrySerializer(serializers.ModelSerializer):
