@@ -166,6 +166,8 @@ def model_version_rollback(
 ) -> ModelRollback:
     """Take a version out of use: the gateway check refuses it and names its rollback target."""
     require(actor, "vendors.rollback_modelversion")
+    if not reason.strip():
+        raise DomainError({"reason": "Say why the version is rolled back."})
     version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     if version.rollback_target_id is None:
         raise DomainError({"rollback_target": f"{version} names no rollback target."})
