@@ -225,7 +225,7 @@ def pilot_model_timeline(*, pilot: Pilot) -> list[VersionInUse]:
         VersionInUse(versions[s.version], s.first, s.last, "gateway", s.requests, s.peak_share)
         for s in spans
     ]
-    for current, following in zip(declared, [*declared[1:], None], strict=True):
+    for current, following in zip(declared, [*declared[1:], None], strict=False):
         last = following.since - timedelta(days=1) if following else None
         timeline.append(VersionInUse(current.model_version, current.since, last, "declared"))
     return sorted(timeline, key=lambda v: (v.first, str(v.version)))
