@@ -110,6 +110,12 @@ TIER_TOKENS = {"fast": (1800, 160), "standard": (14000, 900), "heavy": (52000, 3
 # One model the gateway routed to that no model version knows: the import report names it.
 UNKNOWN_MODEL = ("openai/gpt-4o-mini-2024-07-18", 9)
 COPILOT_SEATS = 124
+# The running pilot's model switch (docs/model-lifecycle.md): from this day of the pilot its
+# teams' standard-tier requests go to the newer helix-core, and reviewers spend ~12 % longer on
+# each PR it writes (short of the pilot's 20 % kill line on reviewer load).
+SWITCH_DAY = 63
+SWITCH_ROUTES = ("helix/helix-core-3.0", "helix/helix-core-3.5")
+SWITCH_REVIEW = 1.12
 
 
 @dataclass
@@ -233,10 +239,12 @@ def _throughput_factor(weeks: float | None) -> float:
 
 
 def _review_factor(weeks: float | None) -> float:
-    # Reviewers first read more AI-written code, then less per PR as PRs get smaller.
+    # Reviewers first read more AI-written code, then less per PR as PRs get smaller; the
+    # model switch mid-pilot makes its PRs a little harder to review again.
     if weeks is None:
         return 1.0
-    return 1.2 if weeks < 4 else 0.88
+    factor = 1.2 if weeks < 4 else 0.88
+    return factor * SWITCH_REVIEW if weeks >= SWITCH_DAY / 7 else factor
 
 
 def _ai_share(weeks: float | None, day: date, world: World) -> float:
@@ -649,6 +657,7 @@ def gateway_csv(world: World, routes: list[Route], *, seed: int = SEED) -> bytes
     by_tier = defaultdict(list)
     for route in routes:
         by_tier[route.tier].append(route)
+    by_name = {route.name: route for route in routes}
     deck: list[str] = []
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -670,6 +679,10 @@ def gateway_csv(world: World, routes: list[Route], *, seed: int = SEED) -> bytes
                 tier = deck.pop()
                 usable = [r for r in by_tier[tier] if r.since is None or r.since <= day]
                 route = rng.choice(usable or by_tier[tier])
+                if weeks is not None and tier == "standard":
+                    # A pilot team's router pins the offering's standard model, then switches.
+                    name = SWITCH_ROUTES[weeks >= SWITCH_DAY / 7]
+                    route = by_name.get(name, route)
                 serial += 1
                 user = rng.choice(people)
                 writer.writerow(
