@@ -1,6 +1,7 @@
 """Model-switch API: each switch with its re-review status and every pilot's metrics before and
 after it (read-only; switches are found by imports, declarations and the daily sweep)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
@@ -54,6 +55,7 @@ class ModelSwitchSerializer(serializers.Serializer):
     def get_rereview_items(self, switch) -> list[str]:
         return sorted({r.item.code for r in switch.reopened.all()})
 
+    @extend_schema_field(PilotSwitchSerializer(many=True))
     def get_pilots(self, switch) -> list[dict]:
         plans = self.context["effects"].get(switch.pk, [])
         return PilotSwitchSerializer(plans, many=True).data

@@ -522,7 +522,7 @@ def seed_packets(users: dict[str, User]) -> list[str]:
 
 
 # The running pilot's switch, when no gateway logs showed it (seed_demo --no-evidence); the
-# evidence files route its teams' standard requests the same way (demo_evidence.SWITCH_DAY).
+# evidence files route its teams' standard requests the same way (demo_evidence.switch_day).
 SWITCH_FROM, SWITCH_TO = ("helix-core", "3.0"), ("helix-core", "3.5")
 # A canary that went wrong: rolled back to the version before it.
 ROLLBACK = ("helix-swift", "3.2", "3.1", date(2026, 10, 26))
@@ -531,7 +531,7 @@ ROLLBACK = ("helix-swift", "3.2", "3.1", date(2026, 10, 26))
 def seed_model_lifecycle(users: dict[str, User]) -> list[str]:
     """The running pilot's model switch mid-pilot (re-reviewed and signed) and one rollback."""
     from governance.models import Pilot
-    from governance.services.demo_evidence import SWITCH_DAY
+    from governance.services.demo_evidence import switch_day
     from governance.services.model_switches import pilot_model_declare
     from vendors.models import ModelRollback, ModelSwitch, ModelVersion
     from vendors.services.model_switches import model_version_rollback
@@ -556,7 +556,7 @@ def seed_model_lifecycle(users: dict[str, User]) -> list[str]:
         pilot_model_declare(
             pilot=pilot,
             model_version=new,
-            since=pilot.started_on + timedelta(days=SWITCH_DAY),
+            since=pilot.started_on + timedelta(days=switch_day(pilot.started_on)),
             actor=platform,
             note="Vendor moved the Helix Code default model.",
         )

@@ -217,7 +217,8 @@ def model_refusal(
         return (
             [
                 f"Model {model} was rolled back on {rollback.decided_at.date()} by "
-                f"{rollback.decided_by}: {rollback.reason} Use {rollback.target} instead."
+                f"{rollback.decided_by}: {rollback.reason.rstrip('.')}. Use {rollback.target} "
+                "instead."
             ],
             None,
             str(rollback.target),

@@ -186,7 +186,8 @@ def model_version_rollback(
             role=role,
             kind="model_switch",
             title=f"{version} rolled back to {rollback.target}",
-            body=f"{actor} rolled {version} back to {rollback.target}: {rollback.reason}. "
+            body=f"{actor} rolled {version} back to {rollback.target}: "
+            f"{rollback.reason.rstrip('.')}. "
             f"The gateway check now refuses {version} and names {rollback.target}.",
         )
     return rollback
