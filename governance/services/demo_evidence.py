@@ -111,10 +111,10 @@ TIER_TOKENS = {"fast": (1800, 160), "standard": (14000, 900), "heavy": (52000, 3
 UNKNOWN_MODEL = ("openai/gpt-4o-mini-2024-07-18", 9)
 COPILOT_SEATS = 124
 # The running pilot's model switch (docs/model-lifecycle.md): from switch_day() of the pilot
-# its teams' standard-tier requests go to the newer helix-core, and reviewers spend a quarter
-# longer on each PR it writes.
+# its teams' standard-tier requests go to the newer helix-core, and reviewers spend half as
+# long again on each PR it writes.
 SWITCH_ROUTES = ("helix/helix-core-3.0", "helix/helix-core-3.5")
-SWITCH_REVIEW = 1.25
+SWITCH_REVIEW = 1.5
 # The demo pilots' stabilisation grace (Pilot.grace_days' default).
 DEMO_GRACE_DAYS = 60
 
