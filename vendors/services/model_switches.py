@@ -148,10 +148,13 @@ def model_switches_settle_signed(*, assessment: Assessment, actor: Any) -> list[
     """After an assessment is signed: settle the open switches whose verdicts are all judged
     and signed again (called by assessment approval, inside its transaction)."""
     settled = []
-    switches = ModelSwitch.objects.select_for_update().filter(
-        status=RereviewStatus.OPEN, reopened__assessment=assessment
+    ids = set(
+        ModelSwitch.objects.filter(
+            status=RereviewStatus.OPEN, reopened__assessment=assessment
+        ).values_list("pk", flat=True)
     )
-    for switch in switches.distinct():
+    # Locked by id: PostgreSQL refuses FOR UPDATE on the join's DISTINCT.
+    for switch in ModelSwitch.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
         if not rereview_problems(switch):
             settled.append(
                 _switch_transition(switch, actor=actor, reason=f"re-review signed in {assessment}")
