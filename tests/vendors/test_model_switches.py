@@ -229,3 +229,16 @@ def test_the_vendor_admin_page_shows_both_figures(client, security, helix):
     client.force_login(security)
     page = client.get(f"/admin/vendors/vendor/{helix['vendor'].pk}/change/").content.decode()
     assert "release to majority traffic: median 30 d (1 versions)" in page
+
+
+def test_security_settles_by_hand_a_switch_that_reopened_nothing(helix, security):
+    Assessment.objects.filter(vendor=helix["vendor"]).update(status="withdrawn")
+    switch, _ = _switch(helix)
+    assert not switch.reopened.exists()
+    with pytest.raises(DomainError, match="Say how"):
+        model_switch_settle(switch=switch, actor=security, reason=" ")
+    settled = model_switch_settle(
+        switch=switch, actor=security, reason="No live review: judged in the next one."
+    )
+    assert settled.status == "settled"
+    assert settled.history.get().actor == security
