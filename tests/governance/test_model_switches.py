@@ -338,3 +338,26 @@ def test_the_api_refuses_writes_to_every_role(api_as, persona, switched, role):
     assert client.post(URL, {}, format="json").status_code in (403, 405)
     assert client.delete(f"{URL}{switched.pk}/").status_code in (403, 405)
     assert ModelSwitch.objects.get() == switched
+
+
+def test_the_quarterly_packet_carries_the_before_after(decide, running_pilot, helix):
+    from django.template.loader import render_to_string
+
+    from governance.selectors.packets import review_context
+
+    old = ModelVersionFactory(vendor=helix.vendor, family="helix-core", version="3.0")
+    new = ModelVersionFactory(vendor=helix.vendor, family="helix-core", version="3.5")
+    model_switch_record(
+        offering=helix,
+        from_version=old,
+        to_version=new,
+        detected_on=START + timedelta(days=70),
+        detected_from="declared",
+        detail="declared",
+    )
+    facts = review_context(decide())
+    (plan,) = facts["model_switches"]
+    assert plan.pilot == running_pilot
+    html = render_to_string("includes/model_switches_table.html", facts)
+    assert f"helix-core:3.0 → helix-core:3.5 on {START + timedelta(days=70)}" in html
+    assert running_pilot.title in html
