@@ -34,8 +34,10 @@ def metric_chart_svg(
     lines: list[Line],
     width: int = 640,
     height: int = 220,
+    markers: list[tuple[date, str]] | None = None,
 ) -> str:
-    """Render one metric's series as an SVG string (text escaped)."""
+    """Render one metric's series as an SVG string (text escaped); `markers` are (day, label)
+    vertical lines, e.g. a model switch."""
     left, right, top, bottom = 56, 16, 28, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, v in points] + [line.value for line in lines]
@@ -72,6 +74,14 @@ def metric_chart_svg(
             f'<text x="{left + plot_w - 4}" y="{ly - 4:.1f}" font-size="10" text-anchor="end" '
             f'font-family="sans-serif" fill="{line.colour}">{escape(line.label)} '
             f"{escape(format(line.value.normalize(), 'f'))}</text>"
+        )
+    for day, label in markers or []:
+        mx = x(day)
+        parts.append(
+            f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#7c3aed" '
+            f'stroke-dasharray="2 3"><title>{day.isoformat()} {escape(label)}</title></line>'
+            f'<text x="{mx + 3:.1f}" y="{top + 10}" font-size="10" font-family="sans-serif" '
+            f'fill="#7c3aed">{escape(label)}</text>'
         )
     if points:
         xy = [(x(d), y(v)) for d, v in sorted(points)]

@@ -112,6 +112,7 @@ class NotificationKind(models.TextChoices):
     SHORTLIST_SUSPENDED = "shortlist", "Shortlist entry suspended"
     REVIEW_DUE = "review_due", "Quarterly review due"
     INTEGRITY = "integrity", "Integrity check found a problem"
+    MODEL_SWITCH = "model_switch", "Model version switched or rolled back"
 
 
 class SpendScope(models.TextChoices):

@@ -36,6 +36,10 @@ REGISTRY_READ = {
     # Where a vendor's data really goes, and each change to it.
     "vendors.subprocessor": VIEW,
     "vendors.subprocessorchange": VIEW,
+    # Model switches, their re-reviews and rollback decisions: everyone follows them.
+    "vendors.modelswitch": VIEW,
+    "vendors.modelswitchtransition": VIEW,
+    "vendors.modelrollback": VIEW,
 }
 # Reviewers (security, legal) read whole assessments, evidence files included.
 REVIEW_READ = {
@@ -68,6 +72,7 @@ PILOT_READ = {
     "governance.baseline": VIEW,
     "governance.killcriterion": VIEW,
     "governance.signoff": VIEW,
+    "governance.pilotmodelversion": VIEW,
 }
 # Quarterly decisions are visible to everyone who follows pilots.
 REVIEW_DECISIONS_READ = {
@@ -153,6 +158,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         "vendors.questionnaire": ("view", "add", "change", "revoke"),
         # Security may evaluate any pilot's checkpoint (owners theirs: governance/rules.py).
         "governance.checkpointevaluation": ("view", "add"),
+        # Security settles a model switch's re-review and may roll a version back.
+        "vendors.modelswitch": ("view", "change"),
+        "vendors.modelversion": ("view", "rollback"),
     },
     Role.LEGAL: {**PACKETS, **PILOT_SIGNER, **REVIEWER, **REVIEW_DECISIONS_READ},
     Role.AI_PM: {
@@ -194,7 +202,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **PILOT_READ,
         "vendors.vendor": EDIT,
         "vendors.offering": EDIT,
-        "vendors.modelversion": EDIT,
+        # Platform keeps the catalog, declares switches and rolls versions back.
+        "vendors.modelversion": (*EDIT, "rollback"),
+        "vendors.modelswitch": ("view", "add"),
+        "governance.pilotmodelversion": ("view", "add"),
         "governance.workerheartbeat": ("view", "add"),
         "governance.servicetoken": EDIT,
         "governance.measurement": EDIT,

@@ -147,3 +147,11 @@ def run_import(run_id: int) -> dict:
 
     run = import_execute(run_id=run_id)
     return {"id": run.pk, "status": run.status, "created": run.created, "updated": run.updated}
+
+
+@shared_task(acks_late=True)
+def model_switches_from_deprecations() -> list[int]:
+    """Daily: versions past their deprecation date switch to their successor (once each)."""
+    from governance.services.model_switches import model_switches_from_deprecations as sweep
+
+    return [switch.pk for switch in sweep()]

@@ -215,3 +215,18 @@ class ProposedAnswerStatus(models.TextChoices):
     PROPOSED = "proposed", "Awaiting review"
     ACCEPTED = "accepted", "Accepted"
     SENT_BACK = "sent_back", "Sent back"
+
+
+class SwitchSource(models.TextChoices):
+    """What showed that an offering's model version changed."""
+
+    GATEWAY = "gateway", "Gateway traffic share"
+    DECLARED = "declared", "Declared by platform"
+    DEPRECATION = "deprecation", "Vendor deprecation date"
+
+
+class RereviewStatus(models.TextChoices):
+    """Where the re-review a model switch opened stands."""
+
+    OPEN = "open", "Needs review"
+    SETTLED = "settled", "Settled and signed"

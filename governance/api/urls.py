@@ -16,6 +16,7 @@ from governance.api import (
     finance,
     imports,
     measurements,
+    model_switches,
     notifications,
     ops,
     packets,
@@ -47,6 +48,7 @@ router.register("reviews", finance.ReviewViewSet, basename="review")
 router.register("benefits", benefits.BenefitViewSet, basename="benefit")
 router.register("packets", packets.PacketViewSet, basename="packet")
 router.register("imports", imports.ImportRunViewSet, basename="import-run")
+router.register("model-switches", model_switches.ModelSwitchViewSet, basename="model-switch")
 
 urlpatterns = [
     path("auth/token/", tokens.TokenObtainView.as_view(), name="api-token"),

@@ -309,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.send_checkpoint_reminders",
         "schedule": crontab(minute=40),
     },
+    # Daily: a model version past its vendor's deprecation date is a switch to its successor.
+    "model-deprecations": {
+        "task": "governance.tasks.model_switches_from_deprecations",
+        "schedule": crontab(hour=5, minute=30),
+    },
     # Weekly: finance is told which pilots and programs still lack this quarter's review.
     "reviews-due": {
         "task": "governance.tasks.notify_reviews_due",
@@ -430,6 +435,12 @@ TOLLGATE_SHORTLIST_MIN_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MIN_PROVIDERS", d
 TOLLGATE_SHORTLIST_MAX_PROVIDERS = env.int("TOLLGATE_SHORTLIST_MAX_PROVIDERS", default=3)
 TOLLGATE_SHORTLIST_REQUIRE_ON_PREM = env.bool("TOLLGATE_SHORTLIST_REQUIRE_ON_PREM", default=True)
 # How apps notify people (in-app list + e-mail); a dotted path so vendors need not import it.
+# A new model version taking this share of a pilot's requests to its model family on a day
+# is a model switch (docs/model-lifecycle.md).
+TOLLGATE_MODEL_SWITCH_SHARE = env.float("TOLLGATE_MODEL_SWITCH_SHARE", default=0.5)
+if not 0 < TOLLGATE_MODEL_SWITCH_SHARE <= 1:
+    raise ImproperlyConfigured("TOLLGATE_MODEL_SWITCH_SHARE is a share between 0 and 1.")
+
 TOLLGATE_NOTIFIER = "governance.services.notifications.notify"
 # Where people reach Tollgate: the questionnaire links emailed to vendor contacts start here.
 TOLLGATE_BASE_URL = env.str("TOLLGATE_BASE_URL", default="http://localhost:8000").rstrip("/")

@@ -29,6 +29,7 @@ from governance.models.measurements import (
     Measurement,
     Notification,
 )
+from governance.models.model_switches import PilotModelVersion
 from governance.models.ops import WorkerHeartbeat
 from governance.models.packets import Packet, PacketTransition
 from governance.models.pilots import (
@@ -64,6 +65,7 @@ __all__ = [
     "Packet",
     "PacketTransition",
     "Pilot",
+    "PilotModelVersion",
     "PilotTransition",
     "PullRequest",
     "PullRequestReview",

@@ -17,6 +17,7 @@ from governance import roi
 from governance.choices import PacketKind, PilotStatus, SubjectKind, Verdict
 from governance.models import CheckpointEvaluation, Pilot, QuarterlyReview, SignOff
 from governance.selectors.effects import pilot_effects_report
+from governance.selectors.model_switches import pilot_switches
 from governance.selectors.pilots import pilot_charts
 from governance.selectors.signoffs import SUBJECTS
 from vendors.choices import ResponseStatus, ShortlistStatus
@@ -212,6 +213,8 @@ def checkpoint_context(evaluation: CheckpointEvaluation) -> dict:
         "effects": pilot_effects_report(
             pilot=evaluation.pilot, checkpoint=evaluation.checkpoint_day
         ),
+        # Model switches in the pilot's window, each metric before and after (as rendered).
+        "model_switches": pilot_switches(pilot=evaluation.pilot),
     }
 
 
@@ -243,6 +246,7 @@ def review_context(review: QuarterlyReview) -> dict:
         "snapshot": review.snapshot,
         "charts": [(pilot, _svgs(pilot)) for pilot in pilots],
         "decision": review.get_decision_display(),
+        "model_switches": [plan for pilot in pilots for plan in pilot_switches(pilot=pilot)],
     }
 
 

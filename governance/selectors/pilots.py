@@ -54,6 +54,7 @@ def pilot_charts(
 
     from governance import evaluation
     from governance.charts import Line, metric_chart_svg
+    from governance.selectors.model_switches import switch_markers
 
     if baselines is None:
         baselines = pilot.baselines.select_related("metric")
@@ -80,6 +81,7 @@ def pilot_charts(
     unread = {key[0] for key in series} - metrics.keys()
     if unread:
         metrics.update(Metric.objects.in_bulk(unread))
+    markers = switch_markers(pilot=pilot)
     charts = []
     for key in sorted(set(series) | set(criteria), key=lambda k: (metrics[k[0]].position, k[1])):
         metric = metrics[key[0]]
@@ -113,6 +115,7 @@ def pilot_charts(
                 end=end,
                 grace_days=pilot.grace_days,
                 lines=lines,
+                markers=markers,
             )
         )
     return charts

@@ -36,7 +36,12 @@ from vendors.services.questionnaires import (
     answer_propose,
     questionnaire_send,
 )
-from vendors.services.registry import model_version_create, offering_create, vendor_create
+from vendors.services.registry import (
+    model_version_create,
+    model_version_update,
+    offering_create,
+    vendor_create,
+)
 from vendors.services.shortlist import shortlist_draft_create, shortlist_entry_add
 from vendors.services.subprocessors import subprocessor_change_settle, subprocessors_import
 from vendors.subprocessor_files import SubProcessorRow
@@ -632,3 +637,85 @@ def seed_packets(users: dict[str, User]) -> list[str]:
             packet = packet_render(packet_id=packet.pk)
         made.append(f"#{packet.pk} {packet.get_kind_display().lower()} ({packet.status})")
     return made
+
+
+# The running pilot's switch, when no gateway logs showed it (seed_demo --no-evidence); the
+# evidence files route its teams' standard requests the same way (demo_evidence.switch_day).
+SWITCH_FROM, SWITCH_TO = ("helix-core", "3.0"), ("helix-core", "3.5")
+# A canary that went wrong: rolled back to the version before it.
+ROLLBACK = ("helix-swift", "3.2", "3.1", date(2026, 10, 26))
+
+
+def seed_model_lifecycle(users: dict[str, User]) -> list[str]:
+    """The running pilot's model switch mid-pilot (re-reviewed and signed) and one rollback."""
+    from governance.models import Pilot
+    from governance.services.demo_evidence import switch_day
+    from governance.services.model_switches import pilot_model_declare
+    from vendors.models import ModelRollback, ModelSwitch, ModelVersion
+    from vendors.services.model_switches import model_version_rollback
+
+    done = []
+    running = [title for title, *_rest, target, _o in PILOTS if target == PilotStatus.RUNNING]
+    pilot = Pilot.objects.filter(title__in=running, started_on__isnull=False).first()
+    if pilot is None:
+        return done
+    helix = pilot.offering.vendor
+    old = ModelVersion.objects.filter(vendor=helix, family=SWITCH_FROM[0], version=SWITCH_FROM[1])
+    new = ModelVersion.objects.filter(vendor=helix, family=SWITCH_TO[0], version=SWITCH_TO[1])
+    old, new = old.first(), new.first()
+    if old is None or new is None:
+        return done
+    if new.rollback_target_id is None:
+        model_version_update(model_version=new, rollback_target=old)
+    switches = ModelSwitch.objects.filter(offering=pilot.offering, to_version=new)
+    if not switches.exists():
+        platform = users[Role.PLATFORM]
+        pilot_model_declare(pilot=pilot, model_version=old, since=pilot.started_on, actor=platform)
+        pilot_model_declare(
+            pilot=pilot,
+            model_version=new,
+            since=pilot.started_on + timedelta(days=switch_day(pilot.started_on)),
+            actor=platform,
+            note="Vendor moved the Helix Code default model.",
+        )
+        done.append(f"declared {old} → {new} on {pilot.title}")
+    for switch in switches.filter(status="open"):
+        # Security and legal judge the reopened items again and sign: the re-review closes.
+        assessments = {r.assessment_id: r.assessment for r in switch.reopened.all()}
+        for response in switch.reopened.select_related("item"):
+            if response.status == ResponseStatus.NEEDS_REVIEW:
+                response_set_verdict(
+                    response=response,
+                    status=ResponseStatus.SATISFIED,
+                    actor=_owner(response, users),
+                    comment=f"Re-judged for {switch.to_version}: the vendor's notes hold.",
+                )
+        for assessment in assessments.values():
+            assessment.refresh_from_db()
+            if assessment.status == AssessmentStatus.IN_REVIEW:
+                _approve(assessment, users)
+        done.append(f"re-review of {switch.from_version} → {switch.to_version} signed")
+    family, version, target, released = ROLLBACK
+    if not ModelRollback.objects.exists():
+        previous = ModelVersion.objects.filter(vendor=helix, family=family, version=target).first()
+        if previous is not None:
+            canary = ModelVersion.objects.filter(vendor=helix, family=family, version=version)
+            canary = canary.first() or model_version_create(
+                vendor=helix,
+                family=family,
+                version=version,
+                tier=previous.tier,
+                price_input_per_mtok=previous.price_input_per_mtok,
+                price_cached_input_per_mtok=previous.price_cached_input_per_mtok,
+                price_output_per_mtok=previous.price_output_per_mtok,
+                released_on=released,
+                rollback_target=previous,
+                rollback_plan="Pin helix-swift 3.1 in the gateway route table.",
+            )
+            rollback = model_version_rollback(
+                model_version=canary,
+                actor=users[Role.PLATFORM],
+                reason="The canary doubled tool-call errors in completions.",
+            )
+            done.append(f"rolled {rollback.model_version} back to {rollback.target}")
+    return done

@@ -110,6 +110,13 @@ TIER_TOKENS = {"fast": (1800, 160), "standard": (14000, 900), "heavy": (52000, 3
 # One model the gateway routed to that no model version knows: the import report names it.
 UNKNOWN_MODEL = ("openai/gpt-4o-mini-2024-07-18", 9)
 COPILOT_SEATS = 124
+# The running pilot's model switch (docs/model-lifecycle.md): from switch_day() of the pilot
+# its teams' standard-tier requests go to the newer helix-core, and reviewers spend half as
+# long again on each PR it writes.
+SWITCH_ROUTES = ("helix/helix-core-3.0", "helix/helix-core-3.5")
+SWITCH_REVIEW = 1.5
+# The demo pilots' stabilisation grace (Pilot.grace_days' default).
+DEMO_GRACE_DAYS = 60
 
 
 @dataclass
@@ -232,11 +239,27 @@ def _throughput_factor(weeks: float | None) -> float:
     return 0.95 + min(weeks - 4, 8) / 8 * 0.2
 
 
-def _review_factor(weeks: float | None) -> float:
-    # Reviewers first read more AI-written code, then less per PR as PRs get smaller.
+def switch_day(start: date) -> int:
+    """The day of a pilot on which its model switches: the Monday three whole weeks past its
+    grace, so by the demo's today (day 110) the switch has three whole weeks on either side
+    to compare (docs/model-lifecycle.md), whatever weekday the pilot started on."""
+    grace_end = start + timedelta(days=DEMO_GRACE_DAYS)
+    monday = grace_end + timedelta(days=(7 - grace_end.weekday()) % 7)
+    return (monday + timedelta(weeks=3) - start).days
+
+
+def _switched(world: World, team: str, weeks: float | None) -> bool:
+    start = world.pilots.get(team)
+    return weeks is not None and start is not None and weeks * 7 >= switch_day(start)
+
+
+def _review_factor(weeks: float | None, *, switched: bool = False) -> float:
+    # Reviewers first read more AI-written code, then less per PR as PRs get smaller; the
+    # model switch mid-pilot makes its PRs harder to review again.
     if weeks is None:
         return 1.0
-    return 1.2 if weeks < 4 else 0.88
+    factor = 1.2 if weeks < 4 else 0.88
+    return factor * SWITCH_REVIEW if switched else factor
 
 
 def _ai_share(weeks: float | None, day: date, world: World) -> float:
@@ -306,7 +329,8 @@ def github_records(world: World, *, seed: int = SEED) -> GitHub:
                     day=day,
                     weeks=weeks,
                     cycle=base_cycle * cycle_factor(weeks),
-                    review=base_review * _review_factor(weeks),
+                    review=base_review
+                    * _review_factor(weeks, switched=_switched(world, team, weeks)),
                     end=end,
                     review_ids=review_ids,
                 )
@@ -649,6 +673,7 @@ def gateway_csv(world: World, routes: list[Route], *, seed: int = SEED) -> bytes
     by_tier = defaultdict(list)
     for route in routes:
         by_tier[route.tier].append(route)
+    by_name = {route.name: route for route in routes}
     deck: list[str] = []
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -670,6 +695,10 @@ def gateway_csv(world: World, routes: list[Route], *, seed: int = SEED) -> bytes
                 tier = deck.pop()
                 usable = [r for r in by_tier[tier] if r.since is None or r.since <= day]
                 route = rng.choice(usable or by_tier[tier])
+                if weeks is not None and tier == "standard":
+                    # A pilot team's router pins the offering's standard model, then switches.
+                    name = SWITCH_ROUTES[_switched(world, team, weeks)]
+                    route = by_name.get(name, route)
                 serial += 1
                 user = rng.choice(people)
                 writer.writerow(

@@ -32,6 +32,7 @@ from governance.importers.base import ImportRejected, ImportResult, LineError
 from governance.importers.gateway import gateway_reattribute
 from governance.models.evidence import ImportKind, ImportRun, ImportStatus
 from governance.services.evidence import attribute_events
+from governance.services.model_switches import model_switches_detect
 from governance.services.team_metrics import running_pilots_derive, team_metrics_refresh
 from vendors.kit.audit import audited
 from vendors.kit.errors import TRANSIENT_DB_ERRORS, DomainError
@@ -257,6 +258,10 @@ def _work(
                 gateway_reattribute(run, result)
             _report_unattributed(run, result)
             team_metrics_refresh()
+            if run.kind == ImportKind.GATEWAY_LOGS or run.kind in REATTRIBUTING:
+                switches = model_switches_detect()
+                if switches:
+                    result.report["model_switches"] = [str(s) for s in switches]
             derived = running_pilots_derive(actor=run.requested_by)
             kept = sum(counts["kept"] for counts in derived.values())
             if kept:

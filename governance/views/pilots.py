@@ -29,6 +29,7 @@ from governance.selectors.effects import (
     controls_fixed_at,
     pilot_effects_report,
 )
+from governance.selectors.model_switches import pilot_model_timeline, pilot_switches
 from governance.selectors.packets import pilot_refusal
 from governance.selectors.pilots import next_step_problems
 from governance.selectors.signoffs import pending_roles
@@ -152,6 +153,8 @@ def _detail(
             ),
             "charter_packet_possible": pilot_refusal(pilot) is None,
             "effects": pilot_effects_report(pilot=pilot, checkpoint=_checkpoint(request)),
+            "model_timeline": pilot_model_timeline(pilot=pilot),
+            "model_switches": pilot_switches(pilot=pilot),
             "controls_form": controls_form if can_set_controls else None,
             "controls_fixed": controls_fixed,
             "suggestions": control_team_suggestions(pilot=pilot) if can_set_controls else [],

@@ -146,3 +146,23 @@ def test_it_seeds_sub_processors_a_change_awaiting_review_and_two_questionnaires
     assert not pending.answers.exists()
     assert list(pending.responses.all()) == [residency]
     assert Framework.objects.filter(current=True).count() == 4
+
+
+@pytest.mark.django_db
+def test_it_seeds_one_model_switch_signed_again_and_one_rollback_once():
+    from governance.models import Pilot
+    from vendors.models import ModelRollback, ModelSwitch
+    from vendors.selectors.shortlist import shortlist_check
+
+    call_command("seed_demo", password="demo-pass-1", no_packets=True, no_evidence=True)
+    call_command("seed_demo", no_packets=True, no_evidence=True)
+    running = Pilot.objects.get(status="running")
+    # Without gateway logs the switch is declared on the running pilot, mid-pilot.
+    switch = ModelSwitch.objects.get()
+    assert (switch.offering, switch.detected_from) == (running.offering, "declared")
+    assert 60 < (switch.detected_on - running.started_on).days < 110
+    assert switch.status == "settled"  # its items judged and signed again
+    assert shortlist_check(vendor_slug="helix", use="completion", model="helix-core:3.5").allowed
+    rollback = ModelRollback.objects.get()
+    answer = shortlist_check(vendor_slug="helix", use="completion", model="helix-swift:3.2")
+    assert (answer.allowed, answer.rollback_target) == (False, str(rollback.target))

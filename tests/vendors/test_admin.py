@@ -33,7 +33,8 @@ def test_the_vendor_page_shows_offerings_models_and_adoption(admin_as, security,
     )
     page = admin_as(security).get(f"/admin/vendors/vendor/{vendor.pk}/change/").content.decode()
     assert "Acme Code" in page
-    assert "Median 14 days (acme:2: 14 d)" in page
+    assert "Release to approval: median 14 d (1 versions)" in page
+    assert "acme:2: approved 14 d, majority traffic —" in page
     changelist = admin_as(security).get("/admin/vendors/vendor/").content.decode()
     assert '<td class="field-median_days_to_adopt">14</td>' in changelist
 

@@ -29,6 +29,7 @@ def test_the_gateway_checks_with_its_token(gateway, published):
         ],
         "shortlist_version": 1,
         "valid_until": "2027-05-24",
+        "rollback_target": None,
     }
 
 

@@ -21,6 +21,7 @@ class ChecklistItemAdmin(admin.ModelAdmin):
         "evidence_required",
         "rereview_days",
         "applies_to",
+        "model_dependent",
         "active",
     )
     list_filter = ("owner_role", "applies_to", "mandatory", "active", "category")

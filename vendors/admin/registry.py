@@ -4,20 +4,29 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
 from vendors.admin.assessments import R
+from vendors.admin.frameworks import ReadOnlyAdmin
 from vendors.choices import AssessmentStatus
-from vendors.kit.admin import HistoryInline
+from vendors.kit.admin import HistoryInline, run_action
 from vendors.models import (
+    ModelRollback,
+    ModelSwitch,
+    ModelSwitchTransition,
     ModelVersion,
     Offering,
     Response,
     Vendor,
     VendorTransition,
 )
-from vendors.selectors.registry import median_days_to_adopt_by_vendor, vendor_adoption
+from vendors.selectors.registry import median_days_to_adopt_by_vendor, model_update_times
+from vendors.services.model_switches import model_switch_settle
 
 
 class VendorHistoryInline(HistoryInline):
     model = VendorTransition
+
+
+class ModelSwitchHistoryInline(HistoryInline):
+    model = ModelSwitchTransition
 
 
 class OfferingInline(admin.TabularInline):
@@ -84,11 +93,22 @@ class VendorAdmin(admin.ModelAdmin):
 
     @admin.display(description="time to model update")
     def adoption(self, vendor: Vendor) -> str:
-        stats = vendor_adoption(vendor=vendor)
-        if stats["median_days_to_adopt"] is None:
-            return "No approved model versions yet."
-        rows = ", ".join(f"{name}: {days} d" for name, days in stats["versions"])
-        return f"Median {stats['median_days_to_adopt']} days ({rows})"
+        times = model_update_times(vendor_ids=[vendor.pk]).get(vendor.pk)
+        if times is None or not times.versions:
+            return "No approved or switched-to model versions yet."
+
+        def days(value) -> str:
+            return "—" if value is None else f"{value} d"
+
+        rows = ", ".join(
+            f"{name}: approved {days(a)}, majority traffic {days(m)}"
+            for name, a, m in times.versions
+        )
+        return (
+            f"Release to approval: median {days(times.to_approval)} ({times.approved} versions); "
+            f"release to majority traffic: median {days(times.to_majority)} "
+            f"({times.switched} versions). {rows}"
+        )
 
 
 @admin.register(Offering)
@@ -112,3 +132,54 @@ class ModelVersionAdmin(admin.ModelAdmin):
     )
     list_filter = ("tier", "status", "vendor")
     search_fields = ("family", "version", "vendor__name")
+
+
+@admin.register(ModelSwitch)
+class ModelSwitchAdmin(ReadOnlyAdmin):
+    """Model switches and their re-reviews; security settles one once it is judged and signed."""
+
+    list_display = (
+        "__str__",
+        "detected_from",
+        "days_to_adopt",
+        "status",
+        "settled_at",
+    )
+    list_filter = ("status", "detected_from", "offering__vendor")
+    list_select_related = ("offering__vendor", "from_version", "to_version")
+    readonly_fields = ("reopened_items",)
+    inlines = [ModelSwitchHistoryInline]
+    actions = ["settle"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Changing means settling, and only through the action below.
+        return obj is None and request.user.has_perm("vendors.change_modelswitch")
+
+    @admin.display(description="verdicts sent back to review")
+    def reopened_items(self, switch: ModelSwitch) -> str:
+        rows = switch.reopened.select_related("assessment", "item")
+        return "; ".join(f"{r.item.code} in {r.assessment} ({r.status})" for r in rows) or "none"
+
+    @admin.action(
+        description="Settle the re-review (verdicts judged and signed)", permissions=["change"]
+    )
+    def settle(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda switch: model_switch_settle(
+                switch=switch,
+                actor=request.user,
+                reason=f"Settled in the admin by {request.user} after the re-review.",
+            ),
+            "Settled",
+        )
+
+
+@admin.register(ModelRollback)
+class ModelRollbackAdmin(ReadOnlyAdmin):
+    """Rollback decisions (made through POST /api/v1/model-versions/{id}/rollback/)."""
+
+    list_display = ("model_version", "target", "decided_by", "decided_at", "reason")
+    list_select_related = ("model_version", "target", "decided_by")

@@ -10,6 +10,7 @@ from vendors.models import (
     ChecklistItem,
     Evidence,
     Framework,
+    ModelRollback,
     ModelVersion,
     Offering,
     Response,
@@ -131,6 +132,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "days_to_adopt",
             "rollback_target",
             "rollback_plan",
+            "regions",
         ]
 
     def create(self, validated_data: dict) -> ModelVersion:
@@ -156,6 +158,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
             "evidence_required",
             "rereview_days",
             "applies_to",
+            "model_dependent",
             "active",
             "position",
         ]
@@ -326,6 +329,18 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class ModelRollbackSerializer(serializers.ModelSerializer):
+    """A rollback decision: which version, to which target, why, by whom and when."""
+
+    model_version = serializers.StringRelatedField()
+    target = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = ModelRollback
+        fields = ["id", "model_version", "target", "reason", "decided_by", "decided_at"]
+
+
 class ShortlistEntrySerializer(serializers.ModelSerializer):
     """A provider on a shortlist version; `suspended` and `reasons` are computed for today."""
 
@@ -432,6 +447,9 @@ class ShortlistCheckSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
     shortlist_version = serializers.IntegerField(allow_null=True)
     valid_until = serializers.DateField(allow_null=True)
+    rollback_target = serializers.CharField(
+        allow_null=True, help_text="family:version to use instead, when the model was rolled back."
+    )
 
 
 class ShortlistDiffSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from vendors.selectors.assessments import assessment_gaps, assessment_list
 from vendors.selectors.frameworks import assessment_coverage, framework_list
 from vendors.selectors.registry import median_days_to_adopt_by_vendor, vendor_list
 from vendors.services.assessments import assessment_reject, exception_revoke
+from vendors.services.model_switches import model_version_rollback
 from vendors.services.registry import vendor_delete
 from vendors.services.shortlist import shortlist_entry_remove
 
@@ -78,6 +79,20 @@ class ModelVersionViewSet(NoDeleteViewSet):
     serializer_class = s.ModelVersionSerializer
     filterset_class = filters.ModelVersionFilter
     ordering_fields = ["released_on", "approved_on"]
+    required_perms = None  # CRUD by the model's permissions; rollback sets its own
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.ModelRollbackSerializer)
+    @action(detail=True, methods=["post"], required_perms={"POST": "vendors.rollback_modelversion"})
+    def rollback(self, request, pk=None):
+        """Take the version out of use: the gateway check refuses it and names its target."""
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rollback = model_version_rollback(
+            model_version=self.get_object(),
+            actor=request.user,
+            reason=body.validated_data["reason"],
+        )
+        return ApiResponse(s.ModelRollbackSerializer(rollback).data, status=201)
 
 
 class ChecklistItemViewSet(NoDeleteViewSet):

@@ -23,6 +23,7 @@ from vendors.models.questionnaires import (
 from vendors.models.registry import ModelVersion, Offering, Vendor, VendorTransition
 from vendors.models.shortlist import ShortlistEntry, ShortlistTransition, ShortlistVersion
 from vendors.models.subprocessors import SubProcessor, SubProcessorChange
+from vendors.models.switches import ModelRollback, ModelSwitch, ModelSwitchTransition
 
 __all__ = [
     "Assessment",
@@ -32,6 +33,9 @@ __all__ = [
     "ExceptionTransition",
     "ExpiryReminder",
     "Framework",
+    "ModelRollback",
+    "ModelSwitch",
+    "ModelSwitchTransition",
     "ModelVersion",
     "Offering",
     "ProposedAnswer",

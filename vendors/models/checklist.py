@@ -22,6 +22,10 @@ class ChecklistItem(models.Model):
         help_text="A verdict older than this needs review again (1 to 3650 days).",
     )
     applies_to = models.CharField(max_length=16, choices=AppliesTo.choices, default=AppliesTo.ALL)
+    model_dependent = models.BooleanField(
+        default=False,
+        help_text="A new model version behind the offering sends this verdict back to review.",
+    )
     active = models.BooleanField(default=True, help_text="Retired items apply to no new review.")
     position = models.PositiveIntegerField(default=0)
 

@@ -151,9 +151,15 @@ class ModelVersion(models.Model):
         help_text="Another version of the same family to fall back to.",
     )
     rollback_plan = models.TextField(blank=True)
+    regions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Regions this version is served from; empty means the vendor's regions.",
+    )
 
     class Meta:
         ordering = ["vendor__name", "family", "-released_on"]
+        permissions = [("rollback_modelversion", "Can roll a model version back")]
         constraints = [
             models.UniqueConstraint(
                 fields=["vendor", "family", "version"],
@@ -196,7 +202,15 @@ class ModelVersion(models.Model):
             return None
         return (self.approved_on - self.released_on).days
 
+    @property
+    def served_regions(self) -> list[str]:
+        """Where this version processes prompts: its own regions, else its vendor's."""
+        return sorted(self.regions or self.vendor.data_regions)
+
     def clean(self) -> None:
+        regions = self.regions
+        if not isinstance(regions, list) or not all(isinstance(r, str) and r for r in regions):
+            raise ValidationError({"regions": 'Give a list of region names, e.g. ["eu"].'})
         target = self.rollback_target
         if target is not None and (
             target.vendor_id != self.vendor_id or target.family != self.family

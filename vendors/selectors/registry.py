@@ -1,10 +1,13 @@
 """Reads of the registry: vendors and the time-to-model-update metric."""
 
 import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 
 from vendors.models import (
+    ModelSwitch,
     ModelVersion,
     Vendor,
 )
@@ -38,3 +41,48 @@ def median_days_to_adopt_by_vendor() -> dict[int, float]:
     for vendor_id, released, approved in rows:
         per_vendor.setdefault(vendor_id, []).append((approved - released).days)
     return {vendor_id: statistics.median(days) for vendor_id, days in per_vendor.items()}
+
+
+@dataclass(frozen=True)
+class ModelUpdateTimes:
+    """A vendor's time to model update: median days from a version's release to its internal
+    approval, and to the day it first took most of a pilot's traffic (a model switch)."""
+
+    to_approval: float | None
+    to_majority: float | None
+    approved: int
+    switched: int
+    versions: list[tuple[str, int | None, int | None]]  # (version, to approval, to majority)
+
+
+def model_update_times(*, vendor_ids: Iterable[int] | None = None) -> dict[int, ModelUpdateTimes]:
+    """Per vendor id, in two queries for any number of vendors (the portfolio calls this)."""
+    versions = ModelVersion.objects.order_by("family", "released_on")
+    if vendor_ids is not None:
+        versions = versions.filter(vendor_id__in=list(vendor_ids))
+    # Majority traffic: the first switch to the version, on any offering.
+    first_switch = dict(
+        ModelSwitch.objects.filter(to_version__in=versions)
+        .values("to_version")
+        .annotate(first=Min("detected_on"))
+        .values_list("to_version", "first")
+    )
+    rows: dict[int, list] = {}
+    for version in versions:
+        switched = first_switch.get(version.pk)
+        majority = (switched - version.released_on).days if switched else None
+        rows.setdefault(version.vendor_id, []).append(
+            (str(version), version.days_to_adopt, majority)
+        )
+    result = {}
+    for vendor_id, lines in rows.items():
+        approval = [a for _, a, _ in lines if a is not None]
+        majority = [m for _, _, m in lines if m is not None]
+        result[vendor_id] = ModelUpdateTimes(
+            to_approval=statistics.median(approval) if approval else None,
+            to_majority=statistics.median(majority) if majority else None,
+            approved=len(approval),
+            switched=len(majority),
+            versions=[line for line in lines if line[1] is not None or line[2] is not None],
+        )
+    return result

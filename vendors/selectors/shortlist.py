@@ -13,6 +13,7 @@ from vendors.choices import (
     HostingModel,
     ModelStatus,
     ProviderRole,
+    RereviewStatus,
     ShortlistStatus,
     Use,
     VendorStatus,
@@ -20,6 +21,7 @@ from vendors.choices import (
 from vendors.models import (
     Assessment,
     ChecklistItem,
+    ModelSwitch,
     ModelVersion,
     ShortlistEntry,
     ShortlistVersion,
@@ -186,13 +188,55 @@ class CheckResult:
     reasons: list[str]
     shortlist_version: int | None
     valid_until: date | None
+    rollback_target: str | None = None
 
 
-def _model_problems(vendor: Vendor, model: str, *, today: date) -> tuple[list[str], date | None]:
+def _switch_reason(switch: ModelSwitch) -> str:
+    codes = sorted({r.item.code for r in switch.reopened.all()}) or ["none reopened"]
+    return (
+        f"Model switch {switch.from_version} → {switch.to_version} on {switch.detected_on} "
+        f"({switch.offering.name}): re-review of {', '.join(codes)} awaits judging and signing."
+    )
+
+
+def model_refusal(
+    vendor: Vendor, model: str, *, today: date
+) -> tuple[list[str], date | None, str | None]:
+    """Why the gateway may not route to this model today, the last day it may (by its
+    deprecation date), and the version to use instead when it was rolled back."""
     family, _, version = model.partition(":")
-    found = ModelVersion.objects.filter(vendor=vendor, family=family, version=version).first()
+    found = (
+        ModelVersion.objects.filter(vendor=vendor, family=family, version=version)
+        .select_related("rollback__target", "rollback__decided_by")
+        .first()
+    )
     if found is None:
-        return [f"{vendor.name} has no model {model} in the catalog."], None
+        return [f"{vendor.name} has no model {model} in the catalog."], None, None
+    rollback = getattr(found, "rollback", None)
+    if rollback is not None:
+        return (
+            [
+                f"Model {model} was rolled back on {rollback.decided_at.date()} by "
+                f"{rollback.decided_by}: {rollback.reason.rstrip('.')}. Use {rollback.target} "
+                "instead."
+            ],
+            None,
+            str(rollback.target),
+        )
+    switches = list(
+        ModelSwitch.objects.filter(to_version=found, status=RereviewStatus.OPEN)
+        .select_related("offering", "from_version", "to_version")
+        .prefetch_related("reopened__item")
+    )
+    if switches:
+        return [_switch_reason(s) for s in switches], None, None
+    problems, last_day = _model_problems(found, model, today=today)
+    return problems, last_day, None
+
+
+def _model_problems(
+    found: ModelVersion, model: str, *, today: date
+) -> tuple[list[str], date | None]:
     if found.status == ModelStatus.DEPRECATED or (
         found.deprecated_on is not None and found.deprecated_on <= today
     ):
@@ -211,9 +255,11 @@ def shortlist_check(
     offering_id: int | None = None,
     today: date | None = None,
 ) -> CheckResult:
-    """The gateway's answer, plus every unsettled sub-processor change of the vendor.
+    """The gateway's answer, plus every unsettled sub-processor change and model switch of
+    the vendor.
 
-    A change to where the vendor sends data stays in the reasons until a reviewer settles it.
+    A change to where the vendor sends data, or to the model behind an offering, stays in the
+    reasons until a reviewer settles it.
     """
     result = _shortlist_check(
         vendor_slug=vendor_slug, use=use, model=model, offering_id=offering_id, today=today
@@ -223,9 +269,17 @@ def shortlist_check(
         .order_by("detected_at", "id")
         .values_list("detail", flat=True)
     )
-    if not pending:
-        return result
     reasons = [f"Sub-processor change awaiting review: {detail}." for detail in pending]
+    # A question naming the switched-to model already carries the switch as its refusal.
+    switches = (
+        ModelSwitch.objects.filter(offering__vendor__slug=vendor_slug, status=RereviewStatus.OPEN)
+        .select_related("offering", "from_version", "to_version")
+        .prefetch_related("reopened__item")
+        .order_by("detected_on", "id")
+    )
+    reasons += [_switch_reason(s) for s in switches if _switch_reason(s) not in result.reasons]
+    if not reasons:
+        return result
     return replace(result, reasons=[*result.reasons, *reasons])
 
 
@@ -277,9 +331,9 @@ def _shortlist_check(
         f"{vendor.name} is approved until {vendor.approved_until}.",
     ]
     if model:
-        model_issues, last_day = _model_problems(vendor, model, today=today)
+        model_issues, last_day, rollback_target = model_refusal(vendor, model, today=today)
         if model_issues:
-            return CheckResult(False, model_issues, number, None)
+            return CheckResult(False, model_issues, number, None, rollback_target)
         reasons.append(f"Model {model} is approved.")
         if last_day is not None:
             valid_until = min(valid_until, last_day)

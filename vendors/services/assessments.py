@@ -118,6 +118,10 @@ def assessment_mark_approved(*, assessment: Assessment, digest: str, actor: Any)
         )
     else:
         Vendor.objects.filter(pk=vendor.pk).update(approved_until=until)
+    # Imported here: model_switches builds on this module (through rereview).
+    from vendors.services.model_switches import model_switches_settle_signed
+
+    model_switches_settle_signed(assessment=assessment, actor=actor)
     return assessment
 
 

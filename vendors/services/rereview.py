@@ -1,8 +1,18 @@
-"""The daily re-review sweep: lapsed verdicts and exceptions, and their reminders."""
+"""Re-reviews: verdicts sent back to needs review by a change (rereview_open), and the daily
+sweep of lapsed verdicts and exceptions with their reminders.
 
+A change the verdicts never judged (a sub-processor in a new country, a new model version
+behind an offering) goes through rereview_open: the verdicts on the items it touches need
+review in every live assessment of the vendor, a signed approval is revoked, and the review
+closes the way any assessment change does, when the items are judged and signed again.
+"""
+
+from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from vendors.choices import (
@@ -13,8 +23,10 @@ from vendors.choices import (
 from vendors.models import (
     Assessment,
     ExpiryReminder,
+    Offering,
     Response,
     RiskException,
+    Vendor,
 )
 from vendors.services.assessments import (
     _exception_transition,
@@ -33,6 +45,40 @@ E = ExceptionStatus
 
 
 REMINDER_DAYS = (30, 7)
+# Verdicts a change can invalidate (an open or already flagged one is still to be judged).
+REOPENABLE = [R.SATISFIED, R.NOT_SATISFIED, R.NOT_APPLICABLE, R.EXCEPTED]
+
+
+def rereview_open(
+    *,
+    vendor: Vendor,
+    item_codes: Iterable[str],
+    reason: str,
+    actor: Any,
+    offering: Offering | None = None,
+) -> list[Response]:
+    """Send the verdicts on these items back to needs review in the vendor's live assessments
+    (vendor-wide ones, and the offering's own when one is given); return the reopened ones."""
+    scope = Q(assessment__offering__isnull=True)
+    if offering is not None:
+        scope |= Q(assessment__offering=offering)
+    responses = list(
+        Response.objects.select_for_update()
+        .filter(
+            scope,
+            assessment__vendor=vendor,
+            assessment__status__in=[A.IN_REVIEW, A.APPROVED],
+            item__code__in=list(item_codes),
+            status__in=REOPENABLE,
+        )
+        .select_related("assessment", "item")
+        .order_by("assessment_id", "item__position")
+    )
+    for response in responses:
+        _response_transition(response, to=R.NEEDS_REVIEW, actor=actor, reason=reason)
+    for assessment in {r.assessment_id: r.assessment for r in responses}.values():
+        _revoke_if_signed_content_changed(assessment, actor=actor, reason=reason)
+    return responses
 
 
 def _notify_owners(response: Response, due_on: date, days_before: int) -> None:

@@ -12,22 +12,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from vendors.choices import AssessmentStatus, ResponseStatus, Role, SubProcessorChangeKind
+from vendors.choices import Role, SubProcessorChangeKind
 from vendors.kit.errors import DomainError
 from vendors.kit.services import require, save_validated
-from vendors.models import Response, SubProcessor, SubProcessorChange, Vendor
-from vendors.services.assessments import _response_transition, _revoke_if_signed_content_changed
+from vendors.models import SubProcessor, SubProcessorChange, Vendor
 from vendors.services.notifications import notify_role
+from vendors.services.rereview import rereview_open
 from vendors.subprocessor_files import SubProcessorRow
 
 K = SubProcessorChangeKind
 RESIDENCY = "data-residency"
-REOPENABLE = [
-    ResponseStatus.SATISFIED,
-    ResponseStatus.NOT_SATISFIED,
-    ResponseStatus.NOT_APPLICABLE,
-    ResponseStatus.EXCEPTED,
-]
 
 
 @transaction.atomic
@@ -113,23 +107,9 @@ def _change(
 def _reopen_residency(vendor: Vendor, changes: list[SubProcessorChange], *, actor: Any) -> None:
     """Send the data-residency verdict back to review in every live assessment, and tell people."""
     what = "; ".join(c.detail for c in changes)
-    responses = (
-        Response.objects.select_for_update()
-        .filter(
-            assessment__vendor=vendor,
-            assessment__status__in=[AssessmentStatus.IN_REVIEW, AssessmentStatus.APPROVED],
-            item__code=RESIDENCY,
-            status__in=REOPENABLE,
-        )
-        .select_related("assessment", "item")
+    rereview_open(
+        vendor=vendor, item_codes=[RESIDENCY], reason=f"sub-processors: {what}", actor=actor
     )
-    for response in responses:
-        _response_transition(
-            response, to=ResponseStatus.NEEDS_REVIEW, actor=actor, reason=f"sub-processors: {what}"
-        )
-        _revoke_if_signed_content_changed(
-            response.assessment, actor=actor, reason="sub-processor change reopened data residency"
-        )
     for role in (Role.LEGAL, Role.SECURITY):
         notify_role(
             role=role,

@@ -13,6 +13,7 @@ from governance.choices import Role
 from governance.services.demo import (
     seed_finance,
     seed_measurements,
+    seed_model_lifecycle,
     seed_packets,
     seed_pilots,
     seed_questionnaires,
@@ -90,6 +91,10 @@ class Command(BaseCommand):
             if not options["no_evidence"]:
                 self._seed_evidence(users, directory=options["evidence_dir"])
             # --- end demo evidence ---
+            # After the evidence: its gateway logs show the pilot's model switch.
+            lifecycle = seed_model_lifecycle(users)
+            if lifecycle:
+                self.stdout.write(f"Model lifecycle: {'; '.join(lifecycle)}")
 
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")
