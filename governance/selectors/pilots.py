@@ -113,6 +113,7 @@ def pilot_charts(
                 end=end,
                 grace_days=pilot.grace_days,
                 lines=lines,
+                checkpoints=list(pilot.checkpoint_days),
             )
         )
     return charts
