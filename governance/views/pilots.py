@@ -262,6 +262,13 @@ STEPS = {
     "start": ps.pilot_start,
     "withdraw": ps.pilot_withdraw,
 }
+# What each step's success says on the pilot page.
+STEP_DONE = {
+    "submit": "submitted for sign-off",
+    "approve": "approved",
+    "start": "started",
+    "withdraw": "withdrawn",
+}
 
 
 @require_POST
@@ -273,7 +280,7 @@ def pilot_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         raise PermissionDenied("Unknown step.")
     try:
         service(pilot=pilot, actor=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, f"{pilot}: {step} done.")
+        messages.success(request, f"{pilot}: {STEP_DONE[step]}.")
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
