@@ -53,6 +53,8 @@ def packet_request_page(request: HttpRequest) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
         return _back(request)
+    label = f"{packet.get_kind_display()} of {packet.subject_label}"
+    messages.success(request, f"Requested packet #{packet.pk}: {label}.")
     return redirect("packet-page", pk=packet.pk)
 
 
@@ -79,6 +81,7 @@ def packet_retry_page(request: HttpRequest, pk: int) -> HttpResponse:
     packet = get_object_for_user(request.user, PACKETS, "add", pk=pk)
     try:
         packet_retry(packet=packet, actor=request.user)
+        messages.success(request, f"Packet #{packet.pk} is queued again.")
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

@@ -13,7 +13,7 @@ from django.template.defaultfilters import pluralize
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from governance.choices import PacketKind, PilotStatus, SubjectKind
+from governance.choices import PacketKind, PilotStatus, Role, SubjectKind
 from governance.forms import (
     BaselineForm,
     ControlTeamsForm,
@@ -297,7 +297,8 @@ def pilot_sign(request: HttpRequest, pk: int) -> HttpResponse:
             signoff_record(
                 kind=SubjectKind.PILOT, subject=pilot, actor=request.user, **form.cleaned_data
             )
-            messages.success(request, f"Signed {pilot} as {form.cleaned_data['role']}.")
+            role = Role(form.cleaned_data["role"]).label
+            messages.success(request, f"Signed {pilot} as {role}.")
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
