@@ -55,6 +55,7 @@ def test_it_names_a_changed_file_and_the_packet_it_claims_to_be(page, chain):
     assert "Not genuine: file changed" in html
     assert f"carries the title of packet #{chain[2].pk}" in html
     assert f"recorded for packet #{chain[2].pk}" in html
+    assert "Chain intact up to it" not in html  # a file outside the chain has no place in it
 
 
 def test_it_names_a_file_that_is_not_a_tollgate_packet(page, chain):
