@@ -7,6 +7,7 @@ deterministic (fixed hash salt, no date metadata, fixed margins) so a packet ren
 the same data has the same bytes, and its hash chain stays reproducible.
 """
 
+import functools
 import hashlib
 import io
 import os
@@ -61,6 +62,8 @@ STYLE = {
     "grid.linewidth": 0.6,
     "legend.frameon": False,
     "path.simplify": False,
+    # A fixed title position: matplotlib otherwise measures every tick label to place it.
+    "axes.titley": 1.0,
 }
 
 
@@ -105,6 +108,38 @@ def metric_chart_svg(
 
     `checkpoints` are days after `start`; `markers` are other dated events (a model switch).
     """
+    return _chart(
+        title,
+        unit,
+        tuple(points),
+        start,
+        end,
+        grace_days,
+        tuple(lines),
+        tuple(checkpoints or ()),
+        tuple(markers or ()),
+        width,
+        height,
+    )
+
+
+# Drawing takes ~0.1 s a chart, a pilot page has a dozen and packets redraw the same ones. The
+# output depends on nothing but these arguments (every one is part of the key), so a remembered
+# chart can never be stale; 512 charts are a few MB per process.
+@functools.lru_cache(maxsize=512)
+def _chart(
+    title: str,
+    unit: str,
+    points: tuple[tuple[date, Decimal], ...],
+    start: date,
+    end: date,
+    grace_days: int,
+    lines: tuple[Line, ...],
+    checkpoints: tuple[int, ...],
+    markers: tuple[tuple[date, str], ...],
+    width: int,
+    height: int,
+) -> str:
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(width / 72, height / 72), dpi=72)
         # Fixed margins rather than a tight layout: the plot area (and so the grace band and

@@ -60,6 +60,18 @@ def test_a_chart_is_the_same_bytes_each_time_and_fits_its_container():
     assert 'viewBox="0 0 600 270"' in _chart()
 
 
+def test_a_remembered_chart_follows_every_change_of_its_data():
+    # Charts are remembered per process: any changed argument must draw a new one.
+    first = _chart()
+    assert (
+        _chart(points=[(date(2027, 1, 8), Decimal("40")), (date(2027, 1, 15), Decimal("45"))])
+        != first
+    )
+    assert _chart(lines=[Line("baseline", Decimal("39"), "#15803d")]) != first
+    assert _chart(checkpoints=[30]) != first and _chart(grace_days=59) != first
+    assert _chart() == first
+
+
 def test_a_year_of_daily_periods_is_a_line_without_a_dot_each():
     start = date(2027, 1, 1)
     svg = _chart(
