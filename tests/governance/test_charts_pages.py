@@ -1,5 +1,6 @@
 """Charts, the pilot page's evaluation section, notifications page and the admin CSV import."""
 
+import os
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -235,3 +236,30 @@ def test_the_chart_spans_the_pilot_to_its_last_checkpoint_whatever_the_data(runn
         return re.search(r'<g id="grace[^"]*">\s*<path d="([^"]+)"', svg).group(1)
 
     assert grace_band_width(4) == grace_band_width(12)
+
+
+def test_a_chart_is_the_same_bytes_in_another_process():
+    """Packets are hashed: a worker process must draw the bytes a web process draws."""
+    import subprocess
+    import sys
+
+    program = (
+        "from datetime import date; from decimal import Decimal;"
+        "from governance.charts import metric_chart_svg, Line;"
+        "print(metric_chart_svg(title='t', unit='u', start=date(2027, 1, 1),"
+        " end=date(2027, 7, 1), grace_days=60, checkpoints=[30, 90],"
+        " points=[(date(2027, 1, 8), Decimal('40'))], lines=[Line('b', Decimal('38'), 'green')],"
+        " markers=[(date(2027, 2, 1), 'model v2')]))"
+    )
+    outputs = {
+        subprocess.run(  # noqa: S603 - our own interpreter and a fixed program
+            [sys.executable, "-c", program],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1 and "model v2" in outputs.pop()
