@@ -26,6 +26,7 @@ import matplotlib
 matplotlib.use("svg")  # no GUI, no display: the SVG backend only
 
 import matplotlib.dates as mdates
+import matplotlib.style
 from matplotlib.figure import Figure
 
 
@@ -47,7 +48,10 @@ CHECKPOINT = "#6b7280"
 MARKER = "#7c3aed"
 # Styles that make a chart read the same on screen and on paper, whatever matplotlibrc says.
 STYLE = {
-    "font.family": "DejaVu Sans",
+    # DejaVu ships with matplotlib (for measuring) and with Debian (fonts-dejavu-core, for
+    # WeasyPrint and browsers); any sans-serif stands in where it is missing.
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
     "font.size": 9,
     # Text stays text: selectable on pages, searchable in packets, small files.
     "svg.fonttype": "none",
@@ -140,7 +144,8 @@ def _chart(
     width: int,
     height: int,
 ) -> str:
-    with matplotlib.rc_context(STYLE):
+    # From matplotlib's defaults, not a matplotlibrc the host may have: the same bytes anywhere.
+    with matplotlib.style.context(["default", STYLE]):
         figure = Figure(figsize=(width / 72, height / 72), dpi=72)
         # Fixed margins rather than a tight layout: the plot area (and so the grace band and
         # every date) sits at the same place whatever the data, labels and tick widths.
