@@ -205,6 +205,8 @@ def _chart(
                 fontsize=8,
                 color=MARKER,
                 rotation=90,
+                # Readable where it crosses the series or a reference line.
+                bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
             )
         if points:
             ordered = sorted(points)
