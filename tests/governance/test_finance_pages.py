@@ -80,7 +80,7 @@ def test_sign_and_supersede_on_the_review_page(signed_in, finance, decide):
     review = decide()
     client = signed_in(finance)
     page = client.get(f"/finance/reviews/{review.pk}/").content.decode()
-    assert "Sign as finance" in page
+    assert "Sign as Finance" in page
     client.post(f"/finance/reviews/{review.pk}/sign/", {"role": "finance", "decision": "approve"})
     review.refresh_from_db()
     assert review.status == "signed"
