@@ -1,13 +1,33 @@
 """Server-side SVG charts (pure: no ORM, no JavaScript), for pilot pages and PDF packets.
 
-A metric's series is drawn against its baseline, with the stabilisation grace period shaded
-and each kill threshold as a dashed line.
+A metric's series is drawn against its baseline, with the stabilisation grace period shaded,
+each kill threshold as a dashed line, each checkpoint (and any marker, such as a model switch)
+as a vertical line, and a legend. Matplotlib draws them with its SVG backend; the output is
+deterministic (fixed hash salt, no date metadata, fixed margins) so a packet rendered twice from
+the same data has the same bytes, and its hash chain stays reproducible.
 """
 
+import functools
+import hashlib
+import io
+import os
+import re
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from html import escape
+
+# Matplotlib writes a font cache into its config directory on first use; the web and worker
+# processes may run with a read-only home, so give it a writable one before importing it.
+os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "tollgate-matplotlib"))
+
+import matplotlib
+
+matplotlib.use("svg")  # no GUI, no display: the SVG backend only
+
+import matplotlib.dates as mdates
+import matplotlib.style
+from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -22,6 +42,57 @@ class Line:
 # Above this many periods a chart draws its line without a dot per period.
 MAX_DOTS = 90
 
+SERIES = "#1f5fa8"
+GRACE = "#e5e7eb"
+CHECKPOINT = "#6b7280"
+MARKER = "#7c3aed"
+# Styles that make a chart read the same on screen and on paper, whatever matplotlibrc says.
+STYLE = {
+    # DejaVu ships with matplotlib (for measuring) and with Debian (fonts-dejavu-core, for
+    # WeasyPrint and browsers); any sans-serif stands in where it is missing.
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9,
+    # Text stays text: selectable on pages, searchable in packets, small files.
+    "svg.fonttype": "none",
+    "axes.edgecolor": "#9ca3af",
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.color": "#374151",
+    "ytick.color": "#374151",
+    "axes.grid": True,
+    "grid.color": "#eef0f3",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "path.simplify": False,
+    # A fixed title position: matplotlib otherwise measures every tick label to place it.
+    "axes.titley": 1.0,
+}
+
+
+def _plain(text: str) -> str:
+    """User text shown literally: matplotlib would read $...$ as mathematics."""
+    return str(text).replace("$", r"\$")
+
+
+def _value(number: Decimal) -> str:
+    return format(Decimal(number).normalize(), "f")
+
+
+def _svg(figure: Figure, salt: str) -> str:
+    with matplotlib.rc_context({"svg.hashsalt": salt}):
+        buffer = io.StringIO()
+        # No Date: the same data must give the same bytes (packets are hashed and chained).
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    # The chart takes the width of its container (a page column or the packet's text width)
+    # and keeps its proportions through the viewBox.
+    return re.sub(
+        r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, count=1
+    )
+
 
 def metric_chart_svg(
     *,
@@ -32,81 +103,162 @@ def metric_chart_svg(
     end: date,
     grace_days: int,
     lines: list[Line],
-    width: int = 640,
-    height: int = 220,
+    checkpoints: list[int] | None = None,
     markers: list[tuple[date, str]] | None = None,
+    width: int = 600,
+    height: int = 270,
 ) -> str:
-    """Render one metric's series as an SVG string (text escaped); `markers` are (day, label)
-    vertical lines, e.g. a model switch."""
-    left, right, top, bottom = 56, 16, 28, 28
-    plot_w, plot_h = width - left - right, height - top - bottom
-    values = [v for _, v in points] + [line.value for line in lines]
-    low = min(values, default=Decimal(0))
-    high = max(values, default=Decimal(1))
-    if high == low:
-        high, low = high + 1, low - 1
-    pad = (high - low) * Decimal("0.1")
-    low, high = low - pad, high + pad
-    span_days = max((end - start).days, 1)
+    """Render one metric's series as an SVG string (text escaped), `width` x `height` points.
 
-    def x(day: date) -> float:
-        return left + plot_w * max(0, min((day - start).days, span_days)) / span_days
-
-    def y(value: Decimal) -> float:
-        return top + plot_h * float((high - value) / (high - low))
-
-    grace_end = start + timedelta(days=grace_days)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="{left}" y="16" font-size="13" font-family="sans-serif">{escape(title)}'
-        f" ({escape(unit)})</text>",
-        f'<rect x="{left}" y="{top}" width="{x(grace_end) - left:.1f}" height="{plot_h}" '
-        'fill="#e5e7eb"><title>stabilisation grace</title></rect>',
-        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
-        'stroke="#9ca3af"/>',
-    ]
-    for line in lines:
-        ly = y(line.value)
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{ly:.1f}" y2="{ly:.1f}" '
-            f'stroke="{line.colour}" stroke-dasharray="5 4"/>'
-            f'<text x="{left + plot_w - 4}" y="{ly - 4:.1f}" font-size="10" text-anchor="end" '
-            f'font-family="sans-serif" fill="{line.colour}">{escape(line.label)} '
-            f"{escape(format(line.value.normalize(), 'f'))}</text>"
-        )
-    for day, label in markers or []:
-        mx = x(day)
-        parts.append(
-            f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#7c3aed" '
-            f'stroke-dasharray="2 3"><title>{day.isoformat()} {escape(label)}</title></line>'
-            f'<text x="{mx + 3:.1f}" y="{top + 10}" font-size="10" font-family="sans-serif" '
-            f'fill="#7c3aed">{escape(label)}</text>'
-        )
-    if points:
-        xy = [(x(d), y(v)) for d, v in sorted(points)]
-        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in xy)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="#1f5fa8" stroke-width="2"/>')
-        # A dot per period while they can be told apart; a year of daily periods is a line.
-        if len(xy) <= MAX_DOTS:
-            parts += [
-                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="#1f5fa8"/>' for px, py in xy
-            ]
-    else:
-        parts.append(
-            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" '
-            'font-size="12" font-family="sans-serif" fill="#6b7280">no measurements yet</text>'
-        )
-    for value in (low + pad, high - pad):
-        parts.append(
-            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" font-size="10" text-anchor="end" '
-            f'font-family="sans-serif">{escape(format(value.quantize(Decimal("0.01")), "f"))}'
-            "</text>"
-        )
-    parts.append(
-        f'<text x="{left}" y="{height - 8}" font-size="10" font-family="sans-serif">'
-        f"{start.isoformat()}</text>"
-        f'<text x="{left + plot_w}" y="{height - 8}" font-size="10" text-anchor="end" '
-        f'font-family="sans-serif">{end.isoformat()}</text></svg>'
+    `checkpoints` are days after `start`; `markers` are other dated events (a model switch).
+    """
+    return _chart(
+        title,
+        unit,
+        tuple(points),
+        start,
+        end,
+        grace_days,
+        tuple(lines),
+        tuple(checkpoints or ()),
+        tuple(markers or ()),
+        width,
+        height,
     )
-    return "".join(parts)
+
+
+# Drawing takes ~0.1 s a chart, a pilot page has a dozen and packets redraw the same ones. The
+# output depends on nothing but these arguments (every one is part of the key), so a remembered
+# chart can never be stale; 512 charts are a few MB per process.
+@functools.lru_cache(maxsize=512)
+def _chart(
+    title: str,
+    unit: str,
+    points: tuple[tuple[date, Decimal], ...],
+    start: date,
+    end: date,
+    grace_days: int,
+    lines: tuple[Line, ...],
+    checkpoints: tuple[int, ...],
+    markers: tuple[tuple[date, str], ...],
+    width: int,
+    height: int,
+) -> str:
+    # From matplotlib's defaults, not a matplotlibrc the host may have: the same bytes anywhere.
+    with matplotlib.style.context(["default", STYLE]):
+        figure = Figure(figsize=(width / 72, height / 72), dpi=72)
+        # Fixed margins rather than a tight layout: the plot area (and so the grace band and
+        # every date) sits at the same place whatever the data, labels and tick widths.
+        figure.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.3)
+        axes = figure.add_subplot()
+        axes.set_title(
+            _plain(f"{title} ({unit})" if unit else title), loc="left", fontsize=11, pad=8
+        )
+        axes.set_xlim(start, max(end, start + timedelta(days=1)))
+        axes.axvspan(
+            start,
+            start + timedelta(days=grace_days),
+            color=GRACE,
+            label=f"grace period ({grace_days} days)",
+            gid="grace",
+            zorder=0,
+        )
+        for line in lines:
+            axes.axhline(
+                float(line.value),
+                color=line.colour,
+                linestyle=(0, (5, 4)),
+                linewidth=1.4,
+                label=_plain(f"{line.label}: {_value(line.value)}"),
+                gid="reference",
+            )
+        span = max((end - start).days, 1)
+        for day in sorted(set(checkpoints or [])):
+            axes.axvline(
+                start + timedelta(days=day), color=CHECKPOINT, linewidth=0.9, gid="checkpoint"
+            )
+            # Near the right edge the label goes left of its line, so it stays on the chart.
+            right = day > span * 0.9
+            axes.annotate(
+                f"day {day}",
+                xy=(start + timedelta(days=day), 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(-3 if right else 3, -11),
+                textcoords="offset points",
+                ha="right" if right else "left",
+                fontsize=8,
+                color=CHECKPOINT,
+            )
+        if checkpoints:
+            # One legend entry for all checkpoint lines.
+            axes.plot([], [], color=CHECKPOINT, linewidth=0.9, label="checkpoint")
+        for day, label in sorted(markers or []):
+            axes.axvline(day, color=MARKER, linestyle=":", linewidth=1.4, gid="marker")
+            axes.annotate(
+                _plain(label),
+                xy=(day, 0),
+                xycoords=("data", "axes fraction"),
+                xytext=(-3, 4),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color=MARKER,
+                rotation=90,
+                # Readable where it crosses the series or a reference line.
+                bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+            )
+        if points:
+            ordered = sorted(points)
+            axes.plot(
+                [d for d, _ in ordered],
+                [float(v) for _, v in ordered],
+                color=SERIES,
+                linewidth=2,
+                # A dot per period while they can be told apart; a year of daily periods is a line.
+                marker="o" if len(ordered) <= MAX_DOTS else None,
+                markersize=4,
+                label="measured",
+                gid="series",
+            )
+        else:
+            axes.text(
+                0.5,
+                0.5,
+                "no measurements yet",
+                transform=axes.transAxes,
+                ha="center",
+                va="center",
+                color="#6b7280",
+                fontsize=10,
+            )
+        if not points and not lines:
+            axes.set_yticks([])
+        else:
+            axes.margins(y=0.15)
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        axes.tick_params(labelsize=9)
+        # The series first, then the lines it is judged against, then the time bands.
+        handles, labels = axes.get_legend_handles_labels()
+        order = sorted(
+            range(len(labels)),
+            key=lambda i: (
+                labels[i] != "measured",
+                not labels[i].startswith("baseline"),
+                not labels[i].startswith("kill"),
+                i,
+            ),
+        )
+        axes.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncols=3,
+            fontsize=9,
+            handlelength=2.4,
+        )
+        salt = hashlib.sha256(f"{title}\x00{unit}".encode()).hexdigest()[:16]
+        return _svg(figure, salt)

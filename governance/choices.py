@@ -212,3 +212,14 @@ class PacketStatus(models.TextChoices):
     RENDERING = "rendering", "Rendering"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
+
+
+class VerifyOutcome(models.TextChoices):
+    """What checking a packet found: genuine, or the one thing that failed first."""
+
+    GENUINE = "genuine", "Genuine"
+    FILE_CHANGED = "file_changed", "File changed"
+    FILE_MISSING = "file_missing", "Stored file missing"
+    NOT_TOLLGATE = "not_tollgate", "Not a Tollgate packet"
+    UNKNOWN_ID = "unknown_id", "Unknown packet id"
+    CHAIN_BROKEN = "chain_broken", "Chain broken"

@@ -51,6 +51,18 @@ def pdf_pages(data: bytes) -> int:
     return len(PdfReader(BytesIO(data)).pages)
 
 
+def pdf_title(data: bytes) -> str:
+    """The title in a PDF's metadata ('' for a file that is no PDF or has none).
+
+    Read leniently: a packet with a changed byte still names the packet it claims to be.
+    """
+    try:
+        metadata = PdfReader(BytesIO(data), strict=False).metadata
+        return str((metadata or {}).get("/Title") or "")
+    except Exception:  # any unreadable file is simply not a packet
+        return ""
+
+
 def pdf_text(data: bytes) -> str:
     """The text of every page (for tests and verification displays)."""
     return "\n".join(page.extract_text() or "" for page in PdfReader(BytesIO(data)).pages)

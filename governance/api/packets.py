@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api.errors import ErrorSerializer
-from governance.choices import PacketKind, PacketStatus
+from governance.choices import PacketKind, PacketStatus, VerifyOutcome
 from governance.models import Packet
 from governance.selectors.packet_visibility import packets_visible, verification_shown
 from governance.services.packets import (
@@ -91,6 +91,19 @@ class VerificationSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.CharField())
     file_state = serializers.CharField(
         help_text="A stored packet checked by id: verified, changed or missing (else empty)."
+    )
+    outcome = serializers.ChoiceField(
+        choices=VerifyOutcome.choices,
+        help_text="genuine, or what failed first (the API answers an unknown id with a 400).",
+    )
+    outcome_label = serializers.CharField()
+    passed = serializers.BooleanField(help_text="The packet is genuine and its chain intact.")
+    claimed = serializers.IntegerField(
+        allow_null=True,
+        help_text="An uploaded file that matches no packet but carries a packet's title: its id.",
+    )
+    broken_at = serializers.IntegerField(
+        allow_null=True, help_text="The first link of the chain with a problem, if any."
     )
     message = serializers.CharField()
     certifies = serializers.CharField()

@@ -362,6 +362,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoutingTierEnum": "vendors.choices.RoutingTier",
         "ComplexityTierEnum": "governance.choices.Tier",
+        "VerifyOutcomeEnum": "governance.choices.VerifyOutcome",
+        # Keeps the name pilots' outcome had before packet verification got an outcome too.
+        "OutcomeEnum": "governance.choices.PilotOutcome",
         "SignOffDecisionEnum": "governance.choices.Decision",
         "ReviewDecisionEnum": "governance.choices.ReviewDecision",
         "SpendScopeEnum": "governance.choices.SpendScope",

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from governance.choices import VerifyOutcome
 from governance.selectors.packets import PACKET_KINDS
 from governance.services.packets import Verification
 
@@ -23,8 +24,17 @@ def packets_visible(*, user: Any, packets: QuerySet) -> QuerySet:
 def verification_shown(*, result: Verification, user: Any) -> dict[str, Any]:
     """The verification as this user may see it: in full, or only valid / invalid."""
     packet = result.packet
+    # What failed (or that nothing did) says nothing about the subject: everyone sees it.
+    outcome = {
+        "outcome": result.outcome,
+        "passed": result.outcome == VerifyOutcome.GENUINE,
+        "outcome_label": VerifyOutcome(result.outcome).label,
+        "claimed": result.claimed,
+    }
     if packet is None or user.has_perm("governance.view_packet", packet):
         return {
+            **outcome,
+            "broken_at": result.broken_at,
             "sha256": result.sha256,
             "matches": result.matches,
             "chain_intact": result.chain_intact,
@@ -37,6 +47,8 @@ def verification_shown(*, result: Verification, user: Any) -> dict[str, Any]:
         }
     valid = result.matches and result.chain_intact
     return {
+        **outcome,
+        "broken_at": None,
         "sha256": result.sha256,
         "matches": result.matches,
         "chain_intact": result.chain_intact,

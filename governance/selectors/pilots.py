@@ -116,6 +116,7 @@ def pilot_charts(
                 grace_days=pilot.grace_days,
                 lines=lines,
                 markers=markers,
+                checkpoints=list(pilot.checkpoint_days),
             )
         )
     return charts

@@ -1,6 +1,7 @@
 """Sign-off packets: request, render (in a Celery task), retry, verify, download."""
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,10 +17,10 @@ from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from governance.choices import PacketKind, PacketStatus
+from governance.choices import PacketKind, PacketStatus, VerifyOutcome
 from governance.models import Packet, PacketTransition
 from governance.models.packets import SEAL_VERSION
-from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages
+from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages, pdf_title
 from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_rows
 from governance.services.anchors import anchor_export, anchor_problems
 from vendors.kit.audit import acting_as, audited
@@ -331,6 +332,24 @@ class Verification:
     # packet, or its subject no longer exists), and what to say when it does not.
     subject_current: bool | None = None
     subject_note: str = ""
+    # An uploaded file that matches no packet but carries a ready packet's title: that packet's
+    # id (the file was changed after it was issued).
+    claimed: int | None = None
+    # The first link of the chain (up to this packet) with a problem, if any.
+    broken_at: int | None = None
+
+    @property
+    def outcome(self) -> str:
+        """genuine, or what failed: file_changed, file_missing, not_tollgate, chain_broken."""
+        if self.packet is None:
+            return VerifyOutcome.FILE_CHANGED if self.claimed else VerifyOutcome.NOT_TOLLGATE
+        if not self.matches:
+            if self.file_state == FileState.MISSING:
+                return VerifyOutcome.FILE_MISSING
+            return VerifyOutcome.FILE_CHANGED
+        if not self.chain_intact:
+            return VerifyOutcome.CHAIN_BROKEN
+        return VerifyOutcome.GENUINE
 
     @property
     def certifies(self) -> str:
@@ -345,8 +364,17 @@ class Verification:
 
     @property
     def message(self) -> str:
+        if self.packet is None and self.claimed:
+            return (
+                f"This file matches no packet Tollgate issued: it carries the title of packet "
+                f"#{self.claimed}, but its SHA-256 differs from the one recorded, so it was "
+                "changed after it was issued."
+            )
         if self.packet is None:
-            return "This file matches no packet Tollgate issued."
+            return (
+                "This file matches no packet Tollgate issued, and it is not a Tollgate packet "
+                "(it carries no packet's title)."
+            )
         link = f"packet #{self.packet.pk} (link {self.packet.sequence} of the chain)"
         if self.matches:
             head = f"This file is {link}"
@@ -453,7 +481,9 @@ def _packet_verify(*, data: bytes | None, packet_id: int | None) -> Verification
         sha = hashlib.sha256(data).hexdigest()
         packet = Packet.objects.filter(status=S.READY, sha256=sha).first()
         if packet is None:
-            return Verification(None, sha, matches=False, chain_intact=False)
+            return Verification(
+                None, sha, matches=False, chain_intact=False, claimed=_claimed_packet(data)
+            )
         matches = True
     else:
         packet = Packet.objects.filter(status=S.READY, pk=packet_id).first()
@@ -471,9 +501,34 @@ def _packet_verify(*, data: bytes | None, packet_id: int | None) -> Verification
             chain_intact=not problems,
             problems=problems,
             file_state=check.state,
+            broken_at=_first_broken(links),
         )
-    problems = chain_problems(upto=packet)
-    return Verification(packet, sha, matches=matches, chain_intact=not problems, problems=problems)
+    links = list(_walk_chain(upto=packet))
+    problems = [problem for _, _, found in links for problem in found]
+    return Verification(
+        packet,
+        sha,
+        matches=matches,
+        chain_intact=not problems,
+        problems=problems,
+        broken_at=_first_broken(links),
+    )
+
+
+def _first_broken(links: list[tuple[Packet, FileCheck, list[str]]]) -> int | None:
+    return next((link.pk for link, _, found in links if found), None)
+
+
+CLAIMED_TITLE = re.compile(r"^Tollgate packet #(\d{1,18}):")
+
+
+def _claimed_packet(data: bytes) -> int | None:
+    """The ready packet whose title an unmatched file carries (its rendered <title>), if any."""
+    found = CLAIMED_TITLE.match(pdf_title(data))
+    if found is None:
+        return None
+    pk = int(found.group(1))
+    return pk if Packet.objects.filter(status=S.READY, pk=pk).exists() else None
 
 
 # --- downloads -------------------------------------------------------------------------------

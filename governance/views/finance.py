@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from governance.choices import ReviewScope, ReviewStatus, SubjectKind
+from governance.choices import ReviewScope, ReviewStatus, Role, SubjectKind
 from governance.forms import DecisionForm, SignForm, SupersedeForm
 from governance.models import Pilot, QuarterlyReview, SignOff
 from governance.models.finance import QUARTER_PATTERN
@@ -173,7 +173,7 @@ def review_sign_page(request: HttpRequest, pk: int) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, f"Signed as {form.cleaned_data['role']}.")
+        messages.success(request, f"Signed as {Role(form.cleaned_data['role']).label}.")
         if review.effect:
             messages.success(request, review.effect)
     return redirect("review-page", pk=pk)

@@ -1,5 +1,6 @@
 """A user's in-app notifications."""
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -14,5 +15,6 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         target = mine.filter(pk=request.POST.get("id", "0") or 0).first()
         if target is not None:
             notification_mark_read(notification=target, user=request.user)
+            messages.success(request, f"Marked “{target.title}” as read.")
         return redirect("notifications")
     return render(request, "governance/notifications.html", {"notifications": mine[:200]})

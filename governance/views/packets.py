@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from governance.choices import VerifyOutcome
 from governance.models import Packet
 from governance.permissions import get_object_for_user
 from governance.selectors.packet_visibility import packets_visible, verification_shown
@@ -52,6 +53,8 @@ def packet_request_page(request: HttpRequest) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
         return _back(request)
+    label = f"{packet.get_kind_display()} of {packet.subject_label}"
+    messages.success(request, f"Requested packet #{packet.pk}: {label}.")
     return redirect("packet-page", pk=packet.pk)
 
 
@@ -78,6 +81,7 @@ def packet_retry_page(request: HttpRequest, pk: int) -> HttpResponse:
     packet = get_object_for_user(request.user, PACKETS, "add", pk=pk)
     try:
         packet_retry(packet=packet, actor=request.user)
+        messages.success(request, f"Packet #{packet.pk} is queued again.")
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -93,13 +97,21 @@ def packet_file(request: HttpRequest, pk: int) -> FileResponse:
 @permission_required("governance.view_packet", raise_exception=True)
 def packet_verify_page(request: HttpRequest) -> HttpResponse:
     """For auditors: is this PDF (or stored packet) genuine, and is the chain intact up to it?"""
-    result, error = None, ""
+    result, shown = None, None
+    packet_id = parse_id(request.GET.get("id"))
     try:
         if request.method == "POST" and request.FILES.get("file"):
             result = packet_verify(data=request.FILES["file"].read())
-        elif parse_id(request.GET.get("id")) is not None:
-            result = packet_verify(packet_id=parse_id(request.GET["id"]))
+        elif packet_id is not None:
+            result = packet_verify(packet_id=packet_id)
     except ValidationError as refused:
-        error = " ".join(refused.messages)
-    shown = verification_shown(result=result, user=request.user) if result else None
-    return render(request, "governance/packets/verify.html", {"result": shown, "error": error})
+        # An id no ready packet has is a failed check like the others, said as plainly.
+        shown = {
+            "outcome": VerifyOutcome.UNKNOWN_ID,
+            "passed": False,
+            "outcome_label": VerifyOutcome.UNKNOWN_ID.label,
+            "message": " ".join(refused.messages),
+        }
+    if result is not None:
+        shown = verification_shown(result=result, user=request.user)
+    return render(request, "governance/packets/verify.html", {"result": shown})

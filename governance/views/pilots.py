@@ -13,7 +13,7 @@ from django.template.defaultfilters import pluralize
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from governance.choices import PacketKind, PilotStatus, SubjectKind
+from governance.choices import PacketKind, PilotStatus, Role, SubjectKind
 from governance.forms import (
     BaselineForm,
     ControlTeamsForm,
@@ -267,6 +267,13 @@ STEPS = {
     "start": ps.pilot_start,
     "withdraw": ps.pilot_withdraw,
 }
+# What each step's success says on the pilot page.
+STEP_DONE = {
+    "submit": "submitted for sign-off",
+    "approve": "approved",
+    "start": "started",
+    "withdraw": "withdrawn",
+}
 
 
 @require_POST
@@ -278,7 +285,7 @@ def pilot_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         raise PermissionDenied("Unknown step.")
     try:
         service(pilot=pilot, actor=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, f"{pilot}: {step} done.")
+        messages.success(request, f"{pilot}: {STEP_DONE[step]}.")
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -295,7 +302,8 @@ def pilot_sign(request: HttpRequest, pk: int) -> HttpResponse:
             signoff_record(
                 kind=SubjectKind.PILOT, subject=pilot, actor=request.user, **form.cleaned_data
             )
-            messages.success(request, f"Signed {pilot} as {form.cleaned_data['role']}.")
+            role = Role(form.cleaned_data["role"]).label
+            messages.success(request, f"Signed {pilot} as {role}.")
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)

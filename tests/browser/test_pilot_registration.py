@@ -69,7 +69,7 @@ def test_an_ai_pm_registers_baselines_and_submits_a_pilot(live_server, page, ai_
 
     page.click("#submit-pilot")
     page.wait_for_load_state()
-    assert "submit done" in page.content()
+    assert "submitted for sign-off" in page.content()
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "pilot-submitted.png"

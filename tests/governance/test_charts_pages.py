@@ -1,5 +1,7 @@
 """Charts, the pilot page's evaluation section, notifications page and the admin CSV import."""
 
+import os
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,47 +15,86 @@ from governance.services import pilots as ps
 from tests.governance.conftest import START
 
 
+def _chart(**overrides) -> str:
+    arguments = {
+        "title": "Reviewer load",
+        "unit": "minutes",
+        "start": date(2027, 1, 1),
+        "end": date(2027, 7, 1),
+        "grace_days": 60,
+        "points": [(date(2027, 1, 8), Decimal("40")), (date(2027, 1, 15), Decimal("44"))],
+        "lines": [Line("baseline", Decimal("38"), "#15803d"), Line("kill", Decimal("45.6"), "red")],
+    }
+    return metric_chart_svg(**{**arguments, **overrides})
+
+
 def test_a_chart_escapes_user_text_and_draws_each_line():
-    svg = metric_chart_svg(
-        title="<script>alert(1)</script>",
-        unit="</text><x>",
-        start=date(2027, 1, 1),
-        end=date(2027, 7, 1),
-        grace_days=60,
-        points=[(date(2027, 1, 8), Decimal("40")), (date(2027, 1, 15), Decimal("44"))],
-        lines=[Line("baseline", Decimal("38"), "#15803d"), Line("kill", Decimal("45.6"), "red")],
-    )
+    svg = _chart(title="<script>alert(1)</script>", unit="</text><x>")
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert "&lt;/text&gt;&lt;x&gt;" in svg
-    assert svg.count("<line ") == 2
-    assert svg.count("<circle ") == 2
+    assert svg.count('<g id="reference') == 2
+    assert "baseline: 38" in svg and "kill: 45.6" in svg
+    assert svg.count('<g id="series') == 1
+
+
+def test_a_chart_reads_dollars_literally():
+    # Matplotlib reads $...$ as mathematics; a metric named with a currency must not be.
+    svg = _chart(title="Spend $ per $ request", unit="USD")
+    assert "Spend $ per $ request (USD)" in svg
+
+
+def test_a_chart_has_dated_ticks_a_legend_checkpoints_and_markers():
+    svg = _chart(checkpoints=[30, 90, 180], markers=[(date(2027, 2, 20), "model switch: v2")])
+    assert all(month in svg for month in ("Feb", "Mar", "Apr", "May", "Jun"))
+    assert '<g id="legend_1">' in svg
+    for label in ("measured", "grace period (60 days)", "checkpoint", "day 30", "day 180"):
+        assert label in svg
+    assert svg.count('<g id="checkpoint') == 3
+    assert svg.count('<g id="marker') == 1 and "model switch: v2" in svg
+
+
+def test_a_chart_is_the_same_bytes_each_time_and_fits_its_container():
+    # Packets are hashed and chained: a chart must not carry a render date or random ids.
+    assert _chart() == _chart()
+    assert "<dc:date>" not in _chart()
+    assert _chart().startswith('<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="100%"')
+    assert 'viewBox="0 0 600 270"' in _chart()
+
+
+def test_a_remembered_chart_follows_every_change_of_its_data():
+    # Charts are remembered per process: any changed argument must draw a new one.
+    first = _chart()
+    assert (
+        _chart(points=[(date(2027, 1, 8), Decimal("40")), (date(2027, 1, 15), Decimal("45"))])
+        != first
+    )
+    assert _chart(lines=[Line("baseline", Decimal("39"), "#15803d")]) != first
+    assert _chart(checkpoints=[30]) != first and _chart(grace_days=59) != first
+    assert _chart() == first
 
 
 def test_a_year_of_daily_periods_is_a_line_without_a_dot_each():
     start = date(2027, 1, 1)
-    svg = metric_chart_svg(
-        title="t",
-        unit="u",
-        start=start,
+    svg = _chart(
         end=start + timedelta(days=365),
-        grace_days=60,
         points=[(start + timedelta(days=d), Decimal(40 + d % 5)) for d in range(365)],
         lines=[],
     )
-    assert svg.count("<polyline ") == 1
-    assert svg.count("<circle ") == 0
+    assert svg.count('<g id="series') == 1
+    assert _dots(svg) == 0
+
+
+def _dots(svg: str) -> int:
+    """Matplotlib draws each dot as a <use> of one marker, in the series' colour."""
+    return len(re.findall(r'<use [^>]*style="fill: #1f5fa8', svg))
+
+
+def test_a_few_periods_get_a_dot_each():
+    assert _dots(_chart()) == 2 + 1  # two dots, and the legend's sample dot
 
 
 def test_a_chart_without_data_says_so():
-    svg = metric_chart_svg(
-        title="t",
-        unit="u",
-        start=date(2027, 1, 1),
-        end=date(2027, 2, 1),
-        grace_days=10,
-        points=[],
-        lines=[],
-    )
+    svg = _chart(end=date(2027, 2, 1), grace_days=10, points=[], lines=[])
     assert "no measurements yet" in svg
 
 
@@ -183,7 +224,6 @@ def test_another_owner_cannot_import_baselines_for_my_pilot(pilot, tmp_path):
 @pytest.mark.django_db
 def test_the_chart_spans_the_pilot_to_its_last_checkpoint_whatever_the_data(running, platform):
     """The x-axis runs from the start to the last checkpoint: more data must not rescale it."""
-    import re
 
     from governance.selectors.pilots import pilot_charts
     from governance.services.measurements import measurements_ingest
@@ -193,6 +233,33 @@ def test_the_chart_spans_the_pilot_to_its_last_checkpoint_whatever_the_data(runn
         with time_machine.travel(START + timedelta(days=7 * weeks), tick=False):
             measurements_ingest(rows=_weekly_reviewer_load(running, weeks=weeks), actor=platform)
         (svg,) = [c for c in pilot_charts(pilot=running) if "Reviewer" in c]
-        return re.search(r'<rect x="[^"]+" y="[^"]+" width="([^"]+)"', svg).group(1)
+        return re.search(r'<g id="grace[^"]*">\s*<path d="([^"]+)"', svg).group(1)
 
     assert grace_band_width(4) == grace_band_width(12)
+
+
+def test_a_chart_is_the_same_bytes_in_another_process():
+    """Packets are hashed: a worker process must draw the bytes a web process draws."""
+    import subprocess
+    import sys
+
+    program = (
+        "from datetime import date; from decimal import Decimal;"
+        "from governance.charts import metric_chart_svg, Line;"
+        "print(metric_chart_svg(title='t', unit='u', start=date(2027, 1, 1),"
+        " end=date(2027, 7, 1), grace_days=60, checkpoints=[30, 90],"
+        " points=[(date(2027, 1, 8), Decimal('40'))], lines=[Line('b', Decimal('38'), 'green')],"
+        " markers=[(date(2027, 2, 1), 'model v2')]))"
+    )
+    outputs = {
+        subprocess.run(  # noqa: S603 - our own interpreter and a fixed program
+            [sys.executable, "-c", program],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1 and "model v2" in outputs.pop()

@@ -30,7 +30,7 @@ def test_a_suspended_entry_is_shown_with_its_reason(client, finance, published, 
 def test_a_version_page_shows_its_history(client, auditor, published):
     client.force_login(auditor)
     page = client.get("/vendors/shortlist/v1/").content.decode()
-    assert "draft → published" in page
+    assert "Draft → Published" in page
 
 
 def test_the_diff_page_compares_two_versions(client, legal, security, published):
