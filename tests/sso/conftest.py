@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -165,7 +165,11 @@ def sso(oidc_provider, live_server, settings):
     }
     settings.TOLLGATE_SSO_GROUPS_CLAIM = "groups"
     settings.TOLLGATE_SSO_ROLE_MAP = parse_role_map(json.dumps(ROLE_MAP))
-    return SignIn(tollgate=live_server.url, provider=oidc_provider)
+    sign_in = SignIn(tollgate=live_server.url, provider=oidc_provider)
+    yield sign_in
+    # Kept-alive connections closed while the test's database is still there to serve them.
+    for browser in sign_in.browsers:
+        browser.close()
 
 
 @dataclass
@@ -174,9 +178,12 @@ class SignIn:
 
     tollgate: str
     provider: Provider
+    browsers: list = field(default_factory=list)
 
     def browser(self) -> httpx.Client:
-        return httpx.Client(follow_redirects=True, timeout=30)
+        browser = httpx.Client(follow_redirects=True, timeout=30)
+        self.browsers.append(browser)
+        return browser
 
     def start(self, browser: httpx.Client) -> httpx.Response:
         """Press "Sign in with Test IdP" on Tollgate's login page; stop at the redirect."""

@@ -4,7 +4,7 @@ Each test drives the authorization-code flow with a real HTTP client following r
 between Tollgate (pytest-django's live server) and the provider: no part of it is mocked.
 """
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from auditlog.models import LogEntry
@@ -182,7 +182,9 @@ def test_a_replayed_authorization_code_is_refused(sso):
         follow_redirects=False,
     )
     # The provider's answer to the login, then its redirect to Tollgate with a code.
-    authorize = browser.get(to_callback.headers["Location"], follow_redirects=False)
+    authorize = browser.get(
+        urljoin(sso.provider.url, to_callback.headers["Location"]), follow_redirects=False
+    )
     callback_url = authorize.headers["Location"]
     assert callback_url.startswith(f"{sso.tollgate}/accounts/oidc/test-idp/login/callback/")
     first = browser.get(callback_url)
