@@ -41,7 +41,9 @@ def local_passwords_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not settings.TOLLGATE_LOCAL_PASSWORDS:
-            raise Http404("Local passwords are off: passwords are managed by the identity provider.")
+            raise Http404(
+                "Local passwords are off: passwords are managed by the identity provider."
+            )
         return view(request, *args, **kwargs)
 
     return wrapper

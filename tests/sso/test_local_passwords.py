@@ -146,9 +146,7 @@ def test_no_form_can_authenticate_a_password_when_off(security, passwords_off):
 
 
 def _production(**env: str) -> subprocess.CompletedProcess:
-    environment = {
-        k: v for k, v in os.environ.items() if k not in {"TOLLGATE_LOCAL_PASSWORDS"}
-    } | {
+    environment = {k: v for k, v in os.environ.items() if k not in {"TOLLGATE_LOCAL_PASSWORDS"}} | {
         "SECRET_KEY": "x" * 60,
         "ALLOWED_HOSTS": "tollgate.example.com",
         "DJANGO_SETTINGS_MODULE": "governance.config.settings_production",

@@ -37,7 +37,7 @@ def _signed_in_as(sso, browser) -> str | None:
 def test_it_creates_the_user_with_the_mapped_roles_at_first_sign_in(sso):
     sso.provider.set_user("alice", PASSWORD, ["tg-security", "tg-finance", "engineering"])
 
-    browser, done = sso.sign_in("alice", PASSWORD)
+    _browser, done = sso.sign_in("alice", PASSWORD)
 
     assert done.status_code == 200
     assert str(done.url) == f"{sso.tollgate}/"
@@ -58,7 +58,7 @@ def test_a_group_removed_at_the_provider_removes_the_role_at_the_next_sign_in(ss
     assert _roles("bob") == {Role.SECURITY, Role.FINANCE}
 
     sso.provider.set_user("bob", PASSWORD, ["tg-finance", "tg-audit"])
-    browser, done = sso.sign_in("bob", PASSWORD)
+    _browser, done = sso.sign_in("bob", PASSWORD)
 
     assert str(done.url) == f"{sso.tollgate}/"
     assert _roles("bob") == {Role.FINANCE, Role.AUDITOR}
