@@ -1,9 +1,16 @@
-"""The group-to-role mapping read from the environment, and where the groups are found."""
+"""SSO settings from the environment: the providers, the group-to-role map, where groups are."""
 
+import environ
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.sso import groups_from_claims, parse_role_map, roles_for_groups
+from governance.sso import (
+    groups_from_claims,
+    oidc_apps,
+    parse_role_map,
+    roles_for_groups,
+    saml_apps,
+)
 
 
 def test_it_reads_a_role_or_a_list_of_roles_per_group():
@@ -53,3 +60,54 @@ def test_a_missing_claim_means_no_groups():
     assert groups_from_claims({"userinfo": {"sub": "1"}}, "groups") == []
     assert groups_from_claims({"userinfo": {"groups": "single"}}, "groups") == ["single"]
     assert groups_from_claims({"userinfo": {"groups": None}}, "groups") == []
+
+
+def test_oidc_is_off_until_an_issuer_is_set(monkeypatch):
+    monkeypatch.delenv("TOLLGATE_OIDC_SERVER_URL", raising=False)
+    assert oidc_apps(environ.Env()) == []
+
+
+def test_an_oidc_provider_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TOLLGATE_OIDC_SERVER_URL", "https://corp.okta.com/oauth2/default")
+    monkeypatch.setenv("TOLLGATE_OIDC_CLIENT_ID", "0oa1")
+    monkeypatch.setenv("TOLLGATE_OIDC_CLIENT_SECRET", "s3cret")
+    monkeypatch.setenv("TOLLGATE_OIDC_PROVIDER_ID", "okta")
+    monkeypatch.setenv("TOLLGATE_OIDC_NAME", "Okta")
+    monkeypatch.setenv("TOLLGATE_OIDC_SCOPES", "openid,profile,email,groups")
+
+    [app] = oidc_apps(environ.Env())
+
+    assert app["provider_id"] == "okta"
+    assert app["name"] == "Okta"
+    assert (app["client_id"], app["secret"]) == ("0oa1", "s3cret")
+    assert app["settings"]["server_url"] == "https://corp.okta.com/oauth2/default"
+    assert app["settings"]["scope"] == ["openid", "profile", "email", "groups"]
+
+
+def test_an_issuer_without_a_client_id_stops_the_process(monkeypatch):
+    monkeypatch.setenv("TOLLGATE_OIDC_SERVER_URL", "https://corp.okta.com")
+    monkeypatch.delenv("TOLLGATE_OIDC_CLIENT_ID", raising=False)
+
+    with pytest.raises(ImproperlyConfigured, match="TOLLGATE_OIDC_CLIENT_ID"):
+        oidc_apps(environ.Env())
+
+
+def test_a_saml_provider_is_read_from_the_environment_with_signed_assertions(monkeypatch):
+    monkeypatch.setenv("TOLLGATE_SAML_METADATA_URL", "https://idp.example.com/metadata")
+    monkeypatch.setenv("TOLLGATE_SAML_ORGANIZATION", "corp")
+    monkeypatch.setenv("TOLLGATE_SAML_IDP_ENTITY_ID", "https://idp.example.com/")
+
+    [app] = saml_apps(environ.Env())
+
+    assert app["client_id"] == "corp"
+    assert app["settings"]["idp"] == {
+        "entity_id": "https://idp.example.com/",
+        "metadata_url": "https://idp.example.com/metadata",
+    }
+    assert app["settings"]["advanced"]["want_assertion_signed"] is True
+    assert app["settings"]["advanced"]["reject_idp_initiated_sso"] is True
+
+
+def test_saml_is_off_until_a_metadata_url_is_set(monkeypatch):
+    monkeypatch.delenv("TOLLGATE_SAML_METADATA_URL", raising=False)
+    assert saml_apps(environ.Env()) == []

@@ -212,10 +212,9 @@ def test_with_local_passwords_off_sso_signs_in_and_the_session_gets_an_api_token
     )
     assert token.status_code == 200, token.text
     key = token.json()["token"]
-    api = browser.get(
-        f"{sso.tollgate}/api/v1/pilots/",
-        headers={"Authorization": f"Token {key}"},
-        cookies={},
+    # The token alone, from a client without the session's cookies.
+    api = sso.browser().get(
+        f"{sso.tollgate}/api/v1/pilots/", headers={"Authorization": f"Token {key}"}
     )
     assert api.status_code == 200
     refused = browser.post(
