@@ -5,8 +5,10 @@ database and an RSA signing key made here, on a free port. It runs for the whole
 is stopped by its recorded pid.
 """
 
+import html
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -15,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
@@ -185,19 +187,37 @@ class SignIn:
         self.browsers.append(browser)
         return browser
 
-    def start(self, browser: httpx.Client) -> httpx.Response:
+    def start(self, browser: httpx.Client, next_url: str = "") -> httpx.Response:
         """Press "Sign in with Test IdP" on Tollgate's login page; stop at the redirect."""
-        browser.get(f"{self.tollgate}/accounts/login/").raise_for_status()
+        page = browser.get(f"{self.tollgate}/accounts/login/", params={"next": next_url})
+        page.raise_for_status()
+        # The form around the page's button, as a browser would submit it.
+        form = re.search(
+            r'<form method="post" action="([^"]+)">\s*'
+            r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">\s*'
+            r'<input type="hidden" name="next" value="([^"]*)">'
+            r"(?:(?!</form>).)*Sign in with Test IdP",
+            page.text,
+            re.DOTALL,
+        )
+        assert form, page.text
+        assert form.group(1) == f"/accounts/oidc/{PROVIDER_ID}/login/"
         return browser.post(
-            f"{self.tollgate}/accounts/oidc/{PROVIDER_ID}/login/",
-            data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            urljoin(self.tollgate, form.group(1)),
+            data={"csrfmiddlewaretoken": form.group(2), "next": html.unescape(form.group(3))},
             follow_redirects=False,
         )
 
-    def sign_in(self, username: str, password: str, browser: httpx.Client | None = None):
+    def sign_in(
+        self,
+        username: str,
+        password: str,
+        browser: httpx.Client | None = None,
+        next_url: str = "",
+    ):
         """The whole flow: Tollgate, the provider's login page, back to Tollgate's callback."""
         browser = browser or self.browser()
-        to_provider = self.start(browser)
+        to_provider = self.start(browser, next_url)
         assert to_provider.status_code == 302, to_provider.text
         login_page = browser.get(to_provider.headers["Location"])
         assert login_page.url.port == urlsplit(self.provider.url).port, login_page.url

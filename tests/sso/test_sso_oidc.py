@@ -223,3 +223,27 @@ def test_with_local_passwords_off_sso_signs_in_and_the_session_gets_an_api_token
         headers={"X-CSRFToken": browser.cookies["csrftoken"]},
     )
     assert refused.status_code == 403
+
+
+def test_an_idp_user_named_like_a_local_account_never_becomes_it(sso, security):
+    """Identity is the IdP's `sub`, never a matching username or e-mail address."""
+    sso.provider.set_user("security", PASSWORD, ["engineering"])
+
+    browser, done = sso.sign_in("security", PASSWORD)
+
+    assert str(done.url) == f"{sso.tollgate}/"
+    newcomer = User.objects.exclude(pk=security.pk).get(socialaccount__provider="test-idp")
+    assert newcomer.username != "security"
+    assert _roles("security") == {Role.SECURITY}  # the local account is untouched
+    assert newcomer.groups.count() == 0
+    assert f"{newcomer.username}" in _signed_in_as(sso, browser)
+
+
+def test_the_sign_in_returns_to_the_page_asked_for(sso):
+    sso.provider.set_user("kim", PASSWORD, ["tg-finance"])
+    browser = sso.browser()
+
+    browser.get(f"{sso.tollgate}/notifications/")  # sent to the login page with ?next=
+    browser, done = sso.sign_in("kim", PASSWORD, browser=browser, next_url="/notifications/")
+
+    assert str(done.url) == f"{sso.tollgate}/notifications/"
