@@ -9,6 +9,8 @@ class LocalPasswordBackend(ModelBackend):
 
     The login page, the admin and the token endpoint refuse password posts themselves; this is
     the floor under them, so no other form that calls authenticate() can sign anyone in.
+    Its get_user() stays as it is: allauth records this backend in SSO sessions (the first
+    listed that can load a user), so they go on working with passwords off.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
