@@ -6,6 +6,7 @@ Imported by the settings module, so nothing here touches models or the app regis
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -139,3 +140,20 @@ def saml_apps(env) -> list[dict[str, Any]]:
             },
         }
     ]
+
+
+def sign_in_origins(providers: Mapping[str, Mapping]) -> list[str]:
+    """The IdP origins the login page's SSO buttons end up at (for CSP's form-action).
+
+    Browsers apply form-action to the redirects after a form post too, so a policy of 'self'
+    alone would stop the button's redirect to the IdP.
+    """
+    origins = []
+    for config in providers.values():
+        for app in config.get("APPS", []):
+            app_settings = app.get("settings", {})
+            url = app_settings.get("server_url") or app_settings.get("idp", {}).get("metadata_url")
+            parts = urlsplit(url or "")
+            if parts.scheme and parts.netloc:
+                origins.append(f"{parts.scheme}://{parts.netloc}")
+    return sorted(set(origins))

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from governance.config.logging import logging_config
-from governance.sso import oidc_apps, parse_role_map, saml_apps
+from governance.sso import oidc_apps, parse_role_map, saml_apps, sign_in_origins
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(environ.Env().str("TOLLGATE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -214,7 +214,14 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The SSO buttons post here and are redirected to the identity provider, which
+        # form-action governs too: the IdP's origin (from its URL, and TOLLGATE_CSP_FORM_ACTION
+        # when its sign-in page is on another origin than the one configured).
+        "form-action": [
+            SELF,
+            *sign_in_origins(SOCIALACCOUNT_PROVIDERS),
+            *env.list("TOLLGATE_CSP_FORM_ACTION", default=[]),
+        ],
         "frame-ancestors": [NONE],
     }
 }

@@ -24,7 +24,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from governance.sso import parse_role_map
+from governance.sso import parse_role_map, sign_in_origins
+from tests.browser.conftest import page  # noqa: F401 - the browser tests' chromium page
 from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +166,16 @@ def sso(oidc_provider, live_server, settings):
             ],
         }
     }
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            **directives,
+            "form-action": [
+                *directives["form-action"],
+                *sign_in_origins(settings.SOCIALACCOUNT_PROVIDERS),
+            ],
+        }
+    }
     settings.TOLLGATE_SSO_GROUPS_CLAIM = "groups"
     settings.TOLLGATE_SSO_ROLE_MAP = parse_role_map(json.dumps(ROLE_MAP))
     sign_in = SignIn(tollgate=live_server.url, provider=oidc_provider)
@@ -189,18 +200,18 @@ class SignIn:
 
     def start(self, browser: httpx.Client, next_url: str = "") -> httpx.Response:
         """Press "Sign in with Test IdP" on Tollgate's login page; stop at the redirect."""
-        page = browser.get(f"{self.tollgate}/accounts/login/", params={"next": next_url})
-        page.raise_for_status()
+        login_page = browser.get(f"{self.tollgate}/accounts/login/", params={"next": next_url})
+        login_page.raise_for_status()
         # The form around the page's button, as a browser would submit it.
         form = re.search(
             r'<form method="post" action="([^"]+)">\s*'
             r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">\s*'
             r'<input type="hidden" name="next" value="([^"]*)">'
             r"(?:(?!</form>).)*Sign in with Test IdP",
-            page.text,
+            login_page.text,
             re.DOTALL,
         )
-        assert form, page.text
+        assert form, login_page.text
         assert form.group(1) == f"/accounts/oidc/{PROVIDER_ID}/login/"
         return browser.post(
             urljoin(self.tollgate, form.group(1)),

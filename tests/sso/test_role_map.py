@@ -10,6 +10,7 @@ from governance.sso import (
     parse_role_map,
     roles_for_groups,
     saml_apps,
+    sign_in_origins,
 )
 
 
@@ -111,3 +112,15 @@ def test_a_saml_provider_is_read_from_the_environment_with_signed_assertions(mon
 def test_saml_is_off_until_a_metadata_url_is_set(monkeypatch):
     monkeypatch.delenv("TOLLGATE_SAML_METADATA_URL", raising=False)
     assert saml_apps(environ.Env()) == []
+
+
+def test_the_login_page_may_send_its_forms_on_to_each_configured_idp():
+    providers = {
+        "openid_connect": {
+            "APPS": [{"settings": {"server_url": "https://corp.okta.com/oauth2/default"}}]
+        },
+        "saml": {"APPS": [{"settings": {"idp": {"metadata_url": "https://idp.example:8443/m"}}}]},
+    }
+
+    assert sign_in_origins(providers) == ["https://corp.okta.com", "https://idp.example:8443"]
+    assert sign_in_origins({"openid_connect": {"APPS": []}}) == []
