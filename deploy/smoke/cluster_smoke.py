@@ -99,6 +99,8 @@ def process_env() -> dict:
         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         GUNICORN_WORKERS=ENV.get("SMOKE_GUNICORN_WORKERS", "2"),
         GUNICORN_THREADS="2",
+        # The load signs in for API tokens with the seeded passwords; no IdP runs in the smoke.
+        TOLLGATE_LOCAL_PASSWORDS="true",
     )
     return env
 

@@ -4,8 +4,11 @@ Each sign-in makes a new token (django-rest-knox stores only its hash) that last
 REST_KNOX["TOKEN_TTL"]; POST /api/v1/auth/logout/ revokes the one in use and
 /api/v1/auth/logout-all/ every token of the caller. Service tokens (tgs_...) are separate
 (governance/models/tokens.py). Guessing is stopped by django-axes like on the login page.
+While local passwords are off (docs/sso.md) a person signed in on the pages, through single
+sign-on, asks for a token with that session instead (CSRF-checked like any session POST).
 """
 
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
@@ -13,6 +16,8 @@ from knox.settings import knox_settings
 from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -52,20 +57,40 @@ class TokenSerializer(serializers.Serializer):
 
 
 class TokenObtainView(APIView):
-    """Exchange a username and password for a new API token (shown once, stored hashed)."""
+    """Exchange a username and password, or a signed-in session, for a new API token.
 
-    authentication_classes = []
+    The token is shown once and stored hashed.
+    """
+
+    # Only the page session: a token must not mint further tokens.
+    authentication_classes = [SessionAuthentication]
     permission_classes = [AllowAny]
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+        responses={
+            200: TokenSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            429: ErrorSerializer,
+        },
         auth=[],
     )
     def post(self, request):
-        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        user = serializer.validated_data["user"]
+        sent_credentials = isinstance(request.data, dict) and (
+            "username" in request.data or "password" in request.data
+        )
+        if request.user.is_authenticated and not sent_credentials:
+            user = request.user
+        elif not settings.TOLLGATE_LOCAL_PASSWORDS:
+            raise PermissionDenied(
+                "Local passwords are off: sign in through single sign-on, then ask for a token "
+                "with that session."
+            )
+        else:
+            serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+            serializer.is_valid(raise_exception=True)
+            user = serializer.validated_data["user"]
         instance, key = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
         # A sign-in like the login page's: last_login moves and django-axes clears the failures.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)

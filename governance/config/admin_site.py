@@ -1,6 +1,13 @@
 """The Tollgate admin site: branded, and every registered admin obeys the role layer."""
 
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from governance.permissions import TollgateAdminMixin
 
@@ -18,3 +25,12 @@ class TollgateAdminSite(admin.AdminSite):
         if not issubclass(admin_class, TollgateAdminMixin):
             admin_class = type(admin_class.__name__, (TollgateAdminMixin, admin_class), {})
         super().register(model_or_iterable, admin_class, **options)
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request, extra_context=None):
+        # The admin's own form takes passwords: without them, sign-in is the login page's SSO.
+        if not settings.TOLLGATE_LOCAL_PASSWORDS:
+            next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+            return redirect_to_login(next_url)
+        return super().login(request, extra_context)

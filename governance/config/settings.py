@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from governance.config.logging import logging_config
+from governance.sso import oidc_apps, parse_role_map, saml_apps, sign_in_origins
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(environ.Env().str("TOLLGATE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -58,6 +59,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "auditlog",
+    # Single sign-on (OIDC, SAML): allauth's social accounts; its local-account views are not
+    # routed (governance/config/urls.py), Django's own login page stays the one login page.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "rules.apps.AutodiscoverRulesConfig",
     "vendors",
     "governance.apps.GovernanceConfig",
@@ -72,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "governance.config.middleware.LoginRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -119,8 +127,8 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
 AUTHENTICATION_BACKENDS = [
     # First: refuses every sign-in (page, admin, API token) of a locked-out username and address.
     "axes.backends.AxesStandaloneBackend",
-    # Passwords and role (group) model permissions.
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords (refused when TOLLGATE_LOCAL_PASSWORDS is off) and role (group) permissions.
+    "governance.config.backends.LocalPasswordBackend",
     # Signs no one in; kept so sessions signed in through it while it existed stay valid
     # (Django drops a session whose backend is no longer listed).
     "governance.permissions.RolePermissionBackend",
@@ -138,6 +146,44 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Single sign-on (docs/sso.md) ---------------------------------------------------------
+# Local passwords: the login page's password form, password reset and change, the admin's own
+# login form and POST /api/v1/auth/token/ with a username and password. On by default here
+# (laptops, tests, `make run`); production settings turn them off unless set to true.
+TOLLGATE_LOCAL_PASSWORDS = env.bool("TOLLGATE_LOCAL_PASSWORDS", default=True)
+# Which claim (OIDC) or attribute (SAML) carries the person's IdP groups, and which Tollgate
+# roles each group grants: a JSON object, {"tollgate-security": "security", "fin": ["finance"]}.
+# Roles follow the groups at every SSO sign-in: granted, and taken away.
+TOLLGATE_SSO_GROUPS_CLAIM = env.str("TOLLGATE_SSO_GROUPS_CLAIM", default="groups")
+TOLLGATE_SSO_ROLE_MAP = parse_role_map(env.str("TOLLGATE_SSO_ROLE_MAP", default=""))
+SOCIALACCOUNT_PROVIDERS = {
+    # PKCE as well as the client secret: a stolen authorization code is worth nothing.
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": oidc_apps(env)},
+}
+if _saml := saml_apps(env):
+    # Needs the saml extra (python3-saml, xmlsec); see docs/sso.md.
+    INSTALLED_APPS.insert(
+        INSTALLED_APPS.index("allauth.socialaccount.providers.openid_connect") + 1,
+        "allauth.socialaccount.providers.saml",
+    )
+    SOCIALACCOUNT_PROVIDERS["saml"] = {"APPS": _saml}
+ACCOUNT_ADAPTER = "governance.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "governance.adapters.SocialAccountAdapter"
+# The IdP is the authority on who someone is: their first sign-in makes the account without a
+# form, and an e-mail address is neither verified again nor required to be unique here.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
+# Never link an SSO identity to an existing local account by e-mail: whoever controls an IdP
+# account with that address would take the local account over.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+# Sign-in starts with a POST from the login page (CSRF-protected), never a bare link.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# Provider tokens are not kept: Tollgate only needs the identity and the groups.
+SOCIALACCOUNT_STORE_TOKENS = False
 
 # --- Sign-in hardening --------------------------------------------------------------------
 # An idle session ends after SESSION_IDLE_TIMEOUT seconds (8 hours by default): every request
@@ -170,7 +216,14 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The SSO buttons post here and are redirected to the identity provider, which
+        # form-action governs too: the IdP's origin (from its URL, and TOLLGATE_CSP_FORM_ACTION
+        # when its sign-in page is on another origin than the one configured).
+        "form-action": [
+            SELF,
+            *sign_in_origins(SOCIALACCOUNT_PROVIDERS),
+            *env.list("TOLLGATE_CSP_FORM_ACTION", default=[]),
+        ],
         "frame-ancestors": [NONE],
     }
 }
@@ -401,6 +454,10 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "authtoken",
     "knox",
     "axes",
+    # allauth's e-mail rows and provider tokens (Tollgate stores none) are no one's evidence;
+    # a person's roles changing at sign-in is its own entry (governance/services/sso.py).
+    "account",
+    "socialaccount.socialtoken",
     "contenttypes",
     "sessions",
     "django_celery_beat",
@@ -417,7 +474,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "governance.copilotorgday",
     "governance.teammetricvalue",
 )
-AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "key", "token_hash")
+# An SSO client secret (socialaccount.socialapp) is a secret like a password.
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "key", "token_hash", "secret")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Tollgate -----------------------------------------------------------------------------

@@ -24,6 +24,10 @@ DEBUG = False
 SECRET_KEY = _required("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
 
+# People sign in through the identity provider (docs/sso.md); local passwords are refused
+# everywhere unless an operator turns them back on (a break-glass admin, a first setup).
+TOLLGATE_LOCAL_PASSWORDS = _env.bool("TOLLGATE_LOCAL_PASSWORDS", default=False)
+
 # X-Forwarded-Proto says "this came in over HTTPS" only when a proxy we run sets it (and strips
 # any a client sent); without one, anyone could claim HTTPS. Operators behind such a proxy set
 # TRUST_X_FORWARDED_PROTO=true (gunicorn accepts the header only from FORWARDED_ALLOW_IPS).

@@ -1,6 +1,9 @@
 """Root URL configuration."""
 
+from allauth.account.views import AccountInactiveView
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
@@ -14,6 +17,39 @@ from governance.views import (
     pilots,
     signoffs,
 )
+from governance.views.signin import SignInView, local_passwords_required
+
+# Django's login and password pages (the password ones only while local passwords are on),
+# then allauth's single sign-on: its social-account pages and one callback per protocol.
+# allauth's own local-account pages (signup, e-mail, its password reset) are never routed.
+signin = SignInView.as_view()
+accounts = [
+    path("login/", signin, name="login"),
+    # allauth sends people here (a cancelled or failed SSO sign-in): the same login page.
+    path("login/", signin, name="account_login"),
+    path("login/", signin, name="account_signup"),
+    path("inactive/", AccountInactiveView.as_view(), name="account_inactive"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *[
+        path(route, local_passwords_required(view.as_view()), name=name)
+        for route, view, name in [
+            ("password_change/", auth_views.PasswordChangeView, "password_change"),
+            ("password_change/done/", auth_views.PasswordChangeDoneView, "password_change_done"),
+            ("password_reset/", auth_views.PasswordResetView, "password_reset"),
+            ("password_reset/done/", auth_views.PasswordResetDoneView, "password_reset_done"),
+            (
+                "reset/<uidb64>/<token>/",
+                auth_views.PasswordResetConfirmView,
+                "password_reset_confirm",
+            ),
+            ("reset/done/", auth_views.PasswordResetCompleteView, "password_reset_complete"),
+        ]
+    ],
+    path("sso/", include("allauth.socialaccount.urls")),
+    path("", include("allauth.socialaccount.providers.openid_connect.urls")),
+]
+if apps.is_installed("allauth.socialaccount.providers.saml"):
+    accounts.append(path("", include("allauth.socialaccount.providers.saml.urls")))
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -57,7 +93,7 @@ urlpatterns = [
     path("packets/<int:pk>/retry/", packets.packet_retry_page, name="packet-retry-page"),
     path("packets/<int:pk>/download/", packets.packet_file, name="packet-file"),
     path("pilots/<int:pk>/<slug:step>/", pilots.pilot_step, name="pilot-step"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(accounts)),
     path("vendors/", include("vendors.urls")),
     # A vendor contact's questionnaire link: no account, the token in the path is the key.
     path("questionnaire/", include("vendors.questionnaire_urls")),

@@ -14,6 +14,10 @@ PUBLIC = {
     "/accounts/reset/x/x/",
     "/api/v1/auth/token/",
     "/admin/login/",
+    # Single sign-on's own steps (docs/sso.md): a person not signed in yet lands on them.
+    "/accounts/inactive/",
+    "/accounts/sso/login/cancelled/",
+    "/accounts/sso/login/error/",
     # Asked by load balancers; /readyz shows operators' details only to a signed-in operator.
     "/healthz",
     "/readyz",
