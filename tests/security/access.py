@@ -5,6 +5,11 @@ changed on purpose, in review.
 Personas: the six roles, "nobody" (signed in, staff, no role) and "anonymous". A value lists
 the personas allowed, separated by spaces; "roles" means the six roles, "everyone" every
 persona, "" no one.
+
+Rows that depend on the object the matrix uses (the first of each resource) say so: the pilot
+is the AI PM persona's own, the packet is an assessment packet, the response is legal's item,
+the notification is the AI PM's. Unsafe methods are sent with an empty body, so "allowed" means
+the permission gate let the request through to validation (see test_access_matrix.py).
 """
 
 ROLES = ("security", "legal", "ai_pm", "finance", "platform", "auditor")
@@ -39,6 +44,7 @@ API: dict[str, str] = {
     "POST /api/v1/assessments/{id}/reject/": "security legal",
     "GET /api/v1/audit/": "security legal auditor",
     "GET /api/v1/audit/{id}/": "security legal auditor",
+    # Any signed-in user ends their own token; signing in is open to all.
     "POST /api/v1/auth/logout/": "roles nobody",
     "POST /api/v1/auth/logout-all/": "roles nobody",
     "POST /api/v1/auth/token/": "everyone",
@@ -79,6 +85,7 @@ API: dict[str, str] = {
     "POST /api/v1/kill-criteria/": "ai_pm",
     "GET /api/v1/kill-criteria/{id}/": "roles",
     "DELETE /api/v1/kill-criteria/{id}/": "ai_pm",
+    # Who am I, and my own notifications: every signed-in user, with or without a role.
     "GET /api/v1/me/": "roles nobody",
     "GET /api/v1/measurements/": "roles",
     "GET /api/v1/measurements/{id}/": "roles",
@@ -91,7 +98,7 @@ API: dict[str, str] = {
     "PUT /api/v1/model-versions/{id}/": "platform",
     "PATCH /api/v1/model-versions/{id}/": "platform",
     "GET /api/v1/notifications/": "roles nobody",
-    "POST /api/v1/notifications/{id}/read/": "ai_pm",
+    "POST /api/v1/notifications/{id}/read/": "ai_pm",  # the AI PM's own notification
     "GET /api/v1/offerings/": "roles",
     "POST /api/v1/offerings/": "security legal platform",
     "GET /api/v1/offerings/{id}/": "roles",
@@ -99,6 +106,7 @@ API: dict[str, str] = {
     "PATCH /api/v1/offerings/{id}/": "security legal platform",
     "GET /api/v1/packets/": "roles",
     "POST /api/v1/packets/": "security legal ai_pm finance platform",
+    # An assessment packet: its details follow the assessment, which platform may not view.
     "GET /api/v1/packets/{id}/": "security legal ai_pm finance auditor",
     "GET /api/v1/packets/{id}/download/": "security legal ai_pm finance auditor",
     "POST /api/v1/packets/{id}/retry/": "security legal ai_pm finance",
@@ -115,13 +123,13 @@ API: dict[str, str] = {
     "GET /api/v1/pilots/{id}/controls/": "roles",
     "POST /api/v1/pilots/{id}/controls/": "ai_pm platform",
     "GET /api/v1/pilots/{id}/effects/": "roles",
-    "POST /api/v1/pilots/{id}/evaluate/": "security ai_pm",
+    "POST /api/v1/pilots/{id}/evaluate/": "security ai_pm",  # the owner's or security's
     "POST /api/v1/pilots/{id}/start/": "ai_pm",
     "POST /api/v1/pilots/{id}/submit/": "ai_pm",
     "POST /api/v1/pilots/{id}/withdraw/": "ai_pm",
     "GET /api/v1/responses/": "security legal ai_pm finance auditor",
     "GET /api/v1/responses/{id}/": "security legal ai_pm finance auditor",
-    "PATCH /api/v1/responses/{id}/": "legal",
+    "PATCH /api/v1/responses/{id}/": "legal",  # the item's owner role (legal's item)
     "GET /api/v1/reviews/": "roles",
     "POST /api/v1/reviews/": "finance",
     "GET /api/v1/reviews/{id}/": "roles",
@@ -164,6 +172,9 @@ API: dict[str, str] = {
     "DELETE /api/v1/vendors/{slug}/": "",
 }
 
+# Admin: the changelist and change page need "view" (or change), add pages "add", a POST to the
+# change page "change", the delete page "delete". Framework tables (users, groups, tokens,
+# sign-in attempts, schedules) are a superuser's only; no persona here is one.
 ADMIN: dict[str, dict[str, str]] = {
     "auditlog.logentry": {"view": "security legal auditor", "add": "", "change": "", "delete": ""},
     "auth.group": {"view": "", "add": "", "change": "", "delete": ""},

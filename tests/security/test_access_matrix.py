@@ -7,7 +7,7 @@ success), when it is refused where the table says it may, when the answer is a 5
 operation or a model is missing from the table (a new endpoint must be placed in it first).
 
 "Gets through" means the permission gate let the request reach the view's work: a 2xx or 3xx
-(an admin redirect to the login page aside), or a 400 / 409 naming what is wrong with the body.
+(a redirect to a sign-in page aside), or a 400 / 409 / 415 / 422 about the body it was sent.
 Unsafe methods are sent with an empty body, so the work itself rarely happens; where it does
 (a DELETE, a logout), each cell's transaction is rolled back. Object rules that are only checked
 once a body validates (an AI PM's own pilot against another's) are tests/security/
