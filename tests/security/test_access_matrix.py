@@ -270,6 +270,53 @@ def test_the_matrix_covers_every_operation_and_model():
     assert sorted(set(ADMIN) - set(ADMIN_MODELS)) == [], "access.ADMIN names unregistered models"
 
 
+# POSTs that change nothing: verifying a packet, calculating from given inputs, ending one's own
+# token. The only ones the auditor (who changes nothing) may make.
+READ_ONLY_POSTS = {
+    "POST /api/v1/packets/verify/",
+    "POST /api/v1/roi/calculate/",
+    "POST /api/v1/roi/tier-cost/",
+    "POST /api/v1/auth/token/",
+    "POST /api/v1/auth/logout/",
+    "POST /api/v1/auth/logout-all/",
+}
+
+
+def test_the_table_lets_the_auditor_change_nothing():
+    writes = [
+        operation
+        for operation, value in API.items()
+        if "auditor" in personas_of(value)
+        and not operation.startswith("GET ")
+        and operation not in READ_ONLY_POSTS
+    ]
+    assert writes == []
+    assert [
+        model
+        for model, permissions in ADMIN.items()
+        if any("auditor" in personas_of(permissions[p]) for p in ("add", "change", "delete"))
+    ] == []
+
+
+def test_the_table_lets_no_one_without_a_role_read_or_write_records():
+    own = {
+        "POST /api/v1/auth/token/",
+        "POST /api/v1/auth/logout/",
+        "POST /api/v1/auth/logout-all/",
+        "GET /api/v1/me/",
+        "GET /api/v1/notifications/",
+    }
+    assert sorted(op for op, value in API.items() if "nobody" in personas_of(value)) == sorted(own)
+    assert [op for op, value in API.items() if "anonymous" in personas_of(value)] == [
+        "POST /api/v1/auth/token/"
+    ]
+    assert not any(
+        {"nobody", "anonymous"} & personas_of(value)
+        for permissions in ADMIN.values()
+        for value in permissions.values()
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("persona", "method", "path"),
