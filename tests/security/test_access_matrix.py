@@ -255,13 +255,17 @@ def _admin_reached(response) -> bool:
     return response.status_code < 400
 
 
-def test_the_matrix_covers_every_operation_and_model():
-    print(
-        f"\naccess matrix: {len(PERSONAS)} personas x ({len(API_OPERATIONS)} API operations"
+def matrix_size() -> str:
+    """The matrix's size in words (printed at the end of every run that includes it)."""
+    return (
+        f"access matrix: {len(PERSONAS)} personas x ({len(API_OPERATIONS)} API operations"
         f" + {len(ADMIN_MODELS)} admin models x {len(ADMIN_OPERATIONS)} admin pages)"
         f" = {len(API_CELLS)} API cells + {len(ADMIN_CELLS)} admin cells"
         f" = {len(API_CELLS) + len(ADMIN_CELLS)} cells"
     )
+
+
+def test_the_matrix_covers_every_operation_and_model():
     assert set(ROLES) == set(Role.values), "access.ROLES must name every role"
     operations = {f"{method} {path}" for method, path in API_OPERATIONS}
     assert sorted(operations - set(API)) == [], "API operations missing from access.API"
