@@ -464,6 +464,19 @@ def test_it_refuses_a_small_zip_bomb_by_its_ratio():
     ), message
 
 
+def test_it_refuses_the_issues_200_kb_docx_that_expands_to_200_mb_at_the_default_limits():
+    buffer = io.BytesIO(word())
+    # Streamed in 1 MB writes, so the test never holds 200 MB.
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("customXml/item1.xml", "w", force_zip64=True) as part,
+    ):
+        for _ in range(200):
+            part.write(b" " * MB)
+    assert len(buffer.getvalue()) < 250 * 1024
+    assert code("policy.docx", buffer.getvalue()) == "archive_too_large"
+
+
 def test_it_refuses_an_office_file_that_expands_past_the_size_limit():
     data = word(("customXml/item1.xml", bytes(range(256)) * 8 * 1024))
     limits = ArchiveLimits(max_expanded_bytes=MB, max_ratio=10_000)
