@@ -141,7 +141,7 @@ _PDF_ACTIVE_RE = re.compile(b"|".join(_PDF_ACTIVE_MARKERS))
 _MEMBER_ACTIVE_RE = re.compile(rb"<script|<html|<!doctype\s+html|<iframe|<\?php|javascript:", re.I)
 
 # A second format starting after the first byte: a ZIP local file header (validated below so
-# four random bytes in a photo are not taken for one) or a PDF header.
+# four random bytes in a photo are not taken for one), a PDF header or a PNG signature.
 _ZIP_LOCAL = b"PK\x03\x04"
 _ZIP_METHODS = {0, 8, 9, 12, 14, 93, 95, 98, 99}
 _PDF_HEADER_RE = re.compile(rb"%PDF-[12]\.\d")
@@ -188,7 +188,7 @@ def check_evidence_file(
     name: str,
     fileobj: BinaryIO,
     max_bytes: int,
-    archive_limits: "ArchiveLimits | None" = None,
+    archive_limits: ArchiveLimits | None = None,
 ) -> tuple[str, int, str]:
     """Validate an upload; return (kind, size_in_bytes, sha256_hex).
 
