@@ -87,16 +87,21 @@ def _private_media(settings, media_dir):
     return media_dir
 
 
-@pytest.fixture(autouse=True)
-def _private_anchors(settings, media_dir):
-    """Anchors written by a cell go beside the module's media, never to the real directory."""
-    settings.STORAGES = {
+def _storages(media_dir: Path) -> dict:
+    """The storages with the chain's anchors beside the module's media, never the real ones."""
+    return {
         **settings.STORAGES,
         "anchors": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(media_dir / "anchors")},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _private_anchors(settings, media_dir):
+    """Anchors written by a cell go beside the module's media."""
+    settings.STORAGES = _storages(media_dir)
 
 
 def _empty_admin_rows(users: dict) -> None:
@@ -111,7 +116,9 @@ def _empty_admin_rows(users: dict) -> None:
     from tests.factories import make_pdf
 
     ImportRun.objects.create(kind="team_members", requested_by=users["ai_pm"], file_name="t.csv")
-    Notification.objects.create(user=users["ai_pm"], kind="reminder", title="Due", body="Due.")
+    Notification.objects.create(
+        user=users["ai_pm"], kind="checkpoint_due", title="Due", body="Due."
+    )
     service_token_create(
         name="telemetry", scopes=["measurements:write"], pilots=[], actor=users["platform"]
     )
@@ -130,38 +137,31 @@ def _empty_admin_rows(users: dict) -> None:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, media_dir):
     """seed_demo's world, the personas and their signed-in clients; rolled back at the end."""
+    from django.contrib.auth import get_user_model
     from django.test.utils import override_settings
 
-    anchors = {
-        **settings.STORAGES,
-        "anchors": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(media_dir / "anchors")},
-        },
-    }
     eager = celery_app.conf.task_always_eager
-    # Packets render here, in the world's transaction; a worker could not see them.
+    # Packets render here, in the world's transaction, which a worker could not see.
     celery_app.conf.task_always_eager = True
     with (
         django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media_dir, STORAGES=anchors),
+        override_settings(MEDIA_ROOT=media_dir, STORAGES=_storages(media_dir)),
         transaction.atomic(),
     ):
-        call_command("seed_demo", password=PASSWORD, no_evidence=True, stdout=io.StringIO())
-        from django.contrib.auth import get_user_model
-
-        User = get_user_model()
-        users = {role: User.objects.get(username=role) for role in ROLES}
-        # Staff, so the admin asks its permissions rather than sending them to the login page.
-        users["nobody"] = UserFactory(username="matrix-nobody", is_staff=True)
-        _empty_admin_rows(users)
+        try:
+            call_command("seed_demo", password=PASSWORD, no_evidence=True, stdout=io.StringIO())
+            users = {role: get_user_model().objects.get(username=role) for role in ROLES}
+            # Staff, so the admin asks its permissions rather than sending them to sign in.
+            users["nobody"] = UserFactory(username="matrix-nobody", is_staff=True)
+            _empty_admin_rows(users)
+        finally:
+            celery_app.conf.task_always_eager = eager
         api, pages = {"anonymous": APIClient()}, {"anonymous": Client()}
         for persona, user in users.items():
             _instance, key = AuthToken.objects.create(user)
             api[persona] = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
             pages[persona] = Client()
             pages[persona].force_login(user)
-        celery_app.conf.task_always_eager = eager
         yield {"users": users, "api": api, "pages": pages}
         transaction.set_rollback(True)
 
