@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test coverage lint migrations-check schema worker beat cluster-smoke bench bench-ingest bench-gateway bench-prs bench-packets clean
+.PHONY: install run test test-security coverage lint migrations-check schema worker beat cluster-smoke bench bench-ingest bench-gateway bench-prs bench-packets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 ## Run the whole suite (SQLite and eager tasks unless DATABASE_URL / CELERY_BROKER_URL say otherwise).
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The security suite alone (tests/security/): the role x endpoint x method matrix, the tamper
+## cases (PostgreSQL for the triggers), sign-in lockout, malformed input and the object rules.
+test-security: install
+	$(BIN)/pytest tests/security $(PYTEST_ARGS)
 
 ## The suite with branch coverage of governance/ and vendors/ (what CI prints).
 coverage: install

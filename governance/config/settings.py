@@ -244,6 +244,19 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 # Uploads (evidence, packets) are private: no MEDIA_URL is routed, files are only
 # streamed by permission-checked views. Keep MEDIA_ROOT outside any web root.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Stored files are readable by the service's account (and its group, e.g. a backup agent) only:
+# Django chmods every file it writes to local disk, whatever the process umask (0644 by default
+# on most systems). Octal strings, e.g. FILE_UPLOAD_PERMISSIONS=0600. S3 objects are private
+# through their ACL instead (default_acl below).
+FILE_UPLOAD_PERMISSIONS = int(env.str("FILE_UPLOAD_PERMISSIONS", default="0640"), 8)
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = int(
+    env.str("FILE_UPLOAD_DIRECTORY_PERMISSIONS", default="0750"), 8
+)
+if FILE_UPLOAD_PERMISSIONS & 0o137 or FILE_UPLOAD_DIRECTORY_PERMISSIONS & 0o027:
+    raise ImproperlyConfigured(
+        "FILE_UPLOAD_PERMISSIONS may grant at most 0640 and FILE_UPLOAD_DIRECTORY_PERMISSIONS"
+        " at most 0750: evidence must not be readable by other accounts."
+    )
 # A name only: no URL pattern serves it, so uploads are reachable solely through the
 # permission-checked download views (Django's test live server needs it to be a string).
 MEDIA_URL = "/private-media/"
@@ -507,6 +520,15 @@ TOLLGATE_NOTIFIER = "governance.services.notifications.notify"
 TOLLGATE_BASE_URL = env.str("TOLLGATE_BASE_URL", default="http://localhost:8000").rstrip("/")
 # Largest evidence file accepted (bytes).
 TOLLGATE_EVIDENCE_MAX_BYTES = env.int("TOLLGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+# How far an Office evidence file (a ZIP archive) may expand when opened: total bytes, the ratio
+# of expanded to stored size (zip bombs reach 1000:1; real documents stay under 30:1) and entries.
+TOLLGATE_EVIDENCE_ARCHIVE_MAX_BYTES = env.int(
+    "TOLLGATE_EVIDENCE_ARCHIVE_MAX_BYTES", default=100 * 1024 * 1024
+)
+TOLLGATE_EVIDENCE_ARCHIVE_MAX_RATIO = env.int("TOLLGATE_EVIDENCE_ARCHIVE_MAX_RATIO", default=100)
+TOLLGATE_EVIDENCE_ARCHIVE_MAX_ENTRIES = env.int(
+    "TOLLGATE_EVIDENCE_ARCHIVE_MAX_ENTRIES", default=10_000
+)
 
 # One line per event on stderr from web, workers and beat: `text` for people (the default here),
 # `json` for log shippers (the production default); see governance/config/logging.py.

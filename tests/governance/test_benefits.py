@@ -117,6 +117,35 @@ def test_the_evidence_is_stored_and_hashed(record):
     assert benefit.evidence.name.endswith(f"{benefit.sha256}.pdf")
 
 
+def test_the_evidence_is_stored_readable_by_the_service_account_and_its_group_only(record):
+    import stat
+    from pathlib import Path
+
+    mode = Path(record().evidence.path).stat().st_mode
+    assert stat.S_IMODE(mode) == 0o640
+
+
+def test_the_api_refuses_html_renamed_pdf_as_evidence(api_as, ledger, finance, as_of):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    created = api_as(finance).post(
+        "/api/v1/benefits/",
+        {
+            "pilot": ledger.pk,
+            "category": "contractor_spend_avoided",
+            "amount": "5000.00",
+            "period_start": "2027-01-01",
+            "period_end": "2027-03-31",
+            "description": "Two contractor seats not renewed.",
+            "evidence": SimpleUploadedFile("po.pdf", b"<!DOCTYPE html><script>x</script>"),
+        },
+        format="multipart",
+    )
+    assert created.status_code == 400
+    assert "its content is HTML, active content" in str(created.json())
+    assert not AuditedBenefit.objects.exists()
+
+
 def test_a_signed_benefit_never_changes(record, finance):
     benefit = bs.benefit_sign(benefit=record(), actor=finance, decision="approve")
     benefit.amount = Decimal(99999)

@@ -75,3 +75,16 @@ def test_uploads_are_never_routed_as_public_files(settings):
     except Resolver404:
         return
     raise AssertionError("/media/ must not resolve to a view")
+
+
+def test_it_refuses_media_permissions_that_let_other_accounts_read_evidence():
+    result = _load_production_settings(
+        SECRET_KEY="x" * 60, ALLOWED_HOSTS="tollgate.example.com", FILE_UPLOAD_PERMISSIONS="0644"
+    )
+    assert result.returncode != 0
+    assert "FILE_UPLOAD_PERMISSIONS may grant at most 0640" in result.stderr
+
+
+def test_media_permissions_default_to_0640_files_in_0750_directories(settings):
+    assert settings.FILE_UPLOAD_PERMISSIONS == 0o640
+    assert settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS == 0o750

@@ -2,12 +2,15 @@
 
 import hashlib
 import re
+import stat
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import make_pdf
+from tests.vendors.test_filetypes import DOCM_TYPES, PDF, ooxml, word
 from vendors.models import Evidence
 from vendors.services.assessments import evidence_add
 
@@ -82,3 +85,53 @@ def test_the_default_size_limit_is_20_mb(settings):
     from django.conf import settings as live
 
     assert live.TOLLGATE_EVIDENCE_MAX_BYTES == 20 * 1024 * 1024
+
+
+def test_stored_evidence_is_readable_by_the_service_account_and_its_group_only(
+    assessment, legal, settings
+):
+    evidence = evidence_add(
+        response=_response(assessment), uploaded_file=make_pdf("dpa.pdf"), actor=legal
+    )
+    stored = Path(evidence.file.path)
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o640
+    for directory in stored.relative_to(settings.MEDIA_ROOT).parents:
+        assert stat.S_IMODE((settings.MEDIA_ROOT / directory).stat().st_mode) == 0o750
+
+
+def test_the_api_refuses_a_macro_document_naming_the_macro(api_as, legal, assessment, settings):
+    docm = word(("word/vbaProject.bin", b"\xd0\xcf\x11\xe0macro"), types=DOCM_TYPES)
+    upload = api_as(legal).post(
+        "/api/v1/evidence/",
+        {"response": _response(assessment).pk, "file": SimpleUploadedFile("policy.docx", docm)},
+        format="multipart",
+    )
+    assert upload.status_code == 400
+    assert upload.json()["details"]["file"] == [
+        "The file is a Word document with macros (word/vbaProject.bin); "
+        "macro-enabled documents are never accepted as evidence."
+    ]
+    assert Evidence.objects.count() == 0
+    assert _stored_files(settings.MEDIA_ROOT) == []
+
+
+def test_the_admin_refuses_a_pdf_zip_polyglot_on_the_form(client, legal, assessment, settings):
+    response = _response(assessment)
+    client.force_login(legal)
+    page = client.post(
+        f"/admin/vendors/response/{response.pk}/change/",
+        {
+            "status": "satisfied",
+            "reason": "",
+            "comment": "",
+            "evidence_file": SimpleUploadedFile("dpa.pdf", PDF + ooxml("payload.html")),
+            "exceptions-TOTAL_FORMS": 0,
+            "exceptions-INITIAL_FORMS": 0,
+            "history-TOTAL_FORMS": 0,
+            "history-INITIAL_FORMS": 0,
+        },
+    )
+    assert page.status_code == 200
+    assert "The file is a PDF document but also holds a ZIP archive" in page.content.decode()
+    assert response.evidence.count() == 0
+    assert _stored_files(settings.MEDIA_ROOT) == []

