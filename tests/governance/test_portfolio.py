@@ -40,7 +40,7 @@ def _world(finance) -> dict:
     rows = []
     for day in [FROM - timedelta(days=1), *(FROM + timedelta(days=d) for d in range(0, 90, 3))]:
         for i, team in enumerate(teams):
-            for (vendor_id, tier), version in versions.items():
+            for (_vendor, tier), version in versions.items():
                 requests = 10 + 7 * i + day.day
                 if tier == "heavy" and team.name == "Search":
                     requests *= 4  # Search leans on the heavy tier
@@ -223,9 +223,9 @@ def test_it_sums_every_spend_figure_from_the_rows_its_drill_down_lists(client, f
 def test_it_leaves_out_the_days_outside_the_range(finance, world):
     data = ps.portfolio(ps.portfolio_range(date_from=FROM, date_to=TO))
     heavy = next(t for t in data["tiers"] if t["tier"] == "heavy")
-    expected = GatewayDaily.objects.filter(
-        tier="heavy", day__gte=FROM, day__lte=TO
-    ).values_list("spend", flat=True)
+    expected = GatewayDaily.objects.filter(tier="heavy", day__gte=FROM, day__lte=TO).values_list(
+        "spend", flat=True
+    )
     assert heavy["spend"] == sum(expected).quantize(Decimal("0.01"))
     assert "late" not in {r.model for r in ps.gateway_rows(ps.Range(FROM, TO))}
 
