@@ -58,6 +58,7 @@ urlpatterns = [
         portfolio.portfolio_export,
         name="portfolio-export",
     ),
+    path("finance/portfolio/packet/", portfolio.portfolio_packet_page, name="portfolio-packet"),
     path("portfolio/funnel/", portfolio.funnel_page, name="funnel"),
     path("portfolio/funnel/export.<str:fmt>", portfolio.funnel_export, name="funnel-export"),
     path("packets/", packets.packet_list, name="packets"),

@@ -39,6 +39,7 @@ from governance.models.pilots import (
     PilotTransition,
     Team,
 )
+from governance.models.portfolio import PortfolioSnapshot
 from governance.models.signoffs import SignOff
 from governance.models.tokens import ServiceToken
 
@@ -65,6 +66,7 @@ __all__ = [
     "PacketTransition",
     "Pilot",
     "PilotTransition",
+    "PortfolioSnapshot",
     "PullRequest",
     "PullRequestReview",
     "QuarterlyReview",

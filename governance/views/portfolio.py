@@ -4,13 +4,15 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
 from governance.charts import metric_chart_svg
 from governance.models import Team, TeamMetricValue
@@ -18,6 +20,7 @@ from governance.models.finance import QUARTER_PATTERN
 from governance.selectors import funnel as funnel_selectors
 from governance.selectors import portfolio as ps
 from governance.selectors.finance import quarter_of
+from governance.services.portfolio import portfolio_packet_request
 from vendors.choices import Currency
 from vendors.kit.exports import table_export
 from vendors.kit.services import parse_id
@@ -336,3 +339,22 @@ def funnel_export(request: HttpRequest, fmt: str) -> HttpResponse:
     except ValidationError as error:
         return _invalid(request, error, "governance/portfolio/funnel.html")
     return table_export(funnel_export_rows(result), name="tollgate-funnel", fmt=fmt, sheet="funnel")
+
+
+@require_POST
+@permission_required(PORTFOLIO_PERM, raise_exception=True)
+def portfolio_packet_page(request: HttpRequest) -> HttpResponse:
+    """Ask for the portfolio of a range as a PDF packet, with its appendix of source rows."""
+    date_from, date_to = _date(request.POST.get("from", "")), _date(request.POST.get("to", ""))
+    try:
+        packet = portfolio_packet_request(
+            date_from=date_from,
+            date_to=date_to,
+            currency=request.POST.get("currency", Currency.USD),
+            actor=request.user,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("portfolio")
+    return redirect("packet-page", pk=packet.pk)

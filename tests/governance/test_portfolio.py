@@ -362,3 +362,59 @@ def test_the_page_reads_the_same_number_of_queries_as_data_grows(client, finance
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+def _packet(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("portfolio-packet"), {"from": FROM, "to": TO, "currency": "USD"}
+        )
+    assert response.status_code == 302
+    from governance.models import Packet
+
+    return Packet.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+
+
+def test_a_portfolio_packet_lists_its_source_rows_in_an_appendix(
+    client, finance, world, django_capture_on_commit_callbacks
+):
+    from governance.services.packets import packet_html
+
+    client.force_login(finance)
+    packet = _packet(client, django_capture_on_commit_callbacks)
+    assert packet.status == "ready", packet.error
+    assert packet.kind == "portfolio"
+    html, _ = packet_html(packet)
+    sources = ps.portfolio_sources(ps.Range(FROM, TO))
+    gateway_count = GatewayDaily.objects.filter(day__gte=FROM, day__lte=TO).count()
+    assert sources["gateway"]["rows"] == gateway_count
+    assert sources["gateway"]["first"] == "2027-01-01"
+    for source in sources.values():
+        assert source["sha256"] in html
+    assert "Search" in packet.summary
+    page = client.get(reverse("packet-page", args=[packet.pk]))
+    assert b"changed on" not in page.content
+
+
+def test_a_packet_flags_a_figure_whose_rows_changed(
+    client, finance, world, django_capture_on_commit_callbacks
+):
+    client.force_login(finance)
+    packet = _packet(client, django_capture_on_commit_callbacks)
+    row = Spend.objects.filter(category="seats", month=date(2027, 2, 1)).get()
+    row.amount = Decimal("1500")
+    row.save()
+    page = client.get(reverse("packet-page", args=[packet.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "The data behind ledger spend by category; budget vs actual" in text
+    changed = page.context["source_changes"]
+    assert [c["source"] for c in changed] == ["ledger"]
+    assert changed[0]["changed_on"] == Spend.objects.get(pk=row.pk).recorded_at
+
+
+def test_only_finance_asks_for_a_portfolio_packet(client, persona):
+    for role in ("security", "legal", "ai_pm", "platform", "auditor"):
+        client.force_login(persona(role))
+        response = client.post(reverse("portfolio-packet"), {"from": FROM, "to": TO})
+        assert response.status_code == 403, role
