@@ -230,3 +230,18 @@ def test_someone_without_a_role_may_not_read_the_funnel(client, api_as, nobody):
     client.force_login(nobody)
     assert client.get(reverse("funnel")).status_code == 403
     assert api_as(nobody).get("/api/v1/portfolio/funnel/").status_code == 403
+
+
+def test_the_demo_funnel_shows_subjects_stopped_at_the_gates_for_a_reason():
+    from django.core.management import call_command
+
+    call_command("seed_demo", password="demo-pass-1", no_packets=True, no_evidence=True)
+    result = funnel()
+    why = {s["stage"]: s["stopped_why"] for s in result["stages"]}
+    assert why["vendor_review"] == {"blocked by a checklist item": 1}
+    assert why["pilot_charter"] == {"withdrawn": 2}
+    assert why["decision"] == {"contracted": 1, "killed": 1}
+    assert _stage(result, "production")["entered"] == 1
+    assert all(s["detail"] for s in result["stopped"])
+    call_command("seed_demo", no_packets=True, no_evidence=True)
+    assert funnel()["stages"] == result["stages"]
