@@ -54,6 +54,11 @@ urlpatterns = [
     path("finance/portfolio/", portfolio.portfolio_page, name="portfolio"),
     path("finance/portfolio/rows/", portfolio.portfolio_rows_page, name="portfolio-rows"),
     path(
+        "finance/portfolio/outcomes/",
+        portfolio.portfolio_outcomes_page,
+        name="portfolio-outcomes",
+    ),
+    path(
         "finance/portfolio/export.<str:fmt>",
         portfolio.portfolio_export,
         name="portfolio-export",

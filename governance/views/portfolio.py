@@ -83,8 +83,8 @@ def _invalid(request: HttpRequest, error: ValidationError, template: str) -> Htt
 
 @permission_required(PORTFOLIO_PERM, raise_exception=True)
 def portfolio_page(request: HttpRequest) -> HttpResponse:
-    """Spend by team, vendor, model version and tier over time; seats; budgets; outcomes; and
-    one row per pilot. Every figure links to the rows it sums."""
+    """Spend by team, vendor, model version and tier over time; seats; budgets; and one row per
+    pilot, each linking to its outcomes. Every figure links to the rows it sums."""
     try:
         rng = range_from_request(request)
     except ValidationError as error:
@@ -116,12 +116,42 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             "dimensions": [(d, d.replace("_", " "), data["spend_by"][d]) for d in ps.DIMENSIONS],
             "page": page,
             "pilots": ps.pilot_table(rng, pilots, today=today),
-            "outcomes": ps.pilot_outcomes(pilots, as_of=today, currency=rng.currency),
             "vendors": Vendor.objects.order_by("name").values("pk", "name"),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "vendor": vendor,
             "team": team,
             "quarter": rng.quarter,
+        },
+    )
+
+
+@permission_required(PORTFOLIO_PERM, raise_exception=True)
+def portfolio_outcomes_page(request: HttpRequest) -> HttpResponse:
+    """Outcomes of a page of pilots: each core metric's effect with its interval, and net ROI
+    audited beside the best case. Its own page: the effects and the ROI are per pilot by
+    nature (their windows, teams and measurements), so they cost a tenth of a second or more
+    each and would make the portfolio's spend figures wait."""
+    try:
+        rng = range_from_request(request)
+    except ValidationError as error:
+        return _invalid(request, error, "governance/portfolio/outcomes.html")
+    vendor, team = parse_id(request.GET.get("vendor")), parse_id(request.GET.get("team"))
+    pilot = parse_id(request.GET.get("pilot"))
+    pilots = ps.pilot_rows(rng, vendor=vendor, team=team)
+    if pilot:
+        pilots = pilots.filter(pk=pilot)
+    page = Paginator(pilots, PILOTS_PER_PAGE).get_page(request.GET.get("page"))
+    today = min(timezone.localdate(), rng.date_to)
+    return render(
+        request,
+        "governance/portfolio/outcomes.html",
+        {
+            "rng": rng,
+            "q": _query(rng, vendor=vendor, team=team),
+            "page": page,
+            "outcomes": ps.pilot_outcomes(
+                list(page.object_list), as_of=today, currency=rng.currency
+            ),
         },
     )
 
