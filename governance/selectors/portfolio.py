@@ -23,7 +23,14 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from governance.choices import PilotStatus, ReviewScope, ReviewStatus, SpendScope
-from governance.models import CopilotOrgDay, GatewayDaily, Pilot, QuarterlyReview, Spend
+from governance.models import (
+    CopilotOrgDay,
+    GatewayDaily,
+    Pilot,
+    QuarterlyReview,
+    Spend,
+    Team,
+)
 from governance.selectors.copilot import copilot_seats
 from governance.selectors.finance import quarter_bounds, quarter_of, scope_spend
 from vendors.choices import RoutingTier
@@ -215,27 +222,59 @@ def _key(dimension: str, item: dict) -> tuple[str, str]:
     return ("none", UNKNOWN) if item[column] is None else (str(item[column]), item[label])
 
 
-def spend_over_time(rng: Range, *, dimension: str) -> dict:
+def gateway_groups(rng: Range) -> list[dict]:
+    """The range's roll-ups summed per month, team, model version and tier: one query
+    grouped on ids alone (no join: it reads every roll-up of the range), from which every
+    gateway figure of the page is added up; names come from two small lookups."""
+    from vendors.models import ModelVersion
+
+    groups = list(
+        gateway_rows(rng)
+        .annotate(month=TruncMonth("day"))
+        .values("month", "team_id", "model_version_id", "tier")
+        .annotate(
+            spent=Sum("spend"),
+            n=Sum("requests"),
+            input=Sum("input_tokens"),
+            cached=Sum("cached_tokens"),
+        )
+        .order_by()
+    )
+    teams = dict(
+        Team.objects.filter(pk__in={g["team_id"] for g in groups}).values_list("pk", "name")
+    )
+    versions = {
+        v["pk"]: v
+        for v in ModelVersion.objects.filter(pk__in={g["model_version_id"] for g in groups}).values(
+            "pk", "family", "version", "vendor_id", "vendor__name"
+        )
+    }
+    for item in groups:
+        month = item["month"]
+        item["month"] = month.date() if hasattr(month, "date") else month
+        item["team__name"] = teams.get(item["team_id"])
+        version = versions.get(item["model_version_id"], {})
+        item["model_version__family"] = version.get("family")
+        item["model_version__version"] = version.get("version")
+        item["model_version__vendor_id"] = version.get("vendor_id")
+        item["model_version__vendor__name"] = version.get("vendor__name")
+    return groups
+
+
+def spend_over_time(rng: Range, *, dimension: str, groups: list[dict] | None = None) -> dict:
     """Gateway spend per month for each key of a dimension (the stacked chart), largest first."""
     if dimension not in DIMENSIONS:
         raise ValidationError({"by": f"Choose one of: {', '.join(DIMENSIONS)}."})
+    groups = gateway_groups(rng) if groups is None else groups
     months = rng.months
     series: dict[str, dict] = {}
-    for item in (
-        gateway_rows(rng)
-        .annotate(month=TruncMonth("day"))
-        .values("month", *DIMENSIONS[dimension])
-        .annotate(spent=Sum("spend"), n=Sum("requests"))
-        .order_by()
-    ):
+    for item in groups:
         key, label = _key(dimension, item)
         entry = series.setdefault(
             key,
             {"key": key, "label": label, "by_month": defaultdict(lambda: ZERO), "requests": 0},
         )
-        month = item["month"]
-        month = month.date() if hasattr(month, "date") else month
-        entry["by_month"][month] += item["spent"]
+        entry["by_month"][item["month"]] += item["spent"]
         entry["requests"] += item["n"]
     out = []
     for entry in series.values():
@@ -256,20 +295,14 @@ def spend_over_time(rng: Range, *, dimension: str) -> dict:
     return {"dimension": dimension, "months": months, "series": out}
 
 
-def tier_costs(rng: Range) -> list[dict]:
+def tier_costs(rng: Range, *, groups: list[dict] | None = None) -> list[dict]:
     """Per routing tier: spend, requests, cost per request and cached-token share."""
-    found = {
-        item["tier"]: item
-        for item in gateway_rows(rng)
-        .values("tier")
-        .annotate(
-            spent=Sum("spend"),
-            n=Sum("requests"),
-            input=Sum("input_tokens"),
-            cached=Sum("cached_tokens"),
-        )
-        .order_by()
-    }
+    groups = gateway_groups(rng) if groups is None else groups
+    found: dict[str, dict] = {}
+    for item in groups:
+        tier = found.setdefault(item["tier"], {"spent": ZERO, "n": 0, "input": 0, "cached": 0})
+        for name in ("spent", "n", "input", "cached"):
+            tier[name] += item[name]
     total = sum((item["spent"] for item in found.values()), ZERO)
     order = [*RoutingTier.values, ""]
     out = []
@@ -289,32 +322,41 @@ def tier_costs(rng: Range) -> list[dict]:
     return out
 
 
-def cached_share(rng: Range) -> dict:
+def cached_share(rng: Range, *, groups: list[dict] | None = None) -> dict:
     """Cached input tokens over all input tokens in the range."""
-    got = gateway_rows(rng).aggregate(input=Sum("input_tokens"), cached=Sum("cached_tokens"))
+    groups = gateway_groups(rng) if groups is None else groups
+    input_tokens = sum(item["input"] for item in groups)
+    cached = sum(item["cached"] for item in groups)
     return {
-        "input_tokens": got["input"] or 0,
-        "cached_tokens": got["cached"] or 0,
-        "share": _ratio(got["cached"], got["input"]),
+        "input_tokens": input_tokens,
+        "cached_tokens": cached,
+        "share": _ratio(cached, input_tokens),
     }
 
 
-def top_spenders(rng: Range, *, tier: str = "", limit: int = TOP_SPENDERS) -> list[dict]:
+def top_spenders(
+    rng: Range, *, tier: str = "", limit: int = TOP_SPENDERS, groups: list[dict] | None = None
+) -> list[dict]:
     """The teams with the most gateway spend in the range (on one tier when given)."""
-    rows = gateway_rows(rng, tier=tier)
-    found = list(
-        rows.values("team_id", "team__name")
-        .annotate(spent=Sum("spend"), n=Sum("requests"))
-        .order_by("-spent", "team__name")[:limit]
-    )
+    groups = gateway_groups(rng) if groups is None else groups
+    teams: dict[int | None, dict] = {}
+    for item in groups:
+        if tier and item["tier"] != tier:
+            continue
+        team = teams.setdefault(
+            item["team_id"], {"name": item["team__name"], "spent": ZERO, "n": 0}
+        )
+        team["spent"] += item["spent"]
+        team["n"] += item["n"]
+    ranked = sorted(teams.items(), key=lambda t: (-t[1]["spent"], t[1]["name"] or ""))[:limit]
     return [
         {
-            "key": "none" if item["team_id"] is None else str(item["team_id"]),
-            "team": item["team__name"] or UNKNOWN,
-            "spend": _money(item["spent"]),
-            "requests": item["n"],
+            "key": "none" if team_id is None else str(team_id),
+            "team": team["name"] or UNKNOWN,
+            "spend": _money(team["spent"]),
+            "requests": team["n"],
         }
-        for item in found
+        for team_id, team in ranked
     ]
 
 
@@ -464,16 +506,17 @@ def pilot_table(rng: Range, pilots: list[Pilot], *, today: date) -> list[dict]:
 
 def portfolio(rng: Range) -> dict:
     """Every spend figure of the portfolio page and API for the range."""
+    groups = gateway_groups(rng)
     return {
         "from": rng.date_from,
         "to": rng.date_to,
         "currency": rng.currency,
         "quarter": rng.quarter,
-        "spend_by": {d: spend_over_time(rng, dimension=d) for d in DIMENSIONS},
-        "tiers": tier_costs(rng),
-        "cached": cached_share(rng),
-        "top_spenders": top_spenders(rng),
-        "top_heavy_spenders": top_spenders(rng, tier=RoutingTier.HEAVY),
+        "spend_by": {d: spend_over_time(rng, dimension=d, groups=groups) for d in DIMENSIONS},
+        "tiers": tier_costs(rng, groups=groups),
+        "cached": cached_share(rng, groups=groups),
+        "top_spenders": top_spenders(rng, groups=groups),
+        "top_heavy_spenders": top_spenders(rng, tier=RoutingTier.HEAVY, groups=groups),
         "ledger": ledger_by_category(rng),
         "seats": seats(rng),
         "budget": budget_vs_actual(rng),

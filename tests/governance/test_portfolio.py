@@ -418,3 +418,21 @@ def test_only_finance_asks_for_a_portfolio_packet(client, persona):
         client.force_login(persona(role))
         response = client.post(reverse("portfolio-packet"), {"from": FROM, "to": TO})
         assert response.status_code == 403, role
+
+
+def test_the_outcomes_page_shows_effects_and_roi_of_a_page_of_pilots(client, finance, world):
+    client.force_login(finance)
+    response = client.get(f"{reverse('portfolio-outcomes')}?{RANGE}&pilot={world['pilot'].pk}")
+    assert response.status_code == 200
+    (outcome,) = response.context["outcomes"]
+    assert outcome["pilot"] == world["pilot"]
+    # No rate card and no measurements: the audited ROI says it cannot be computed, and why.
+    assert outcome["net_roi_audited"] is None
+    assert outcome["problems"]
+    assert b"Net ROI audited" in response.content
+
+
+@pytest.mark.parametrize("role", ["security", "legal", "ai_pm", "platform", "auditor"])
+def test_only_finance_reads_the_outcomes(client, persona, role):
+    client.force_login(persona(role))
+    assert client.get(reverse("portfolio-outcomes")).status_code == 403
