@@ -752,9 +752,17 @@ def main() -> None:
     import ingest
 
     # Three runs, the median ratio: on a shared 2-core machine one run can be unlucky.
-    runs = sorted((ingest.run(args.ingest_rows) for _ in range(3)), key=lambda f: f.get("ratio", 0))
+    try:
+        runs = sorted(
+            (ingest.run(args.ingest_rows) for _ in range(3)), key=lambda f: f.get("ratio", 0)
+        )
+    except AssertionError as error:
+        # P1's failure must not cost the other figures, measured minutes before.
+        runs = [{"error": str(error)[:300]}] * 3
     p1 = runs[1]
-    if "ratio" in p1:
+    if "error" in p1:
+        print(f"P1 ingest failed: {p1['error']}")
+    elif "ratio" in p1:
         print(
             f"P1 ingest/COPY = {p1['ratio']:.3f}  (api {p1['api_create_rows_per_s']:,.0f} rows/s, "
             f"copy {p1['copy_rows_per_s']:,.0f} rows/s, {p1['rows']:,} rows, "

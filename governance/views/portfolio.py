@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -111,6 +112,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         {
             "rng": rng,
             "q": _query(rng),
+            # Hundreds of cells link to the rows behind them: the URL is built once.
+            "rows": f"{reverse('portfolio-rows')}?{_query(rng)}",
             "data": data,
             "charts": charts,
             "dimensions": [(d, d.replace("_", " "), data["spend_by"][d]) for d in ps.DIMENSIONS],
