@@ -245,3 +245,19 @@ def test_the_demo_funnel_shows_subjects_stopped_at_the_gates_for_a_reason():
     assert all(s["detail"] for s in result["stopped"])
     call_command("seed_demo", no_packets=True, no_evidence=True)
     assert funnel()["stages"] == result["stages"]
+
+
+def test_the_funnel_reads_the_same_number_of_queries_as_history_grows(history, finance):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        funnel()
+    owner = UserFactory(username="owner-2", role="ai_pm")
+    offering = OfferingFactory()
+    for n in range(6):
+        _pilot(offering, history["team"], owner, 40 + n, [*CHARTER, (70 + n, P.RUNNING)])
+    with CaptureQueriesContext(connection) as large:
+        result = funnel()
+    assert _stage(result, "pilot_charter")["entered"] == 10
+    assert len(large) == len(small)
