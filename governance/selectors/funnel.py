@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Min, Q
 
 from governance.choices import PilotOutcome, PilotStatus
 from governance.models import Pilot, PilotTransition
@@ -78,63 +78,97 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 1)
 
 
-def _first(history, to: str) -> PilotTransition | AssessmentTransition | None:
-    return next((h for h in history if h.to_status == to), None)
+def _last_reasons(model, key: str, ids: list[int], statuses) -> dict[tuple[int, str], str]:
+    """(subject id, status) -> the reason of the subject's latest move to that status."""
+    reasons = {}
+    for subject_id, to_status, reason in (
+        model.objects.filter(**{f"{key}__in": ids}, to_status__in=list(statuses))
+        .order_by("at", "id")
+        .values_list(key, "to_status", "reason")
+    ):
+        reasons[(subject_id, to_status)] = reason
+    return reasons
+
+
+A = AssessmentStatus
 
 
 def _assessment_journeys(assessments) -> list[Journey]:
+    rows = list(
+        assessments.values(
+            "pk", "vendor_id", "vendor__name", "offering__name", "status", "opened_at"
+        ).annotate(approved=Min("history__at", filter=Q(history__to_status=A.APPROVED)))
+    )
+    stopped = [r["pk"] for r in rows if r["status"] != A.APPROVED]
+    reasons = _last_reasons(
+        AssessmentTransition, "assessment_id", stopped, (A.REJECTED, A.WITHDRAWN, A.IN_REVIEW)
+    )
     out = []
-    for a in assessments:
-        history = list(a.history.all())
-        entered = {"vendor_review": a.opened_at}
-        journey = Journey("assessment", a.pk, str(a), a.vendor_id, entered)
-        approved = _first(history, AssessmentStatus.APPROVED)
-        if approved is not None:
-            entered["shortlist"] = approved.at
-        if a.status == AssessmentStatus.REJECTED:
-            last = _first(reversed(history), AssessmentStatus.REJECTED)
+    for r in rows:
+        entered = {"vendor_review": r["opened_at"]}
+        label = f"Assessment #{r['pk']} of {r['offering__name'] or r['vendor__name']}"
+        journey = Journey("assessment", r["pk"], label, r["vendor_id"], entered)
+        if r["approved"] is not None:
+            entered["shortlist"] = r["approved"]
+        if r["status"] == A.REJECTED:
             journey.stopped_at, journey.reason = "vendor_review", BLOCKED
-            journey.detail = last.reason if last else ""
-        elif a.status == AssessmentStatus.WITHDRAWN:
-            last = _first(reversed(history), AssessmentStatus.WITHDRAWN)
-            journey.stopped_at = "shortlist" if approved else "vendor_review"
-            journey.reason, journey.detail = WITHDRAWN, last.reason if last else ""
-        elif approved is not None and a.status == AssessmentStatus.IN_REVIEW:
+        elif r["status"] == A.WITHDRAWN:
+            journey.stopped_at = "shortlist" if r["approved"] else "vendor_review"
+            journey.reason = WITHDRAWN
+        elif r["approved"] is not None and r["status"] == A.IN_REVIEW:
             # Approved once, then sent back: its verdicts lapsed or a signed answer changed.
-            last = _first(reversed(history), AssessmentStatus.IN_REVIEW)
             journey.stopped_at, journey.reason = "shortlist", EXPIRED
-            journey.detail = last.reason if last else ""
+        if journey.stopped_at:
+            journey.detail = reasons.get((r["pk"], r["status"]), "")
         out.append(journey)
     return out
 
 
+STAGE_STATUS = (
+    ("running", PilotStatus.RUNNING),
+    ("checkpoint", PilotStatus.UNDER_REVIEW),
+    ("decision", PilotStatus.CLOSED),
+)
+
+
 def _pilot_journeys(pilots) -> list[Journey]:
+    rows = list(
+        pilots.values(
+            "pk", "title", "status", "outcome", "created_at", "offering__vendor_id"
+        ).annotate(
+            **{
+                stage: Min("history__at", filter=Q(history__to_status=status))
+                for stage, status in STAGE_STATUS
+            }
+        )
+    )
+    stopped = [
+        r["pk"]
+        for r in rows
+        if r["status"] == PilotStatus.WITHDRAWN
+        or (r["status"] == PilotStatus.CLOSED and r["outcome"] != PilotOutcome.EXPANDED)
+    ]
+    reasons = _last_reasons(
+        PilotTransition, "pilot_id", stopped, (PilotStatus.WITHDRAWN, PilotStatus.CLOSED)
+    )
     out = []
-    for p in pilots:
-        history = list(p.history.all())
-        entered = {"pilot_charter": p.created_at}
-        journey = Journey("pilot", p.pk, p.title, p.offering.vendor_id, entered)
-        for stage, status in (
-            ("running", PilotStatus.RUNNING),
-            ("checkpoint", PilotStatus.UNDER_REVIEW),
-            ("decision", PilotStatus.CLOSED),
-        ):
-            moved = _first(history, status)
-            if moved is None:
+    for r in rows:
+        entered = {"pilot_charter": r["created_at"]}
+        journey = Journey("pilot", r["pk"], r["title"], r["offering__vendor_id"], entered)
+        for stage, _status in STAGE_STATUS:
+            if r[stage] is None:
                 break
-            entered[stage] = moved.at
-        if p.status == PilotStatus.CLOSED:
-            if p.outcome == PilotOutcome.EXPANDED:
+            entered[stage] = r[stage]
+        if r["status"] == PilotStatus.CLOSED:
+            if r["outcome"] == PilotOutcome.EXPANDED:
                 entered["production"] = entered["decision"]
             else:
-                last = _first(reversed(history), PilotStatus.CLOSED)
                 journey.stopped_at = "decision"
-                journey.reason = OUTCOME_REASON.get(p.outcome, p.outcome)
-                journey.detail = last.reason if last else ""
-        elif p.status == PilotStatus.WITHDRAWN:
-            last = _first(reversed(history), PilotStatus.WITHDRAWN)
+                journey.reason = OUTCOME_REASON.get(r["outcome"], r["outcome"])
+        elif r["status"] == PilotStatus.WITHDRAWN:
             journey.stopped_at, journey.reason = "pilot_charter", WITHDRAWN
-            journey.detail = last.reason if last else ""
+        if journey.stopped_at:
+            journey.detail = reasons.get((r["pk"], r["status"]), "")
         out.append(journey)
     return out
 
@@ -146,15 +180,12 @@ def funnel_journeys(
     vendor: int | None = None,
     team: int | None = None,
 ) -> list[Journey]:
-    """Every assessment and pilot that entered its first gate in the range (by vendor, team)."""
+    """Every assessment and pilot that entered its first gate in the range (by vendor, team):
+    one row each, with the first time it reached each status read in the same query."""
     if date_from and date_to and date_from > date_to:
         raise ValidationError({"to": "The end date is before the start date."})
-    assessments = Assessment.objects.prefetch_related(
-        Prefetch("history", queryset=AssessmentTransition.objects.order_by("at", "id"))
-    ).select_related("vendor", "offering")
-    pilots = Pilot.objects.select_related("offering").prefetch_related(
-        Prefetch("history", queryset=PilotTransition.objects.order_by("at", "id"))
-    )
+    assessments = Assessment.objects.all()
+    pilots = Pilot.objects.all()
     if date_from:
         assessments = assessments.filter(opened_at__date__gte=date_from)
         pilots = pilots.filter(created_at__date__gte=date_from)
@@ -165,13 +196,17 @@ def funnel_journeys(
         assessments = assessments.filter(vendor_id=vendor)
         pilots = pilots.filter(offering__vendor_id=vendor)
     if team:
-        pilots = pilots.filter(teams=team).distinct()
+        # A subquery, not a join: a join to the teams would repeat the history rows.
+        pilots = pilots.filter(
+            pk__in=Pilot.teams.through.objects.filter(team_id=team).values("pilot_id")
+        )
         # A team reviews no vendor: its funnel starts with the vendors it piloted.
         assessments = assessments.filter(
             vendor_id__in=Pilot.objects.filter(teams=team).values("offering__vendor_id")
         )
-    assessments, pilots = list(assessments.order_by("pk")), list(pilots.order_by("pk"))
-    journeys = _assessment_journeys(assessments) + _pilot_journeys(pilots)
+    journeys = _assessment_journeys(assessments.order_by("pk")) + _pilot_journeys(
+        pilots.order_by("pk")
+    )
     # The shortlist gate is passed when a pilot of the vendor is chartered after approval.
     charters: dict[int, list[datetime]] = defaultdict(list)
     for j in journeys:
