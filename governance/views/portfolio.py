@@ -224,7 +224,8 @@ def portfolio_rows_page(request: HttpRequest) -> HttpResponse:
             "q": _query(rng, figure=figure, **filters),
             "back": _query(rng),
             "figure": figure,
-            "filters": filters,
+            # As a person reads them: the team's name, not its id.
+            "filters": {**filters, **({"team": team.name} if team else {})},
             "total": total,
             "page": page,
             "team": team,
