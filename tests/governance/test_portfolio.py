@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -436,3 +437,21 @@ def test_the_outcomes_page_shows_effects_and_roi_of_a_page_of_pilots(client, fin
 def test_only_finance_reads_the_outcomes(client, persona, role):
     client.force_login(persona(role))
     assert client.get(reverse("portfolio-outcomes")).status_code == 403
+
+
+def test_the_demo_fills_every_chart_and_table_of_the_portfolio(client, tmp_path):
+    from django.core.management import call_command
+
+    call_command("seed_demo", password="demo-pass-1", no_packets=True, evidence_dir=str(tmp_path))
+    client.force_login(get_user_model().objects.get(username="finance"))
+    today = timezone.localdate()
+    response = client.get(
+        f"{reverse('portfolio')}?from={today - timedelta(days=120)}&to={today}&currency=USD"
+    )
+    assert response.status_code == 200
+    data = response.context["data"]
+    assert {t["tier"] for t in data["tiers"]} >= {"fast", "standard", "heavy"}
+    assert all(len(data["spend_by"][d]["series"]) >= 2 for d in ("team", "tier", "model_version"))
+    assert data["top_heavy_spenders"] and data["ledger"]
+    assert data["seats"]["seats_paid"]
+    assert len(response.context["charts"]) == 3
