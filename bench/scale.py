@@ -27,7 +27,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,11 +56,13 @@ from governance.choices import SpendCategory  # noqa: E402
 from governance.models import (  # noqa: E402
     Baseline,
     CheckpointEvaluation,
+    GatewayDaily,
     KillCriterion,
     Measurement,
     Metric,
     Pilot,
     PilotTransition,
+    PullRequest,
     SignOff,
     Spend,
     Team,
@@ -75,6 +77,9 @@ SIZES = {
         "measurements": 1_000_000,
         "audit": 20_000,
         "spend": 5_000,
+        # Evidence the portfolio reads: daily gateway roll-ups and imported pull requests.
+        "gateway": 200_000,
+        "prs": 100_000,
     },
 }
 SIZES["small"] = {k: v // 10 for k, v in SIZES["large"].items()}
@@ -453,6 +458,88 @@ def seed_spend(*, target: int) -> int:
     return len(rows)
 
 
+def seed_gateway(*, target: int) -> int:
+    """Daily gateway roll-ups of the bench teams on their vendors' three tiers over the year to
+    TODAY, in a fixed order (day, team, model), so a top-up adds only the missing days."""
+    teams = list(Team.objects.filter(name__startswith=PREFIX).order_by("name"))
+    versions = list(
+        ModelVersion.objects.filter(vendor__slug__startswith=PREFIX).order_by(
+            "vendor__slug", "tier"
+        )[:30]
+    )
+    have = GatewayDaily.objects.filter(team_key__startswith=PREFIX).count()
+    if have >= target or not teams or not versions:
+        return 0
+    per_day = len(teams) * 3
+    days = -(-target // per_day)
+    price = {"fast": Decimal("0.0004"), "standard": Decimal("0.012"), "heavy": Decimal("0.09")}
+    share = {"fast": 700, "standard": 240, "heavy": 50}
+
+    def rows():
+        for n in range(days):
+            day = TODAY - timedelta(days=n)
+            for t, team in enumerate(teams):
+                for k in range(3):
+                    version = versions[(t * 3 + k) % len(versions)]
+                    requests = share[version.tier] + (t * 7 + n) % 90
+                    yield GatewayDaily(
+                        day=day,
+                        team=team,
+                        team_key=f"{PREFIX}{team.pk}",
+                        model=f"{version.family}-{version.version}",
+                        model_version=version,
+                        tier=version.tier,
+                        requests=requests,
+                        input_tokens=requests * 3000,
+                        cached_tokens=requests * (900 + 20 * (t % 10)),
+                        output_tokens=requests * 600,
+                        spend=price[version.tier] * requests,
+                    )
+
+    fresh = itertools.islice(itertools.islice(rows(), target), have, None)
+    made = 0
+    while batch := list(itertools.islice(fresh, 5000)):
+        GatewayDaily.objects.bulk_create(batch, ignore_conflicts=True)
+        made += len(batch)
+        progress("gateway roll-ups", have + made, target)
+    return made
+
+
+def seed_pull_requests(*, target: int) -> int:
+    """Merged pull requests of the bench teams over the year to TODAY (repository scale/*)."""
+    teams = list(Team.objects.filter(name__startswith=PREFIX).order_by("name"))
+    have = PullRequest.objects.filter(repo__startswith=PREFIX).count()
+    if have >= target or not teams:
+        return 0
+    end = timezone.make_aware(datetime.combine(TODAY, datetime.min.time()))
+    made = 0
+    for start in range(have, target, 5000):
+        batch = []
+        for n in range(start, min(start + 5000, target)):
+            created = end - timedelta(minutes=5 * n + 600)
+            batch.append(
+                PullRequest(
+                    repo=f"{PREFIX}org/repo-{n % 40}",
+                    number=n + 1,
+                    author=f"dev{n % 300}",
+                    team=teams[n % len(teams)],
+                    created_at=created,
+                    updated_at=created + timedelta(hours=20),
+                    merged_at=created + timedelta(hours=4 + n % 60),
+                    closed_at=created + timedelta(hours=4 + n % 60),
+                    additions=40 + n % 400,
+                    deletions=n % 120,
+                    changed_files=1 + n % 12,
+                    review_count=1 + n % 3,
+                    ai_assisted=n % 3 == 0,
+                )
+            )
+        PullRequest.objects.bulk_create(batch, ignore_conflicts=True)
+        made += len(batch)
+        progress("pull requests", have + made, target)
+    return made
+
+
 def reset() -> None:
     """Remove every bench row (marked by the "scale-" prefix and the bench cid)."""
     with disable_auditlog():
@@ -462,6 +549,8 @@ def reset() -> None:
 def _reset() -> None:
     pilots = Pilot.objects.filter(title__startswith=PREFIX)
     LogEntry.objects.filter(cid=MARK).delete()
+    GatewayDaily.objects.filter(team_key__startswith=PREFIX).delete()
+    PullRequest.objects.filter(repo__startswith=PREFIX).delete()
     Spend.objects.filter(pilot__in=pilots).delete()
     SignOff.objects.filter(subject_kind="pilot", subject_id__in=pilots.values("pk")).delete()
     with connection.cursor() as cursor:  # 1M rows: one statement, not Django's cascade collector
@@ -492,6 +581,8 @@ def _seed(size: dict) -> None:
     seed_measurements(size["measurements"])
     seed_audit(size["audit"])
     seed_spend(target=size["spend"])
+    seed_gateway(target=size["gateway"])
+    seed_pull_requests(target=size["prs"])
     if connection.vendor == "postgresql":
         # As autovacuum would have by the time anyone looks: a reset leaves a million dead
         # index entries that every ordered scan would step over.
@@ -520,6 +611,9 @@ def pages() -> dict[str, tuple[str, str]]:
         "api_pilot_list": ("auditor", "/api/v1/pilots/"),
         "signoff_queue": ("finance", "/pilots/awaiting-signoff/"),
         "finance": ("finance", "/finance/"),
+        # A full quarter of the bench's year (TODAY is in November).
+        "portfolio": ("finance", "/finance/portfolio/?quarter=2026-Q3"),
+        "funnel": ("finance", "/portfolio/funnel/"),
     }
 
 
@@ -658,9 +752,17 @@ def main() -> None:
     import ingest
 
     # Three runs, the median ratio: on a shared 2-core machine one run can be unlucky.
-    runs = sorted((ingest.run(args.ingest_rows) for _ in range(3)), key=lambda f: f.get("ratio", 0))
+    try:
+        runs = sorted(
+            (ingest.run(args.ingest_rows) for _ in range(3)), key=lambda f: f.get("ratio", 0)
+        )
+    except AssertionError as error:
+        # P1's failure must not cost the other figures, measured minutes before.
+        runs = [{"error": str(error)[:300]}] * 3
     p1 = runs[1]
-    if "ratio" in p1:
+    if "error" in p1:
+        print(f"P1 ingest failed: {p1['error']}")
+    elif "ratio" in p1:
         print(
             f"P1 ingest/COPY = {p1['ratio']:.3f}  (api {p1['api_create_rows_per_s']:,.0f} rows/s, "
             f"copy {p1['copy_rows_per_s']:,.0f} rows/s, {p1['rows']:,} rows, "

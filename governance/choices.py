@@ -203,6 +203,7 @@ class PacketKind(models.TextChoices):
     PILOT_CHARTER = "pilot_charter", "Pilot charter"
     CHECKPOINT = "checkpoint", "Checkpoint evaluation"
     QUARTERLY_REVIEW = "quarterly_review", "Quarterly review"
+    PORTFOLIO = "portfolio", "Finance portfolio"
 
 
 class PacketStatus(models.TextChoices):

@@ -119,6 +119,11 @@ REVIEWER = {
     "vendors.proposedfile": VIEW,
 }
 
+# The adoption funnel is read by every role that takes part in a gate (security, legal,
+# ai_pm, finance: their "view_funnel" on pilots below) and by the auditor; the portfolio by
+# finance alone. Codenames the auditor holds besides view on every model: reads of derived pages.
+AUDITOR_EXTRA = {("governance", "view_funnel_pilot")}
+
 # Imported evidence and the team series derived from it: read by everyone who follows pilots
 # or money; imported by platform (gateways, GitHub), AI PMs (teams, pull requests) and
 # finance (spend logs, Copilot reports).
@@ -161,8 +166,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         # Security settles a model switch's re-review and may roll a version back.
         "vendors.modelswitch": ("view", "change"),
         "vendors.modelversion": ("view", "rollback"),
+        "governance.pilot": (*PILOT_SIGNER["governance.pilot"], "view_funnel"),
     },
-    Role.LEGAL: {**PACKETS, **PILOT_SIGNER, **REVIEWER, **REVIEW_DECISIONS_READ},
+    Role.LEGAL: {
+        **PACKETS,
+        **PILOT_SIGNER,
+        **REVIEWER,
+        **REVIEW_DECISIONS_READ,
+        "governance.pilot": (*PILOT_SIGNER["governance.pilot"], "view_funnel"),
+    },
     Role.AI_PM: {
         **PACKETS,
         **REGISTRY_READ,
@@ -170,7 +182,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **PILOT_READ,
         "governance.team": EDIT,
         # Control teams are chosen by the pilot's owner (narrowed in governance/rules.py).
-        "governance.pilot": (*EDIT, "set_controls"),
+        "governance.pilot": (*EDIT, "set_controls", "view_funnel"),
         "governance.baseline": FULL,
         "governance.killcriterion": FULL,
         "governance.measurement": EDIT,
@@ -186,7 +198,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
         **REVIEW_STATUS_READ,
         **PILOT_SIGNER,
         **REVIEW_DECISIONS_READ,
-        # Finance owns the money: the ledger, the rates and the quarterly decisions.
+        # Finance owns the money: the ledger, the rates, the decisions and the portfolio.
+        "governance.pilot": (*PILOT_SIGNER["governance.pilot"], "view_portfolio", "view_funnel"),
         "governance.spend": FULL,
         "governance.ratecard": FULL,
         "governance.quarterlyreview": (*EDIT, "decide"),
@@ -226,7 +239,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, Iterable[str]]] = {
 def permission_codenames(role: str, models: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """Return (app_label, codename) pairs the role holds, given every (app_label, model) known."""
     if role == Role.AUDITOR:
-        return {(app, f"view_{model}") for app, model in models if app in AUDITED_APPS}
+        return {
+            (app, f"view_{model}") for app, model in models if app in AUDITED_APPS
+        } | AUDITOR_EXTRA
     granted = set()
     for label, actions in ROLE_PERMISSIONS[role].items():
         app, model = label.split(".")

@@ -1,7 +1,5 @@
 """Vendor pages: the shortlist, evidence downloads, and framework coverage of a review."""
 
-import csv
-import io
 import re
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -9,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from openpyxl import Workbook
 
 from vendors.downloads import evidence_download
+from vendors.kit.exports import table_export
 from vendors.models import Assessment, Evidence, Framework, ShortlistVersion
 from vendors.selectors import frameworks as frameworks_selectors
 from vendors.selectors import shortlist
@@ -131,11 +129,6 @@ def subject_coverage(request: HttpRequest, slug: str, offering: int | None = Non
     return redirect("vendors:assessment-coverage", pk=assessment.pk)
 
 
-def _cell(value: str) -> str:
-    # Spreadsheets run a cell starting with = + - @ as a formula; reasons quote reviewer text.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 @login_required
 def assessment_coverage_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The coverage table as CSV or XLSX, one row per assessable requirement."""
@@ -145,21 +138,6 @@ def assessment_coverage_export(request: HttpRequest, pk: int, fmt: str) -> HttpR
     coverages = frameworks_selectors.assessment_coverage(
         assessment, frameworks=_chosen_frameworks(request)
     )
-    rows = [[_cell(c) for c in row] for row in frameworks_selectors.coverage_export_rows(coverages)]
+    rows = frameworks_selectors.coverage_export_rows(coverages)
     name = f"tollgate-coverage-assessment-{assessment.pk}"
-    if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        csv.writer(response).writerows(rows)
-    else:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("coverage")
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return table_export(rows, name=name, fmt=fmt, sheet="coverage")

@@ -15,6 +15,7 @@ from governance.views import (
     notifications,
     packets,
     pilots,
+    portfolio,
     signoffs,
 )
 from governance.views.signin import SignInView, local_passwords_required
@@ -86,6 +87,21 @@ urlpatterns = [
         finance.review_supersede_page,
         name="review-page-supersede",
     ),
+    path("finance/portfolio/", portfolio.portfolio_page, name="portfolio"),
+    path("finance/portfolio/rows/", portfolio.portfolio_rows_page, name="portfolio-rows"),
+    path(
+        "finance/portfolio/outcomes/",
+        portfolio.portfolio_outcomes_page,
+        name="portfolio-outcomes",
+    ),
+    path(
+        "finance/portfolio/export.<str:fmt>",
+        portfolio.portfolio_export,
+        name="portfolio-export",
+    ),
+    path("finance/portfolio/packet/", portfolio.portfolio_packet_page, name="portfolio-packet"),
+    path("portfolio/funnel/", portfolio.funnel_page, name="funnel"),
+    path("portfolio/funnel/export.<str:fmt>", portfolio.funnel_export, name="funnel-export"),
     path("packets/", packets.packet_list, name="packets"),
     path("packets/request/", packets.packet_request_page, name="packet-request-page"),
     path("packets/verify/", packets.packet_verify_page, name="packets-verify"),

@@ -40,6 +40,7 @@ from governance.models.pilots import (
     PilotTransition,
     Team,
 )
+from governance.models.portfolio import PortfolioSnapshot
 from governance.models.signoffs import SignOff
 from governance.models.tokens import ServiceToken
 
@@ -67,6 +68,7 @@ __all__ = [
     "Pilot",
     "PilotModelVersion",
     "PilotTransition",
+    "PortfolioSnapshot",
     "PullRequest",
     "PullRequestReview",
     "QuarterlyReview",

@@ -210,6 +210,8 @@ class Pilot(models.Model):
         permissions = [
             ("approve_pilot", "Can approve a pilot (after its sign-offs)"),
             ("set_controls_pilot", "Can choose a pilot's control teams"),
+            ("view_portfolio_pilot", "Can read the finance portfolio of pilots and spend"),
+            ("view_funnel_pilot", "Can read the adoption funnel of pilots and assessments"),
         ]
         indexes = [
             # The pilot list and the API read their newest page from this index instead of

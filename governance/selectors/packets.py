@@ -15,7 +15,13 @@ from django.db.models import Model
 
 from governance import roi
 from governance.choices import PacketKind, PilotStatus, SubjectKind, Verdict
-from governance.models import CheckpointEvaluation, Pilot, QuarterlyReview, SignOff
+from governance.models import (
+    CheckpointEvaluation,
+    Pilot,
+    PortfolioSnapshot,
+    QuarterlyReview,
+    SignOff,
+)
 from governance.selectors.effects import pilot_effects_report
 from governance.selectors.model_switches import pilot_switches
 from governance.selectors.pilots import pilot_charts
@@ -39,8 +45,9 @@ class PacketKindSpec:
     context: Callable[[Model], dict]
     summary: Callable[[dict], str]
     view_perm: str
-    # (sign-off subject kind, signed subject) whose sign-offs the packet's table lists.
-    signed: Callable[[Model], tuple[str, Model]]
+    # (sign-off subject kind, signed subject) whose sign-offs the packet's table lists;
+    # None for a kind nobody signs (the portfolio is a report, not a gate).
+    signed: Callable[[Model], tuple[str, Model]] | None
     canonical: Callable[[Model], dict]
     # Why no packet can be made of this subject yet (None: it can).
     refusal: Callable[[Model], str | None] = lambda subject: None
@@ -281,6 +288,75 @@ def review_summary(facts: dict) -> str:
     return line + f"; seats {review.seat_delta:+d}; annual budget {sign}{budget}"
 
 
+# --- finance portfolio ---------------------------------------------------------------------
+
+
+def portfolio_canonical(snapshot: PortfolioSnapshot) -> dict:
+    """What a portfolio packet certifies: its range and the digests of the rows it read."""
+    return {
+        "kind": "portfolio",
+        "from": snapshot.date_from.isoformat(),
+        "to": snapshot.date_to.isoformat(),
+        "currency": snapshot.currency,
+        "sources": snapshot.sources,
+    }
+
+
+def portfolio_context(snapshot: PortfolioSnapshot) -> dict:
+    """Every figure of the portfolio page for the range, each pilot's row, the tier charts,
+    and the appendix of source rows (counts, date ranges, SHA-256) frozen at request time."""
+    from django.utils import timezone
+    from django.utils.safestring import mark_safe
+
+    from governance.charts import metric_chart_svg
+    from governance.selectors import portfolio as ps
+
+    rng = ps.Range(snapshot.date_from, snapshot.date_to, snapshot.currency)
+    data = ps.portfolio(rng)
+    today = min(timezone.localdate(), rng.date_to)
+    pilots = list(ps.pilot_rows(rng))
+    tier = data["spend_by"]["tier"]
+    charts = [
+        # Built by governance.charts with every text escaped, so safe to inline.
+        mark_safe(  # noqa: S308
+            metric_chart_svg(
+                title=f"Spend, {series['label']} tier",
+                unit=rng.currency,
+                points=list(zip(tier["months"], series["values"], strict=True)),
+                start=rng.date_from,
+                end=rng.date_to,
+                grace_days=0,
+                lines=[],
+                height=180,
+            )
+        )
+        for series in tier["series"]
+    ]
+    return {
+        "snapshot": snapshot,
+        "rng": rng,
+        "data": data,
+        "charts": charts,
+        "pilots": ps.pilot_table(rng, pilots, today=today),
+        "sources": snapshot.sources,
+        "decision": f"{rng.date_from} to {rng.date_to}",
+    }
+
+
+def portfolio_summary(facts: dict) -> str:
+    """e.g. 2027-01-01 to 2027-03-31: 48,210.55 USD on the gateway, 31 % heavy tier; ..."""
+    data, rng = facts["data"], facts["rng"]
+    spend = sum((t["spend"] for t in data["tiers"]), 0)
+    heavy = next((t for t in data["tiers"] if t["tier"] == "heavy"), None)
+    line = f"{rng.date_from} to {rng.date_to}: {spend:,} {rng.currency} of gateway spend"
+    if heavy and heavy["share_of_spend"] is not None:
+        line += f", {heavy['share_of_spend'] * 100:.1f}% on the heavy tier"
+    top = data["top_spenders"][:1]
+    if top:
+        line += f"; top spender {top[0]['team']}"
+    return line + f"; {len(facts['pilots'])} pilots"
+
+
 PACKET_KINDS: dict[str, PacketKindSpec] = {
     PacketKind.ASSESSMENT: PacketKindSpec(
         model=Assessment,
@@ -333,6 +409,16 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         canonical=SUBJECTS[SubjectKind.QUARTERLY_REVIEW].canonical,
         select_related=("pilot", "offering__vendor", "decided_by", "supersedes"),
     ),
+    PacketKind.PORTFOLIO: PacketKindSpec(
+        model=PortfolioSnapshot,
+        template="pdf/portfolio.html",
+        context=portfolio_context,
+        summary=portfolio_summary,
+        view_perm="governance.view_portfolio_pilot",
+        signed=None,
+        canonical=portfolio_canonical,
+        select_related=("requested_by",),
+    ),
 }
 
 
@@ -344,6 +430,8 @@ def packet_subject(kind: str, subject_id: int) -> Model | None:
 
 def signoff_rows(kind: str, subject: Model) -> list[dict[str, Any]]:
     """The sign-off table: every signature of the signed subject, and whether it is current."""
+    if PACKET_KINDS[kind].signed is None:
+        return []
     signed_kind, signed = PACKET_KINDS[kind].signed(subject)
     current = digest(SUBJECTS[signed_kind].canonical(signed))
     return [

@@ -224,6 +224,7 @@ SUBPROCESSORS = {
         ("Kestrel Telemetry", "Usage telemetry", ("US",), ("request metadata",)),
     ],
     "quill": [("Northwind Cloud", "Private-cloud hosting", ("IE",), ("prompts", "completions"))],
+    "nimbus": [("Cumulus Compute", "Model hosting and training", ("US",), ("prompts",))],
 }
 # The change that waits for review: Tessellate's sandboxes now also run in Singapore.
 SUBPROCESSOR_CHANGE = ("tessellate", "Sandpiper Sandbox", ("US", "SG"))
@@ -719,3 +720,143 @@ def seed_model_lifecycle(users: dict[str, User]) -> list[str]:
             )
             done.append(f"rolled {rollback.model_version} back to {rollback.target}")
     return done
+
+
+# The funnel's demo: subjects that stopped at each gate, each for a reason a reader recognises.
+# title, offering, teams, workflows, start offset, how far it gets, outcome, reason
+FUNNEL_PILOTS = [
+    (
+        "Chat triage in Checkout",
+        "Cirrus Assist",
+        ["Checkout"],
+        ["debugging"],
+        20,
+        PilotStatus.WITHDRAWN,
+        "",
+        "Procurement stalled: no budget owner for the seats before the quarter closed.",
+    ),
+    (
+        "Test generation in Mobile",
+        "Helix Code",
+        ["Mobile"],
+        ["test_generation"],
+        25,
+        PilotStatus.SUBMITTED,
+        "",
+        "Security could not finish the repository-scope review inside the planning window.",
+    ),
+    (
+        "Boilerplate on-prem for Payments",
+        "Meridian Coder (self-hosted)",
+        ["Payments"],
+        ["boilerplate"],
+        -260,
+        PilotStatus.CLOSED,
+        "contracted",
+        "Throughput rose 6% but heavy-tier spend doubled; cut back to one team.",
+    ),
+    (
+        "PR generation in Platform API",
+        "Helix Code",
+        ["Platform API"],
+        ["pr_generation"],
+        -300,
+        PilotStatus.CLOSED,
+        "expanded",
+        "Cycle time down 18% with an interval clear of zero; expand to two more teams.",
+    ),
+]
+# A vendor whose review stopped on a checklist item (its assessment rejected).
+FUNNEL_REJECTED = ("nimbus", "Nimbus Pair", "training-opt-out")
+
+
+def seed_funnel(users: dict[str, User]) -> list[str]:
+    """Pilots and a vendor review that stopped at each gate, with the reason recorded; skipped
+    when they exist (idempotent)."""
+    from governance.models import Metric, Pilot, Team
+    from governance.services import pilots as ps
+    from vendors.models import Offering
+    from vendors.services.assessments import assessment_reject
+
+    created = []
+    slug, name, item = FUNNEL_REJECTED
+    if not Vendor.objects.filter(slug=slug).exists():
+        vendor = vendor_create(
+            name=name, slug=slug, hosting_model="cloud_api", data_regions=["us-east"]
+        )
+        _seed_subprocessors(vendor, users)
+        assessment = assessment_open(vendor=vendor, actor=users[Role.SECURITY])
+        response = assessment.responses.select_related("item").filter(item__code=item).first()
+        if response is None:  # the checklist was edited: any mandatory item will do
+            response = assessment.responses.select_related("item").filter(item__mandatory=True)[0]
+        response_set_verdict(
+            response=response,
+            status="not_satisfied",
+            actor=_owner(response, users),
+            comment="The contract lets the vendor train on prompts; no opt-out offered.",
+        )
+        assessment_reject(
+            assessment=assessment,
+            actor=users[Role.SECURITY],
+            reason=f"Blocked by checklist item {response.item.code}: the vendor trains on "
+            "customer prompts and offers no opt-out.",
+        )
+        created.append(name)
+    if not Team.objects.exists() or Pilot.objects.filter(title=FUNNEL_PILOTS[0][0]).exists():
+        return created
+    pm = users[Role.AI_PM]
+    metrics = {m.code: m for m in Metric.objects.all()}
+    today = timezone.localdate()
+    for title, offering, teams, workflows, offset, target, outcome, reason in FUNNEL_PILOTS:
+        start = today + timedelta(days=offset)
+        pilot = ps.pilot_create(
+            title=title,
+            offering=Offering.objects.get(name=offering),
+            teams=list(Team.objects.filter(name__in=teams)),
+            workflows=workflows,
+            use_case=f"{title}.",
+            planned_start=start,
+            planned_end=start + timedelta(days=75),
+            actor=pm,
+        )
+        created.append(title)
+        if target == PilotStatus.WITHDRAWN:
+            ps.pilot_withdraw(pilot=pilot, actor=pm, reason=reason)
+            continue
+        for code, tier, value in BASELINES:
+            ps.baseline_set(
+                pilot=pilot,
+                metric=metrics[code],
+                tier=tier,
+                value=Decimal(value),
+                sample_size=140,
+                period_start=start - timedelta(days=120),
+                period_end=start - timedelta(days=30),
+                source=Source.IMPORT,
+                actor=pm,
+            )
+        ps.kill_criterion_add(
+            pilot=pilot,
+            metric=metrics["reviewer-load"],
+            comparator="worse_pct",
+            threshold=Decimal("20"),
+            evaluate_from_day=60,
+            actor=pm,
+        )
+        ps.pilot_submit(pilot=pilot, actor=pm, reason="Scope, baselines and kill criteria agreed.")
+        if target == PilotStatus.SUBMITTED:
+            ps.pilot_withdraw(pilot=pilot, actor=pm, reason=reason)
+            continue
+        for role in (Role.SECURITY, Role.FINANCE):
+            signoff_record(
+                kind=SubjectKind.PILOT,
+                subject=pilot,
+                role=role,
+                decision=Decision.APPROVE,
+                actor=users[role],
+            )
+        ps.pilot_approve(pilot=pilot, actor=users[Role.FINANCE])
+        ps.pilot_start(pilot=pilot, actor=pm, reason="Kick-off held.", today=start)
+        ps.pilot_begin_review(pilot=pilot, actor=pm, reason="Last checkpoint passed.")
+        ps.pilot_close(pilot=pilot, outcome=outcome, actor=users[Role.FINANCE], reason=reason)
+    return created

@@ -12,6 +12,7 @@ from governance.choices import VerifyOutcome
 from governance.models import Packet
 from governance.permissions import get_object_for_user
 from governance.selectors.packet_visibility import packets_visible, verification_shown
+from governance.selectors.portfolio import packet_source_changes
 from governance.services.packets import (
     packet_download,
     packet_request,
@@ -71,6 +72,8 @@ def packet_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_retry": packet_retryable(packet)
             and request.user.has_perm("governance.add_packet", packet),
             "history": packet.history.select_related("actor"),
+            # A portfolio packet's figures are sums over rows that may change after it.
+            "source_changes": packet_source_changes(packet),
         },
     )
 

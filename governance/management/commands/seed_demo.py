@@ -12,6 +12,7 @@ from django.db import transaction
 from governance.choices import Role
 from governance.services.demo import (
     seed_finance,
+    seed_funnel,
     seed_measurements,
     seed_model_lifecycle,
     seed_packets,
@@ -143,6 +144,9 @@ class Command(BaseCommand):
         rows = seed_measurements(users)
         if rows:
             self.stdout.write(f"Recorded {rows} demo measurements.")
+        funnel = seed_funnel(users)
+        if funnel:
+            self.stdout.write(f"Created the funnel's stopped subjects: {'; '.join(funnel)}")
         spend = seed_finance(users)
         if spend:
             self.stdout.write(f"Recorded {spend} demo spend rows and one signed quarterly review.")

@@ -1,0 +1,771 @@
+"""The finance portfolio: where the money goes, what it bought, and where each pilot stands.
+
+Every figure is computed from a queryset that `figure_rows` also returns, filtered the same
+way, so the drill-down page lists exactly the rows a figure sums (docs/portfolio.md):
+- inference spend, requests, tokens: the gateway's daily roll-ups (GatewayDaily);
+- ledger spend by category and scope: the spend ledger (Spend), every category;
+- seats: the Copilot reports' latest seats row per scope (CopilotOrgDay);
+- budget vs actual: the signed quarterly reviews and the ledger rows of each scope, as the
+  budget ledger (governance/selectors/budget.py) counts them.
+Reads are set-based: the number of queries does not grow with pilots, teams or days, except
+for the outcomes of a page of pilots (a fixed page size).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from governance.choices import PilotStatus, ReviewScope, ReviewStatus, SpendScope
+from governance.models import (
+    CopilotOrgDay,
+    GatewayDaily,
+    Pilot,
+    QuarterlyReview,
+    Spend,
+    Team,
+)
+from governance.selectors.copilot import copilot_seats
+from governance.selectors.finance import quarter_bounds, quarter_of, scope_spend
+from vendors.choices import RoutingTier
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+MICROS = Decimal("0.000001")
+SHARE = Decimal("0.0001")
+UNKNOWN = "(unknown)"
+TOP_SPENDERS = 5
+# Gateway roll-ups are grouped on these columns; the label and the drill-down filter follow.
+DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "team": ("team_id", "team__name"),
+    "vendor": ("model_version__vendor_id", "model_version__vendor__name"),
+    "model_version": ("model_version_id", "model_version__family", "model_version__version"),
+    "tier": ("tier",),
+}
+# The drill-down filter each dimension's key becomes ("none" selects the rows without one).
+DIMENSION_FILTER = {
+    "team": "team_id",
+    "vendor": "model_version__vendor_id",
+    "model_version": "model_version_id",
+    "tier": "tier",
+}
+FIGURES = ("gateway", "ledger", "seats", "budget")
+LIVE = ~Q(status=ReviewStatus.SUPERSEDED)
+
+
+@dataclass(frozen=True)
+class Range:
+    """The days a portfolio covers (both ends inclusive) and the currency it sums."""
+
+    date_from: date
+    date_to: date
+    currency: str = "USD"
+
+    @property
+    def months(self) -> list[date]:
+        month, out = self.date_from.replace(day=1), []
+        while month <= self.date_to:
+            out.append(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+        return out
+
+    @property
+    def quarter(self) -> str:
+        """The quarter the range ends in (the one whose decisions the pilot rows show)."""
+        return quarter_of(self.date_to)
+
+
+def portfolio_range(
+    *, date_from: date | None, date_to: date | None, quarter: str = "", currency: str = "USD"
+) -> Range:
+    """A quarter, or a range of days; a range longer than three years is refused."""
+    if quarter:
+        date_from, date_to = quarter_bounds(quarter)
+    if date_from is None or date_to is None:
+        raise ValidationError({"from": "Give a quarter, or both from and to."})
+    if date_from > date_to:
+        raise ValidationError({"to": "The end date is before the start date."})
+    if (date_to - date_from).days > 3 * 366:
+        raise ValidationError({"to": "A portfolio covers at most three years."})
+    return Range(date_from, date_to, currency)
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or ZERO).quantize(CENT, ROUND_HALF_UP)
+
+
+def _ratio(part, whole, unit: Decimal = SHARE) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part or 0) / Decimal(whole)).quantize(unit, ROUND_HALF_UP)
+
+
+# --- the rows behind the figures ------------------------------------------------------------
+
+
+def gateway_rows(rng: Range, **filters) -> QuerySet:
+    """Gateway roll-ups of the range in its currency, narrowed by dimension keys and month."""
+    rows = GatewayDaily.objects.filter(
+        day__gte=rng.date_from, day__lte=rng.date_to, currency=rng.currency
+    )
+    month = filters.pop("month", None)
+    if month:
+        start = date.fromisoformat(f"{month}-01")
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        rows = rows.filter(day__gte=start, day__lte=end)
+    for dimension, key in filters.items():
+        if dimension not in DIMENSION_FILTER or key in (None, ""):
+            continue
+        column = DIMENSION_FILTER[dimension]
+        if key == "none":
+            rows = rows.filter(**({column: ""} if dimension == "tier" else {column: None}))
+        else:
+            rows = rows.filter(**{column: key})
+    return rows
+
+
+def ledger_rows(rng: Range, *, category: str = "", scope: str = "") -> QuerySet:
+    """Spend-ledger rows of the months the range touches, in its currency."""
+    rows = Spend.objects.filter(
+        month__gte=rng.date_from.replace(day=1), month__lte=rng.date_to, currency=rng.currency
+    )
+    if category:
+        rows = rows.filter(category=category)
+    if scope:
+        rows = rows.filter(scope=scope)
+    return rows
+
+
+def seat_rows(rng: Range) -> QuerySet:
+    """Each Copilot scope's latest seats row on or before the range's last day."""
+    seats = copilot_seats(on=rng.date_to)
+    keys = Q(pk__in=[])
+    for row in seats["scopes"]:
+        keys |= Q(scope=row["scope"], day=row["day"])
+    return CopilotOrgDay.objects.filter(keys, seats_paid__isnull=False)
+
+
+def budget_rows(rng: Range, *, pilot: int | None = None, offering: int | None = None):
+    """The ledger rows a scope's actual spend in the range's quarter sums."""
+    start, end = quarter_bounds(rng.quarter)
+    if pilot is not None:
+        pilots = list(
+            Pilot.objects.filter(pk=pilot).select_related("offering").prefetch_related("teams")
+        )
+        rows = scope_spend(pilots=pilots)
+    else:
+        rows = Spend.objects.filter(scope=SpendScope.PROGRAM, offering_id=offering)
+    return rows.filter(month__gte=start, month__lte=end, currency=rng.currency)
+
+
+def figure_rows(rng: Range, figure: str, params: dict) -> QuerySet:
+    """The rows behind one figure (the drill-down), as the figure itself reads them."""
+    if figure == "gateway":
+        return gateway_rows(
+            rng, **{k: params.get(k) for k in (*DIMENSION_FILTER, "month")}
+        ).select_related("team", "model_version__vendor")
+    if figure == "ledger":
+        return ledger_rows(
+            rng, category=params.get("category", ""), scope=params.get("scope", "")
+        ).select_related("vendor", "pilot", "team", "offering")
+    if figure == "seats":
+        return seat_rows(rng)
+    if figure == "budget":
+        pilot, offering = params.get("pilot"), params.get("offering")
+        if not (pilot or offering):
+            raise ValidationError({"pilot": "Name the pilot or the offering of the budget."})
+        return budget_rows(
+            rng, pilot=int(pilot) if pilot else None, offering=int(offering) if offering else None
+        ).select_related("vendor", "pilot", "team", "offering")
+    raise ValidationError({"figure": f"Choose one of: {', '.join(FIGURES)}."})
+
+
+def rows_total(figure: str, rows: QuerySet) -> dict:
+    """What the drill-down's rows add up to (the figure's value)."""
+    if figure == "gateway":
+        got = rows.aggregate(
+            spend=Sum("spend"),
+            requests=Sum("requests"),
+            input=Sum("input_tokens"),
+            cached=Sum("cached_tokens"),
+            count=Count("id"),
+        )
+        return {**got, "spend": _money(got["spend"]), "requests": got["requests"] or 0}
+    if figure == "seats":
+        got = rows.aggregate(paid=Sum("seats_paid"), active=Sum("seats_active"), count=Count("id"))
+        return {**got, "paid": got["paid"] or 0, "active": got["active"] or 0}
+    got = rows.aggregate(amount=Sum("amount"), count=Count("id"))
+    return {**got, "amount": _money(got["amount"])}
+
+
+# --- the figures ----------------------------------------------------------------------------
+
+
+def _key(dimension: str, item: dict) -> tuple[str, str]:
+    """The drill-down key and the label of a grouped row."""
+    if dimension == "tier":
+        return (item["tier"] or "none", item["tier"] or UNKNOWN)
+    if dimension == "model_version":
+        if item["model_version_id"] is None:
+            return ("none", UNKNOWN)
+        return (
+            str(item["model_version_id"]),
+            f"{item['model_version__family']}:{item['model_version__version']}",
+        )
+    column, label = DIMENSIONS[dimension]
+    return ("none", UNKNOWN) if item[column] is None else (str(item[column]), item[label])
+
+
+def gateway_groups(rng: Range) -> list[dict]:
+    """The range's roll-ups summed per month, team, model version and tier: one query
+    grouped on ids alone (no join: it reads every roll-up of the range), from which every
+    gateway figure of the page is added up; names come from two small lookups."""
+    from vendors.models import ModelVersion
+
+    groups = list(
+        gateway_rows(rng)
+        .annotate(month=TruncMonth("day"))
+        .values("month", "team_id", "model_version_id", "tier")
+        .annotate(
+            spent=Sum("spend"),
+            n=Sum("requests"),
+            input=Sum("input_tokens"),
+            cached=Sum("cached_tokens"),
+        )
+        .order_by()
+    )
+    teams = dict(
+        Team.objects.filter(pk__in={g["team_id"] for g in groups}).values_list("pk", "name")
+    )
+    versions = {
+        v["pk"]: v
+        for v in ModelVersion.objects.filter(pk__in={g["model_version_id"] for g in groups}).values(
+            "pk", "family", "version", "vendor_id", "vendor__name"
+        )
+    }
+    for item in groups:
+        month = item["month"]
+        item["month"] = month.date() if hasattr(month, "date") else month
+        item["team__name"] = teams.get(item["team_id"])
+        version = versions.get(item["model_version_id"], {})
+        item["model_version__family"] = version.get("family")
+        item["model_version__version"] = version.get("version")
+        item["model_version__vendor_id"] = version.get("vendor_id")
+        item["model_version__vendor__name"] = version.get("vendor__name")
+    return groups
+
+
+def spend_over_time(rng: Range, *, dimension: str, groups: list[dict] | None = None) -> dict:
+    """Gateway spend per month for each key of a dimension (the stacked chart), largest first."""
+    if dimension not in DIMENSIONS:
+        raise ValidationError({"by": f"Choose one of: {', '.join(DIMENSIONS)}."})
+    groups = gateway_groups(rng) if groups is None else groups
+    months = rng.months
+    series: dict[str, dict] = {}
+    for item in groups:
+        key, label = _key(dimension, item)
+        entry = series.setdefault(
+            key,
+            {"key": key, "label": label, "by_month": defaultdict(lambda: ZERO), "requests": 0},
+        )
+        entry["by_month"][item["month"]] += item["spent"]
+        entry["requests"] += item["n"]
+    out = []
+    for entry in series.values():
+        values = [_money(entry["by_month"].get(m)) for m in months]
+        out.append(
+            {
+                "key": entry["key"],
+                "label": entry["label"],
+                "values": values,
+                "cells": [
+                    {"month": f"{m:%Y-%m}", "value": v} for m, v in zip(months, values, strict=True)
+                ],
+                "total": _money(sum(entry["by_month"].values(), ZERO)),
+                "requests": entry["requests"],
+            }
+        )
+    out.sort(key=lambda s: (-s["total"], s["label"]))
+    return {"dimension": dimension, "months": months, "series": out}
+
+
+def tier_costs(rng: Range, *, groups: list[dict] | None = None) -> list[dict]:
+    """Per routing tier: spend, requests, cost per request and cached-token share."""
+    groups = gateway_groups(rng) if groups is None else groups
+    found: dict[str, dict] = {}
+    for item in groups:
+        tier = found.setdefault(item["tier"], {"spent": ZERO, "n": 0, "input": 0, "cached": 0})
+        for name in ("spent", "n", "input", "cached"):
+            tier[name] += item[name]
+    total = sum((item["spent"] for item in found.values()), ZERO)
+    order = [*RoutingTier.values, ""]
+    out = []
+    for tier in sorted(found, key=lambda t: order.index(t) if t in order else len(order)):
+        item = found[tier]
+        out.append(
+            {
+                "tier": tier or "none",
+                "label": tier or UNKNOWN,
+                "spend": _money(item["spent"]),
+                "requests": item["n"],
+                "cost_per_request": _ratio(item["spent"], item["n"], MICROS),
+                "cached_token_share": _ratio(item["cached"], item["input"]),
+                "share_of_spend": _ratio(item["spent"], total),
+            }
+        )
+    return out
+
+
+def cached_share(rng: Range, *, groups: list[dict] | None = None) -> dict:
+    """Cached input tokens over all input tokens in the range."""
+    groups = gateway_groups(rng) if groups is None else groups
+    input_tokens = sum(item["input"] for item in groups)
+    cached = sum(item["cached"] for item in groups)
+    return {
+        "input_tokens": input_tokens,
+        "cached_tokens": cached,
+        "share": _ratio(cached, input_tokens),
+    }
+
+
+def top_spenders(
+    rng: Range, *, tier: str = "", limit: int = TOP_SPENDERS, groups: list[dict] | None = None
+) -> list[dict]:
+    """The teams with the most gateway spend in the range (on one tier when given)."""
+    groups = gateway_groups(rng) if groups is None else groups
+    teams: dict[int | None, dict] = {}
+    for item in groups:
+        if tier and item["tier"] != tier:
+            continue
+        team = teams.setdefault(
+            item["team_id"], {"name": item["team__name"], "spent": ZERO, "n": 0}
+        )
+        team["spent"] += item["spent"]
+        team["n"] += item["n"]
+    ranked = sorted(teams.items(), key=lambda t: (-t[1]["spent"], t[1]["name"] or ""))[:limit]
+    return [
+        {
+            "key": "none" if team_id is None else str(team_id),
+            "team": team["name"] or UNKNOWN,
+            "spend": _money(team["spent"]),
+            "requests": team["n"],
+        }
+        for team_id, team in ranked
+    ]
+
+
+def ledger_by_category(rng: Range) -> list[dict]:
+    """Ledger spend per category in the range's months (every scope)."""
+    return [
+        {"category": item["category"], "amount": _money(item["total"]), "rows": item["n"]}
+        for item in ledger_rows(rng)
+        .values("category")
+        .annotate(total=Sum("amount"), n=Count("id"))
+        .order_by("-total", "category")
+    ]
+
+
+def seats(rng: Range) -> dict:
+    """Copilot seats paid and active on the range's last day, and who used it in 28 days."""
+    return copilot_seats(on=rng.date_to)
+
+
+def budget_vs_actual(rng: Range) -> list[dict]:
+    """Per pilot and program with a signed review before the range's quarter: the quarter's
+    budget (a quarter of the annual budget in force) against the ledger's actual spend."""
+    quarter = rng.quarter
+    start, end = quarter_bounds(quarter)
+    signed = list(
+        QuarterlyReview.objects.filter(
+            status=ReviewStatus.SIGNED, quarter__lt=quarter, currency=rng.currency
+        )
+        .values("scope", "pilot_id", "offering_id")
+        .annotate(annual=Sum("budget_delta"))
+        .order_by()
+    )
+    pilot_ids = {r["pilot_id"] for r in signed if r["scope"] == ReviewScope.PILOT}
+    offering_ids = {r["offering_id"] for r in signed if r["scope"] == ReviewScope.PROGRAM}
+    pilots = {
+        p.pk: p
+        for p in Pilot.objects.filter(pk__in=pilot_ids)
+        .select_related("offering__vendor")
+        .prefetch_related("teams")
+    }
+    team_vendors: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for p in pilots.values():
+        for team in p.teams.all():
+            team_vendors[(team.pk, p.offering.vendor_id)].add(p.pk)
+    q = Q(scope=SpendScope.PILOT, pilot__in=pilot_ids) | Q(
+        scope=SpendScope.PROGRAM, offering__in=offering_ids
+    )
+    if team_vendors:
+        q |= Q(scope=SpendScope.TEAM, team__in={t for t, _ in team_vendors})
+    actual: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    for row in (
+        Spend.objects.filter(q, month__gte=start, month__lte=end, currency=rng.currency)
+        .values("scope", "pilot_id", "team_id", "offering_id", "vendor_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        if row["scope"] == SpendScope.PILOT:
+            actual[(ReviewScope.PILOT, row["pilot_id"])] += row["total"]
+        elif row["scope"] == SpendScope.PROGRAM:
+            actual[(ReviewScope.PROGRAM, row["offering_id"])] += row["total"]
+        else:
+            # A team's row counts for each of its pilots of that vendor, as scope_spend does.
+            for pilot_id in team_vendors.get((row["team_id"], row["vendor_id"]), ()):
+                actual[(ReviewScope.PILOT, pilot_id)] += row["total"]
+    from vendors.models import Offering
+
+    offerings = Offering.objects.in_bulk(offering_ids)
+    out = []
+    for r in signed:
+        pilot = r["scope"] == ReviewScope.PILOT
+        target = r["pilot_id"] if pilot else r["offering_id"]
+        budget = _money(r["annual"] / 4)
+        spent = _money(actual.get((r["scope"], target)))
+        out.append(
+            {
+                "scope": r["scope"],
+                "id": target,
+                "label": str(pilots[target]) if pilot else f"program {offerings[target]}",
+                "param": "pilot" if pilot else "offering",
+                "annual_budget": _money(r["annual"]),
+                "budget": budget,
+                "actual": spent,
+                "remaining": budget - spent,
+                "over_budget": spent > budget,
+            }
+        )
+    out.sort(key=lambda r: (r["scope"], r["label"]))
+    return out
+
+
+def next_checkpoint(pilot: Pilot, *, today: date) -> date | None:
+    """The first checkpoint day of a started pilot still to come."""
+    if pilot.started_on is None or pilot.status not in (
+        PilotStatus.RUNNING,
+        PilotStatus.UNDER_REVIEW,
+    ):
+        return None
+    for day in pilot.checkpoint_days:
+        when = pilot.started_on + timedelta(days=day)
+        if when >= today:
+            return when
+    return None
+
+
+def pilot_rows(rng: Range, *, vendor: int | None = None, team: int | None = None) -> QuerySet:
+    """Every pilot past its draft, with the quarter's live pilot review (pageable)."""
+    pilots = (
+        Pilot.objects.exclude(status=PilotStatus.DRAFT)
+        .select_related("offering__vendor")
+        .prefetch_related("teams")
+        .order_by("offering__vendor__name", "title", "pk")
+    )
+    if vendor:
+        pilots = pilots.filter(offering__vendor_id=vendor)
+    if team:
+        pilots = pilots.filter(teams=team)
+    return pilots
+
+
+def pilot_table(rng: Range, pilots: list[Pilot], *, today: date) -> list[dict]:
+    """One row per pilot: state, next checkpoint, kill recommendation, the quarter's decision."""
+    decisions = {
+        r["pilot_id"]: r
+        for r in QuarterlyReview.objects.filter(
+            LIVE, quarter=rng.quarter, scope=ReviewScope.PILOT, pilot__in=[p.pk for p in pilots]
+        ).values("pk", "pilot_id", "decision", "status")
+    }
+    rows = []
+    for p in pilots:
+        review = decisions.get(p.pk)
+        rows.append(
+            {
+                "pilot": p,
+                "vendor": p.offering.vendor.name,
+                "teams": ", ".join(t.name for t in p.teams.all()),
+                "state": p.get_status_display()
+                + (f" ({p.get_outcome_display()})" if p.outcome else ""),
+                "next_checkpoint": next_checkpoint(p, today=today),
+                "kill_recommended": p.kill_recommended,
+                "decision": review["decision"] if review else "",
+                "review": review["pk"] if review else None,
+                "decision_status": review["status"] if review else "",
+            }
+        )
+    return rows
+
+
+def portfolio(rng: Range) -> dict:
+    """Every spend figure of the portfolio page and API for the range."""
+    groups = gateway_groups(rng)
+    return {
+        "from": rng.date_from,
+        "to": rng.date_to,
+        "currency": rng.currency,
+        "quarter": rng.quarter,
+        "spend_by": {d: spend_over_time(rng, dimension=d, groups=groups) for d in DIMENSIONS},
+        "tiers": tier_costs(rng, groups=groups),
+        "cached": cached_share(rng, groups=groups),
+        "top_spenders": top_spenders(rng, groups=groups),
+        "top_heavy_spenders": top_spenders(rng, tier=RoutingTier.HEAVY, groups=groups),
+        "ledger": ledger_by_category(rng),
+        "seats": seats(rng),
+        "budget": budget_vs_actual(rng),
+    }
+
+
+OUTCOME_METRICS = ("cycle-time", "feature-throughput", "reviewer-load", "defect-escape-rate")
+OUTCOME_STARTED = (PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW, PilotStatus.CLOSED)
+
+
+def _best_case(reviews: dict[int, dict], pilot_id: int) -> dict | None:
+    snapshot = reviews.get(pilot_id)
+    if not snapshot:
+        return None
+    best = (snapshot.get("roi") or {}).get("best") or {}
+    return best.get("outputs")
+
+
+def pilot_outcomes(pilots: list[Pilot], *, as_of: date, currency: str = "USD") -> list[dict]:
+    """For a page of started pilots: each core metric's effect with its confidence interval
+    (the cohort analysis) and net ROI, audited (measured only) beside the best case finance
+    decided on (its latest signed review's; the audited case when it recorded no estimate).
+
+    The effects and the ROI are per pilot by nature (their own windows and teams), so this
+    reads a fixed number of queries per pilot: callers pass one page of pilots, never all.
+    """
+    from governance.selectors.effects import pilot_effects_report
+    from governance.selectors.finance import scope_roi
+
+    started = [p for p in pilots if p.status in OUTCOME_STARTED and p.started_on]
+    snapshots = {
+        r["pilot_id"]: r["snapshot"]
+        for r in QuarterlyReview.objects.filter(
+            status=ReviewStatus.SIGNED,
+            scope=ReviewScope.PILOT,
+            pilot__in=[p.pk for p in started],
+        )
+        .order_by("pilot_id", "quarter", "decided_at")
+        .values("pilot_id", "snapshot")
+    }
+    out = []
+    for p in started:
+        report = pilot_effects_report(pilot=p)
+        effects = [
+            {
+                "code": m.metric.code,
+                "name": m.metric.name,
+                "tier": m.tier,
+                "unit": m.metric.unit,
+                "effect": m.effect.effect,
+                "ci_low": m.effect.ci_low,
+                "ci_high": m.effect.ci_high,
+                "verdict": m.verdict,
+                "sentence": m.sentence,
+            }
+            for m in report["metrics"]
+            if m.metric.code in OUTCOME_METRICS and m.tier in ("", "all")
+        ]
+        roi = scope_roi(pilots=[p], currency=currency, as_of=as_of)
+        audited = (roi["audited"]["outputs"] or {}).get("net_roi")
+        best = _best_case(snapshots, p.pk)
+        out.append(
+            {
+                "pilot": p,
+                "method": report["method"],
+                "checkpoint": report["checkpoint"],
+                "warnings": report["warnings"],
+                "effects": effects,
+                "net_roi_audited": audited,
+                "net_roi_best": (best or {}).get("net_roi", audited),
+                "best_from_review": best is not None,
+                "problems": roi["problems"],
+            }
+        )
+    return out
+
+
+# --- the packet's appendix: what the figures were read from ---------------------------------
+
+
+def _ledger_source(rng: Range) -> QuerySet:
+    """Ledger rows of the range's months and of its quarter (the budget's actual spend)."""
+    start, end = quarter_bounds(rng.quarter)
+    return Spend.objects.filter(
+        month__gte=min(rng.date_from.replace(day=1), start),
+        month__lte=max(rng.date_to, end),
+        currency=rng.currency,
+    )
+
+
+# source: (label, figures it feeds, rows, the columns hashed, the date column)
+SOURCES = {
+    "gateway": (
+        "Gateway daily roll-ups",
+        "spend by team, vendor, model version and tier; routing tiers; cached-token share; "
+        "top spenders",
+        lambda rng: gateway_rows(rng),
+        (
+            "id",
+            "day",
+            "team_id",
+            "team_key",
+            "model",
+            "model_version_id",
+            "tier",
+            "currency",
+            "requests",
+            "input_tokens",
+            "cached_tokens",
+            "output_tokens",
+            "spend",
+        ),
+        "day",
+    ),
+    "ledger": (
+        "Spend ledger rows",
+        "ledger spend by category; budget vs actual",
+        _ledger_source,
+        (
+            "id",
+            "month",
+            "scope",
+            "pilot_id",
+            "team_id",
+            "offering_id",
+            "vendor_id",
+            "category",
+            "amount",
+            "currency",
+        ),
+        "month",
+    ),
+    "seats": (
+        "Copilot seats rows",
+        "seats paid vs active",
+        seat_rows,
+        ("id", "day", "scope", "seats_paid", "seats_active"),
+        "day",
+    ),
+    "reviews": (
+        "Signed quarterly reviews",
+        "budget vs actual; the quarter's decisions",
+        lambda rng: QuarterlyReview.objects.filter(quarter__lte=rng.quarter).exclude(
+            status=ReviewStatus.DECIDED
+        ),
+        ("id", "quarter", "scope", "pilot_id", "offering_id", "status", "decision", "budget_delta"),
+        "decided_at",
+    ),
+    "pilots": (
+        "Pilots past their draft",
+        "one row per pilot: state, next checkpoint, kill recommendation",
+        lambda rng: Pilot.objects.exclude(status=PilotStatus.DRAFT),
+        ("id", "status", "outcome", "kill_recommended", "started_on", "checkpoint_days"),
+        "created_at",
+    ),
+}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def source_digest(rows: QuerySet, columns: tuple[str, ...]) -> tuple[int, str]:
+    """(row count, SHA-256 over the rows ordered by id: each row its columns' values joined
+    by '|' and ended by a newline; decimals normalised, None empty)."""
+    import hashlib
+
+    sha = hashlib.sha256()
+    count = 0
+    for row in rows.order_by("id").values_list(*columns).iterator(chunk_size=5000):
+        sha.update(("|".join(_cell(v) for v in row) + "\n").encode())
+        count += 1
+    return count, sha.hexdigest()
+
+
+def portfolio_sources(rng: Range) -> dict[str, dict]:
+    """For each group of source rows: what it feeds, how many rows, their dates, their SHA-256."""
+    from django.db.models import Max, Min
+
+    out = {}
+    for name, (label, figures, rows_of, columns, when) in SOURCES.items():
+        rows = rows_of(rng)
+        count, sha = source_digest(rows, columns)
+        span = rows.aggregate(first=Min(when), last=Max(when))
+        out[name] = {
+            "label": label,
+            "figures": figures,
+            "rows": count,
+            "first": _cell(span["first"])[:10] or None,
+            "last": _cell(span["last"])[:10] or None,
+            "sha256": sha,
+        }
+    return out
+
+
+def source_changes(*, rng: Range, stored: dict, since) -> list[dict]:
+    """The sources whose rows no longer hash as stored, and when they changed: the first
+    ledger write or gateway import after `since` where Tollgate records one, else unknown."""
+    from django.db.models import Min
+
+    from governance.models import ImportRun
+    from governance.models.evidence import ImportKind, ImportStatus
+
+    now = portfolio_sources(rng)
+    changed = []
+    for name, before in stored.items():
+        current = now.get(name)
+        if current is None or current["sha256"] == before["sha256"]:
+            continue
+        on = None
+        if name == "ledger":
+            on = (
+                _ledger_source(rng)
+                .filter(recorded_at__gt=since)
+                .aggregate(on=Min("recorded_at"))["on"]
+            )
+        elif name in ("gateway", "seats"):
+            kind = ImportKind.GATEWAY_LOGS if name == "gateway" else ImportKind.COPILOT_METRICS
+            on = ImportRun.objects.filter(
+                kind=kind, status=ImportStatus.SUCCEEDED, finished_at__gt=since
+            ).aggregate(on=Min("finished_at"))["on"]
+        changed.append(
+            {
+                "source": name,
+                "label": before["label"],
+                "figures": before["figures"],
+                "changed_on": on,
+                "rows_then": before["rows"],
+                "rows_now": current["rows"],
+            }
+        )
+    return changed
+
+
+def packet_source_changes(packet) -> list[dict]:
+    """For a ready portfolio packet: the sources whose rows changed since it was rendered."""
+    from governance.choices import PacketKind, PacketStatus
+    from governance.models import PortfolioSnapshot
+
+    if packet.kind != PacketKind.PORTFOLIO or packet.status != PacketStatus.READY:
+        return []
+    snapshot = PortfolioSnapshot.objects.filter(pk=packet.subject_id).first()
+    if snapshot is None:
+        return []
+    rng = Range(snapshot.date_from, snapshot.date_to, snapshot.currency)
+    return source_changes(
+        rng=rng, stored=snapshot.sources, since=packet.rendered_at or snapshot.requested_at
+    )

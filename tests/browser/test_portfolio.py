@@ -1,0 +1,94 @@
+"""In real Chromium: finance answers "which team spends most on the heavy tier, and did its
+throughput rise?" by clicks alone, from the finance page to the rows behind the figure."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from governance.models import GatewayDaily, Metric, TeamMetricValue
+from governance.selectors.finance import quarter_bounds, quarter_of
+from tests.browser.conftest import ARTIFACTS, BROWSER_TEST
+from tests.factories import PASSWORD, TeamFactory
+
+pytestmark = BROWSER_TEST
+TIER_PRICE = {"fast": Decimal("0.002"), "standard": Decimal("0.02"), "heavy": Decimal("0.30")}
+
+
+def _quarter_of_gateway_rows():
+    """This quarter so far: three teams on three tiers, Search heaviest on the heavy tier, and
+    Search's weekly throughput rising from the first weeks to the last."""
+    today = timezone.localdate()
+    start, _ = quarter_bounds(quarter_of(today))
+    teams = {name: TeamFactory(name=name) for name in ("Payments", "Search", "Mobile")}
+    rows = []
+    day = start
+    while day <= today:
+        for i, (name, team) in enumerate(teams.items()):
+            for tier, price in TIER_PRICE.items():
+                requests = 40 + 10 * i
+                if name == "Search" and tier == "heavy":
+                    requests *= 5
+                rows.append(
+                    GatewayDaily(
+                        day=day,
+                        team=team,
+                        team_key=name.lower(),
+                        model=f"helix-{tier}",
+                        tier=tier,
+                        requests=requests,
+                        input_tokens=requests * 1000,
+                        cached_tokens=requests * 300,
+                        output_tokens=requests * 200,
+                        spend=price * requests,
+                    )
+                )
+        day += timedelta(days=1)
+    GatewayDaily.objects.bulk_create(rows)
+    throughput = Metric.objects.get(code="feature-throughput")
+    week = start - timedelta(days=start.weekday())
+    n = 0
+    while week + timedelta(days=6) <= today:
+        TeamMetricValue.objects.create(
+            team=teams["Search"],
+            metric=throughput,
+            tier="",
+            period_start=week,
+            period_end=week + timedelta(days=6),
+            value=Decimal("4.0") + Decimal("0.25") * n,
+            sample_size=20 + n,
+            source="github",
+        )
+        week += timedelta(days=7)
+        n += 1
+    return teams
+
+
+def test_finance_finds_the_top_heavy_tier_spender_and_its_throughput(live_server, page, finance):
+    _quarter_of_gateway_rows()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{live_server.url}/accounts/login/?next=/finance/")
+    page.fill("#id_username", "finance")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/finance/")
+
+    page.click("#portfolio-link")
+    page.wait_for_url("**/finance/portfolio/")
+    heavy = page.locator("#top-heavy tbody tr").first
+    assert heavy.locator("td").first.inner_text() == "Search"
+    page.screenshot(path=str(ARTIFACTS / "portfolio.png"), full_page=True)
+
+    heavy.locator("a").click()
+    page.wait_for_url("**/finance/portfolio/rows/**")
+    total = page.locator("#total").inner_text()
+    throughput = page.locator("#throughput").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "portfolio-heavy-search.png"), full_page=True)
+    assert "Search: throughput over the range" in throughput
+    assert "throughput rose" in throughput
+    spend = sum(
+        GatewayDaily.objects.filter(team__name="Search", tier="heavy").values_list(
+            "spend", flat=True
+        )
+    )
+    assert f"{spend.quantize(Decimal('0.01'))}" in total
