@@ -170,6 +170,14 @@ API: dict[str, str] = {
     "PUT /api/v1/vendors/{slug}/": "security legal platform",
     "PATCH /api/v1/vendors/{slug}/": "security legal platform",
     "DELETE /api/v1/vendors/{slug}/": "",
+    # Model lifecycle (docs/model-lifecycle.md): everyone with a role follows switches; security
+    # and platform roll a version back.
+    "GET /api/v1/model-switches/": "roles",
+    "GET /api/v1/model-switches/{id}/": "roles",
+    "POST /api/v1/model-versions/{id}/rollback/": "security platform",
+    # The portfolio is finance's; the funnel every role that takes part in a gate, and the auditor.
+    "GET /api/v1/portfolio/": "finance",
+    "GET /api/v1/portfolio/funnel/": "security legal ai_pm finance auditor",
 }
 
 # Admin: the changelist and change page need "view" (or change), add pages "add", a POST to the
@@ -334,6 +342,34 @@ ADMIN: dict[str, dict[str, str]] = {
         "view": "roles",
         "add": "security legal platform",
         "change": "security legal platform",
+        "delete": "",
+    },
+    # Single sign-on's accounts (allauth) are a superuser's, like users and groups.
+    "account.emailaddress": {"view": "", "add": "", "change": "", "delete": ""},
+    "socialaccount.socialaccount": {"view": "", "add": "", "change": "", "delete": ""},
+    "socialaccount.socialapp": {"view": "", "add": "", "change": "", "delete": ""},
+    "socialaccount.socialtoken": {"view": "", "add": "", "change": "", "delete": ""},
+    "governance.pilotmodelversion": {
+        "view": "roles",
+        "add": "platform",
+        "change": "",
+        "delete": "",
+    },
+    "vendors.modelrollback": {"view": "roles", "add": "", "change": "", "delete": ""},
+    # Switches come from imports, declarations and deprecations, never the add page; settling
+    # is a button on the (read-only) change page.
+    "vendors.modelswitch": {"view": "roles", "add": "", "change": "", "delete": ""},
+    # The demo's proposed answer is on a security-owned item: only its owner role judges it.
+    "vendors.proposedanswer": {
+        "view": "security legal auditor",
+        "add": "",
+        "change": "security",
+        "delete": "",
+    },
+    "vendors.questionnaire": {
+        "view": "security legal auditor",
+        "add": "security",
+        "change": "security",
         "delete": "",
     },
 }

@@ -190,6 +190,7 @@ def _api_object(path: str, users: dict):
         "kill-criteria": g.KillCriterion.objects.all(),
         "measurements": g.Measurement.objects.all(),
         "metrics": g.Metric.objects.all(),
+        "model-switches": v.ModelSwitch.objects.all(),
         "model-versions": v.ModelVersion.objects.all(),
         "notifications": g.Notification.objects.filter(user=users["ai_pm"]),
         "offerings": v.Offering.objects.all(),
