@@ -44,10 +44,17 @@ class GovernedAssessmentAdmin(PacketRequestAdminMixin, SignOffAdminMixin, Assess
     subject_kind = SubjectKind.ASSESSMENT
     packet_kind = PacketKind.ASSESSMENT
     actions = ["sign_approve", "approve", *AssessmentAdmin.actions, "request_packet"]
+    gate = (
+        "approve",
+        "Approve the assessment",
+        "is approved",
+        "vendors.approve_assessment",
+        lambda a, user: assessment_approve(assessment=a, actor=user),
+    )
 
     def approval_context(self, request, assessment: Assessment) -> dict:
         context = super().approval_context(request, assessment)
-        context.update(self.signoff_context(assessment))
+        context.update(self.signoff_context(assessment, request))
         context["problem_count"] += len(context["signoff_problems"])
         return context
 
@@ -71,10 +78,17 @@ class GovernedShortlistAdmin(PacketRequestAdminMixin, SignOffAdminMixin, Shortli
     subject_kind = SubjectKind.SHORTLIST
     packet_kind = PacketKind.SHORTLIST
     actions = ["sign_approve", "publish", "request_packet"]
+    gate = (
+        "publish",
+        "Publish this version",
+        "is published",
+        "vendors.publish_shortlistversion",
+        lambda v, user: shortlist_publish(version=v, actor=user),
+    )
 
     def publish_context(self, request, version: ShortlistVersion) -> dict:
         context = super().publish_context(request, version)
-        context.update(self.signoff_context(version))
+        context.update(self.signoff_context(version, request))
         if version.status == ShortlistStatus.DRAFT:
             context["problem_count"] += len(context["signoff_problems"])
         return context

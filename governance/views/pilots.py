@@ -13,7 +13,7 @@ from django.template.defaultfilters import pluralize
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from governance.choices import PacketKind, PilotStatus, SubjectKind
+from governance.choices import PacketKind, PilotStatus, Role, SubjectKind
 from governance.forms import (
     BaselineForm,
     ControlTeamsForm,
@@ -96,6 +96,18 @@ def _timeline(pilot: Pilot) -> list[dict]:
     return sorted(points, key=lambda p: p["day"])
 
 
+def _approvers() -> str:
+    """The roles that may approve a pilot, in words (read from the role table)."""
+    from governance.roles import ROLE_PERMISSIONS
+
+    names = [
+        Role(role).label
+        for role, perms in ROLE_PERMISSIONS.items()
+        if "approve" in perms.get("governance.pilot", ())
+    ]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
 def _checkpoint(request: HttpRequest) -> int | None:
     """The ?checkpoint= day the effects are read at, when a valid one is given."""
     day = parse_id(request.GET.get("checkpoint"), digits=3)
@@ -140,6 +152,7 @@ def _detail(
             "can_edit": can_edit,
             "is_owner": request.user.has_perm("governance.change_pilot", pilot),
             "can_approve": request.user.has_perm("governance.approve_pilot", pilot),
+            "approvers": _approvers(),
             "baseline_form": baseline_form or (BaselineForm(pilot=pilot) if can_edit else None),
             "kill_form": kill_form or (KillCriterionForm(pilot=pilot) if can_edit else None),
             "sign_roles": sign_roles,
