@@ -112,6 +112,9 @@ class NotificationKind(models.TextChoices):
     SHORTLIST_SUSPENDED = "shortlist", "Shortlist entry suspended"
     REVIEW_DUE = "review_due", "Quarterly review due"
     INTEGRITY = "integrity", "Integrity check found a problem"
+    SIGNOFF_REQUESTED = "signoff_requested", "Sign-off requested"
+    SIGNOFF_REVOKED = "signoff_revoked", "Sign-off revoked by a change"
+    FAILED = "failed", "Import or packet failed"
 
 
 class SpendScope(models.TextChoices):

@@ -5,18 +5,24 @@ publish actions need the sign-off table, which vendors may not import.
 """
 
 from django.contrib import admin
+from django.urls import reverse
 
 from governance.admin.mixins import PacketRequestAdminMixin, SignOffAdminMixin
 from governance.choices import PacketKind, SubjectKind
 from governance.models import (
     SignOff,
 )
-from governance.services.signoffs import assessment_approve, shortlist_publish
-from vendors.admin.assessments import AssessmentAdmin
+from governance.selectors.signoffs import Stake, signoffs_at_stake
+from governance.services.signoffs import (
+    assessment_approve,
+    shortlist_publish,
+    signers_tell_revoked,
+)
+from vendors.admin.assessments import AssessmentAdmin, ResponseAdmin
 from vendors.admin.shortlist import ShortlistVersionAdmin
-from vendors.choices import ShortlistStatus
+from vendors.choices import AssessmentStatus, ShortlistStatus
 from vendors.kit.admin import run_action
-from vendors.models import Assessment, ShortlistVersion
+from vendors.models import Assessment, Response, ShortlistVersion
 
 
 @admin.register(SignOff)
@@ -105,3 +111,33 @@ class GovernedShortlistAdmin(PacketRequestAdminMixin, SignOffAdminMixin, Shortli
 
     def has_publish_permission(self, request) -> bool:
         return request.user.has_perm("vendors.publish_shortlistversion")
+
+
+def _verdict_stake(response: Response) -> Stake | None:
+    """What changing this verdict revokes: the assessment's approval and its current sign-offs."""
+    assessment = response.assessment
+    approval = (
+        f"approved on {assessment.approved_at:%d %b %Y} until {assessment.approved_until}"
+        if assessment.status == AssessmentStatus.APPROVED and assessment.approved_at
+        else ""
+    )
+    return signoffs_at_stake(kind=SubjectKind.ASSESSMENT, subject=assessment, approval=approval)
+
+
+@admin.register(Response)
+class GovernedResponseAdmin(ResponseAdmin):
+    """The verdict admin, confirming first when a change revokes an approval or sign-offs,
+    and telling those signers afterwards."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"stake_reader": staticmethod(_verdict_stake)})
+
+    def save_model(self, request, obj, form, change) -> None:
+        if form.stake is not None:
+            signers_tell_revoked(
+                stake=form.stake,
+                actor=request.user,
+                change=f"the verdict on “{obj.item.title}”",
+                link=reverse("admin:vendors_assessment_change", args=[obj.assessment_id]),
+            )

@@ -10,10 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
 
-from governance.choices import SubjectKind
+from governance.choices import NotificationKind, SubjectKind
 from governance.models import SignOff
 from governance.selectors.signoffs import (
     SUBJECTS,
+    Stake,
     assessment_approval_problems,
     required_roles,
     shortlist_publish_problems,
@@ -91,3 +92,18 @@ def shortlist_publish(*, version: ShortlistVersion, actor: Any) -> ShortlistVers
     if problems:
         raise DomainError({"publish": problems}, code="publish_blocked")
     return shortlist_mark_published(version=version, digest=current, actor=actor)
+
+
+def signers_tell_revoked(*, stake: Stake, actor: Any, change: str, link: str) -> int:
+    """Tell each signer whose sign-off a change made stale (and so revoked) to sign again."""
+    from governance.services.notifications import notify
+
+    what = "its approval was revoked and your" if stake.approval else "your"
+    return notify(
+        users=[u for u in stake.signers if u.pk != actor.pk],
+        kind=NotificationKind.SIGNOFF_REVOKED,
+        title=f"Sign again: {stake.subject} changed",
+        body=f"{actor} changed {stake.subject} ({change}): {what} sign-off covers an earlier "
+        "version. Review the change and sign again.",
+        link=link,
+    )

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -240,8 +241,35 @@ class VerdictForm(ServiceForm):
         model = Response
         fields = ("status", "reason", "comment", "expires_on")
 
+    # Set by governance's admin (vendors cannot read sign-offs): stake_reader(response) says
+    # what a change of the signed content would revoke; `stake` keeps it for the notices.
+    stake_reader = None
+    stake = None
+    needs_confirmation = False
+
+    def changes_signed_content(self) -> bool:
+        """Whether saving changes what the assessment's signers signed (its canonical content):
+        the verdict, its reason, comment or expiry, or a new evidence file."""
+        before = Response.objects.select_related("item").get(pk=self.instance.pk)
+        data = self.cleaned_data
+        status = data["status"]
+        reason = (data.get("reason") or "").strip() if status == R.NOT_APPLICABLE else ""
+        expires = data.get("expires_on") or timezone.localdate() + timedelta(
+            days=before.item.rereview_days
+        )
+        return bool(data.get("evidence_file")) or (
+            (status, reason, data.get("comment", ""), expires)
+            != (before.status, before.reason, before.comment, before.expires_on)
+        )
+
     def run_service(self):
         response = self.instance
+        if self.stake_reader is not None and self.changes_signed_content():
+            self.stake = self.stake_reader(response)
+            # The intermediate step: say what is revoked and who signs again, save on "confirm".
+            if self.stake is not None and not self.data.get("confirm_revoke"):
+                self.needs_confirmation = True
+                raise ValidationError(self.stake.message, code="confirm_revoke")
         upload = self.cleaned_data.get("evidence_file")
         if upload:
             evidence_add(response=response, uploaded_file=upload, actor=self.request.user)
@@ -265,11 +293,12 @@ class ExceptionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-@admin.register(Response)
 class ResponseAdmin(ServiceAdmin):
-    """One checklist verdict: the owner role sets it here, with evidence."""
+    """One checklist verdict: the owner role sets it here, with evidence (registered in
+    governance/admin/signoffs.py, which adds the confirmation before a signed verdict changes)."""
 
     form = VerdictForm
+    change_form_template = "admin/vendors/response/change_form.html"
     list_display = ("item", "assessment", "verdict", "expires_on", "verdict_by")
     list_filter = ("status", "item__owner_role", "item")
     search_fields = ("item__code", "item__title", "assessment__vendor__name")

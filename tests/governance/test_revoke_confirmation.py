@@ -1,0 +1,99 @@
+"""A change that revokes an approval or a signature is confirmed first; its signers hear of it."""
+
+import pytest
+
+from governance.choices import NotificationKind
+from governance.models import Notification
+from vendors.choices import AssessmentStatus
+
+pytestmark = pytest.mark.django_db
+
+FORMSETS = {
+    "exceptions-TOTAL_FORMS": 0,
+    "exceptions-INITIAL_FORMS": 0,
+    "history-TOTAL_FORMS": 0,
+    "history-INITIAL_FORMS": 0,
+}
+
+
+def _post(client, response, **changes):
+    data = {
+        "status": response.status,
+        "reason": response.reason,
+        "comment": response.comment,
+        "expires_on": response.expires_on.isoformat(),
+        **FORMSETS,
+        **changes,
+    }
+    return client.post(f"/admin/vendors/response/{response.pk}/change/", data)
+
+
+@pytest.fixture
+def signed_response(approved_assessment):
+    return approved_assessment.responses.select_related("item").get(item__code="data-residency")
+
+
+def test_editing_only_a_comment_asks_first_and_says_what_is_revoked(client, legal, signed_response):
+    client.force_login(legal)
+    page = _post(client, signed_response, comment="DPA clause 4, as amended")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="confirm-revoke"' in html
+    assert "It revokes the approval (approved on" in html
+    assert "they must sign again: security (security), legal (legal)" in html
+    signed_response.refresh_from_db()
+    assert signed_response.comment != "DPA clause 4, as amended"  # nothing saved yet
+    assessment = signed_response.assessment
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.APPROVED
+
+
+def test_editing_an_expiry_asks_first_too(client, legal, signed_response):
+    from datetime import timedelta
+
+    client.force_login(legal)
+    earlier = signed_response.expires_on - timedelta(days=30)
+    html = _post(client, signed_response, expires_on=earlier.isoformat()).content.decode()
+    assert 'id="confirm-revoke"' in html
+
+
+def test_confirming_saves_revokes_and_tells_the_other_signers(
+    client, legal, security, signed_response
+):
+    client.force_login(legal)
+    page = _post(client, signed_response, comment="DPA clause 4, as amended", confirm_revoke="1")
+    assert page.status_code == 302
+    signed_response.refresh_from_db()
+    assert signed_response.comment == "DPA clause 4, as amended"
+    assessment = signed_response.assessment
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.IN_REVIEW
+    notice = Notification.objects.get(kind=NotificationKind.SIGNOFF_REVOKED)
+    assert notice.user == security  # legal made the change and knows
+    assert notice.title == f"Sign again: {assessment} changed"
+    assert notice.link == f"/admin/vendors/assessment/{assessment.pk}/change/"
+    assert "its approval was revoked" in notice.body
+
+
+def test_an_unchanged_save_asks_nothing(client, legal, signed_response):
+    client.force_login(legal)
+    assert _post(client, signed_response).status_code == 302
+    assert not Notification.objects.filter(kind=NotificationKind.SIGNOFF_REVOKED).exists()
+
+
+def test_a_change_before_anyone_signed_asks_nothing(client, legal, assessment, judge):
+    response = judge(assessment.responses.select_related("item").get(item__code="data-residency"))
+    client.force_login(legal)
+    assert _post(client, response, comment="first draft").status_code == 302
+
+
+def test_a_signature_without_approval_is_at_stake_too(
+    client, legal, security, assessment, complete, sign
+):
+    complete(assessment)
+    sign(assessment, roles=("security",))
+    response = assessment.responses.select_related("item").get(item__code="data-residency")
+    client.force_login(legal)
+    html = _post(client, response, comment="changed").content.decode()
+    assert "revokes the approval" not in html
+    assert "they must sign again: security (security)" in html
