@@ -114,6 +114,7 @@ class NotificationKind(models.TextChoices):
     INTEGRITY = "integrity", "Integrity check found a problem"
     SIGNOFF_REQUESTED = "signoff_requested", "Sign-off requested"
     SIGNOFF_REVOKED = "signoff_revoked", "Sign-off revoked by a change"
+    APPROVAL_READY = "approval_ready", "Every sign-off is in"
     FAILED = "failed", "Import or packet failed"
 
 

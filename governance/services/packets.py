@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import FileResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from governance.choices import PacketKind, PacketStatus
@@ -33,7 +34,7 @@ S = PacketStatus
 
 
 def _move(packet: Packet, to: str, *, actor: Any = None, reason: str = "", **updates) -> Packet:
-    return transition(
+    packet = transition(
         packet,
         to=to,
         actor=actor,
@@ -41,6 +42,23 @@ def _move(packet: Packet, to: str, *, actor: Any = None, reason: str = "", **upd
         history=PacketTransition,
         subject_field="packet",
         extra_updates=updates,
+    )
+    if to == S.FAILED:
+        _tell_failed(packet)
+    return packet
+
+
+def _tell_failed(packet: Packet) -> None:
+    """The requester hears that their packet failed, and where to retry it."""
+    from governance.choices import NotificationKind
+    from governance.services.notifications import notify
+
+    notify(
+        users=[packet.requested_by],
+        kind=NotificationKind.FAILED,
+        title=f"Packet #{packet.pk} failed: {packet.subject_label}"[:200],
+        body=f"{packet.error or 'Rendering failed.'} Retry it from the packet's page.",
+        link=reverse("packet-page", args=[packet.pk]),
     )
 
 

@@ -17,6 +17,8 @@ from governance.selectors.pilots import (
     submit_problems,
 )
 from governance.selectors.signoffs import subject_digest
+from governance.services.notifications import notifications_done
+from governance.services.signoffs import signoffs_request, subject_link
 from vendors.kit.audit import audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import parse_id, require, save_validated
@@ -233,7 +235,9 @@ def _move(
 def pilot_submit(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
     """Submit a draft for sign-off: scope, kill criteria and core baselines must be complete."""
     require(actor, "governance.change_pilot", pilot)
-    return _move(pilot, to=P.SUBMITTED, actor=actor, reason=reason, guard=submit_problems)
+    pilot = _move(pilot, to=P.SUBMITTED, actor=actor, reason=reason, guard=submit_problems)
+    signoffs_request(kind=SubjectKind.PILOT, subject=pilot, actor=actor)
+    return pilot
 
 
 @audited
@@ -253,6 +257,7 @@ def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
     """
     require(actor, "governance.approve_pilot", pilot)
     digest = subject_digest(kind=SubjectKind.PILOT, subject=_lock(pilot))
+    notifications_done(user=actor, link=subject_link(kind=SubjectKind.PILOT, subject_id=pilot.pk))
     return _move(
         pilot,
         to=P.APPROVED,
