@@ -271,7 +271,7 @@ def _reviews_due(today: date) -> list[WorkItem]:
     quarter = quarter_of(today)
     due = reviews_due(quarter=quarter)
     start, end = quarter_bounds(quarter)
-    url = reverse("review-decide") + f"?quarter={quarter}"
+    decide = reverse("review-decide")
     return [
         WorkItem(
             "Quarterly review due",
@@ -280,7 +280,8 @@ def _reviews_due(today: date) -> list[WorkItem]:
             entry["pilot"].owner.get_username() if entry["pilot"] else "finance",
             end,
             _at(start),
-            url,
+            f"{decide}?scope={entry['scope']}&id={(entry['pilot'] or entry['offering']).pk}"
+            f"&quarter={quarter}",
             "Decide",
         )
         for entry in due[:ROWS_PER_KIND]

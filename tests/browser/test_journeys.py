@@ -270,3 +270,59 @@ def test_an_ai_pm_reads_a_checkpoint_with_its_chart(live_server, page, ai_pm, ev
     assert "Day 90" in me.text("#evaluations")
     assert page.locator("#charts svg").count() >= 1
     me.shot("checkpoint")
+
+
+# --- finance: a quarterly review -------------------------------------------------------------
+
+
+def test_finance_decides_a_quarterly_review_and_downloads_its_packet(
+    live_server, page, finance, evaluation
+):
+    from governance.models import QuarterlyReview
+
+    pilot = evaluation.pilot
+    me = Journey(page, live_server, "finance")
+    me.sign_in()
+    row = me.home_row(f": {pilot}").filter(has_text="Quarterly review due")
+    me.click(row.get_by_role("link"))
+    me.shot("review-decide")
+    page.select_option("#id_decision", "hold")
+    page.fill("#id_rationale", "The day-90 breach is inside the J-curve; hold and re-check at 180.")
+    me.click(page.locator("#decide button[type=submit]"))
+    assert "Decided" in me.text()
+    me.click(page.get_by_role("button", name="Sign as finance"))
+    me.shot("review-signed")
+    me.click(page.get_by_role("button", name="Request this review's sign-off packet"))
+    assert "Ready" in me.text() or "ready" in me.text()
+    me.shot("review-packet")
+    with page.expect_download() as download:
+        page.locator("#download").click()
+    data = open(download.value.path(), "rb").read()
+    assert data.startswith(b"%PDF")
+    review = QuarterlyReview.objects.get(pilot=pilot)
+    assert (review.decision, review.status) == ("hold", "signed")
+
+
+# --- platform: a service token ---------------------------------------------------------------
+
+
+def test_platform_creates_a_token_and_revokes_it(live_server, page, platform):
+    from governance.models import ServiceToken
+
+    me = Journey(page, live_server, "platform")
+    me.sign_in()
+    me.click(page.get_by_role("link", name="Service tokens"))
+    me.click(page.locator(".object-tools a.addlink"))
+    page.fill("#id_name", "telemetry-collector")
+    page.get_by_label("Post measurements for granted pilots (telemetry)").check()
+    me.click("input[name=_save]")
+    assert "Copy its key now" in me.text(), page.locator(".errorlist").all_inner_texts()
+    me.shot("token-created")
+    token = ServiceToken.objects.get(name="telemetry-collector")
+    page.locator("tr", has_text="telemetry-collector").locator("input.action-select").check()
+    page.select_option("select[name=action]", "revoke")
+    me.click(page.locator("button[name=index]"))
+    assert "Revoked: 1." in me.text()
+    me.shot("token-revoked")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
