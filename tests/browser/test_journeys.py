@@ -8,6 +8,7 @@ journey-<role>-<step>.png.
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -297,7 +298,7 @@ def test_finance_decides_a_quarterly_review_and_downloads_its_packet(
     me.shot("review-packet")
     with page.expect_download() as download:
         page.locator("#download").click()
-    data = open(download.value.path(), "rb").read()
+    data = Path(download.value.path()).read_bytes()
     assert data.startswith(b"%PDF")
     review = QuarterlyReview.objects.get(pilot=pilot)
     assert (review.decision, review.status) == ("hold", "signed")
