@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -31,11 +32,11 @@ from governance.selectors.effects import (
 )
 from governance.selectors.packets import pilot_refusal
 from governance.selectors.pilots import next_step_problems
-from governance.selectors.signoffs import pending_roles
+from governance.selectors.signoffs import pending_roles, signoffs_at_stake
 from governance.selectors.users import user_roles
 from governance.services import pilots as ps
 from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
-from governance.services.signoffs import signoff_record
+from governance.services.signoffs import signers_tell_revoked, signoff_record
 from governance.services.team_metrics import DEFAULT_BASELINE_WEEKS, pilot_baselines_compute
 from vendors.kit.services import parse_id
 
@@ -115,7 +116,13 @@ def _checkpoint(request: HttpRequest) -> int | None:
 
 
 def _detail(
-    request, pilot: Pilot, baseline_form=None, kill_form=None, controls_form=None, status=200
+    request,
+    pilot: Pilot,
+    baseline_form=None,
+    kill_form=None,
+    controls_form=None,
+    status=200,
+    confirm=None,
 ):
     controls_fixed = controls_fixed_at(pilot)
     can_set_controls = (
@@ -168,6 +175,9 @@ def _detail(
             "controls_form": controls_form if can_set_controls else None,
             "controls_fixed": controls_fixed,
             "suggestions": control_team_suggestions(pilot=pilot) if can_set_controls else [],
+            # (which form, Stake): the change waits for "Save and revoke" on that form.
+            "confirm_form": confirm[0] if confirm else "",
+            "confirm_stake": confirm[1] if confirm else None,
             "can_evaluate": pilot.status in EVALUABLE
             and request.user.has_perm("governance.add_checkpointevaluation", pilot),
         },
@@ -198,12 +208,31 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _charter_post(request: HttpRequest, pk: int, form_class, form_arg: str, done) -> HttpResponse:
-    """Save a charter form posted from the pilot page; on errors show it there (HTTP 400)."""
+    """Save a charter form posted from the pilot page; on errors show it there (HTTP 400).
+
+    A submitted charter someone already signed is confirmed first: the page says whose
+    sign-offs the change makes cover an earlier version, and saves on "Save and revoke"."""
     pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
+    stake = (
+        signoffs_at_stake(kind=SubjectKind.PILOT, subject=pilot)
+        if pilot.status == PilotStatus.SUBMITTED
+        else None
+    )
+    if stake is not None and not request.POST.get("confirm_revoke"):
+        # Unbound, so showing it runs no service; the entries come back as initial values.
+        form = form_class(initial=request.POST.dict(), pilot=pilot)
+        return _detail(request, pilot, **{form_arg: form}, confirm=(form_arg, stake))
     form = form_class(request.POST, pilot=pilot)
     form.request = request
     if form.is_valid():
         messages.success(request, done(form.result))
+        if stake is not None:
+            signers_tell_revoked(
+                stake=stake,
+                actor=request.user,
+                change=done(form.result).rstrip("."),
+                link=reverse("pilot-page", args=[pk]),
+            )
         return redirect("pilot-page", pk=pk)
     return _detail(request, pilot, **{form_arg: form}, status=400)
 

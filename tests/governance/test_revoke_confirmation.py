@@ -97,3 +97,47 @@ def test_a_signature_without_approval_is_at_stake_too(
     html = _post(client, response, comment="changed").content.decode()
     assert "revokes the approval" not in html
     assert "they must sign again: security (security)" in html
+
+
+KILL = {
+    "metric": "",
+    "tier": "",
+    "comparator": "worse_pct",
+    "threshold": "30",
+    "evaluate_from_day": "60",
+    "consecutive_periods": "2",
+    "min_sample_size": "10",
+}
+
+
+@pytest.fixture
+def signed_charter(pilot, complete_pilot, ai_pm, sign_pilot, metrics):
+    from governance.services import pilots as ps
+
+    complete_pilot(pilot)
+    ps.pilot_submit(pilot=pilot, actor=ai_pm)
+    sign_pilot(pilot, roles=("security",))
+    KILL["metric"] = metrics["cycle-time"].pk
+    KILL["tier"] = "standard"
+    return pilot
+
+
+def test_a_kill_criterion_added_to_a_signed_charter_asks_first(client, ai_pm, signed_charter):
+    client.force_login(ai_pm)
+    page = client.post(f"/pilots/{signed_charter.pk}/kill-criteria/", KILL)
+    html = page.content.decode()
+    assert 'id="confirm-revoke"' in html
+    assert "they must sign again: security (security)" in html
+    assert signed_charter.kill_criteria.count() == 1  # nothing saved yet
+
+
+def test_confirming_adds_it_and_tells_the_signer(client, ai_pm, security, signed_charter):
+    client.force_login(ai_pm)
+    page = client.post(
+        f"/pilots/{signed_charter.pk}/kill-criteria/", {**KILL, "confirm_revoke": "1"}
+    )
+    assert page.status_code == 302, page.context["kill_form"].errors
+    assert signed_charter.kill_criteria.count() == 2
+    notice = Notification.objects.get(kind=NotificationKind.SIGNOFF_REVOKED)
+    assert notice.user == security
+    assert notice.link == f"/pilots/{signed_charter.pk}/"
