@@ -23,6 +23,7 @@ from governance.models.packets import SEAL_VERSION
 from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages
 from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_rows
 from governance.services.anchors import anchor_export, anchor_problems
+from governance.services.notifications import notifications_done, notify
 from vendors.kit.audit import acting_as, audited
 from vendors.kit.canonical import digest
 from vendors.kit.errors import TRANSIENT_DB_ERRORS, DomainError
@@ -51,7 +52,6 @@ def _move(packet: Packet, to: str, *, actor: Any = None, reason: str = "", **upd
 def _tell_failed(packet: Packet) -> None:
     """The requester hears that their packet failed, and where to retry it."""
     from governance.choices import NotificationKind
-    from governance.services.notifications import notify
 
     notify(
         users=[packet.requested_by],
@@ -145,6 +145,8 @@ def packet_retry(*, packet: Packet, actor: Any) -> Packet:
         raise DomainError("Another packet of this subject is being rendered.")
     packet = _move(packet, S.QUEUED, actor=actor, reason="retry requested")
     _enqueue(packet)
+    # The failure notice is acted on.
+    notifications_done(user=actor, link=reverse("packet-page", args=[packet.pk]))
     return packet
 
 

@@ -68,3 +68,41 @@ def test_a_failed_packet_tells_its_requester(platform):
     [notice] = _unread(platform, K.FAILED)
     assert notice.link == f"/packets/{packet.pk}/"
     assert "RuntimeError: out of memory" in notice.body
+
+
+def test_retrying_a_failed_packet_reads_its_notice(security):
+    from governance.services.packets import packet_retry
+
+    packet = Packet.objects.create(
+        kind=PacketKind.ASSESSMENT,
+        subject_id=1,
+        subject_label="Acme",
+        status="rendering",
+        requested_by=security,
+    )
+    packet_fail(packet_id=packet.pk, error=RuntimeError("out of memory"))
+    [notice] = _unread(security, K.FAILED)
+    packet.refresh_from_db()
+    packet_retry(packet=packet, actor=security)
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+
+
+def test_evaluating_a_checkpoint_reads_its_due_reminder(approved_pilot, ai_pm):
+    from datetime import timedelta
+
+    import time_machine
+
+    from governance.services.checkpoints import checkpoint_evaluate
+    from governance.services.reminders import checkpoint_reminders_send
+    from tests.governance.conftest import START
+
+    with time_machine.travel(START, tick=False):
+        ps.pilot_start(pilot=approved_pilot, actor=ai_pm)
+    with time_machine.travel(START + timedelta(days=25), tick=False):
+        checkpoint_reminders_send()
+    [due] = _unread(ai_pm, K.CHECKPOINT_DUE)
+    with time_machine.travel(START + timedelta(days=31), tick=False):
+        checkpoint_evaluate(pilot=approved_pilot, checkpoint_day=30, actor=ai_pm)
+    due.refresh_from_db()
+    assert due.read_at is not None
