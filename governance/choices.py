@@ -115,6 +115,7 @@ class NotificationKind(models.TextChoices):
     SIGNOFF_REQUESTED = "signoff_requested", "Sign-off requested"
     SIGNOFF_REVOKED = "signoff_revoked", "Sign-off revoked by a change"
     APPROVAL_READY = "approval_ready", "Every sign-off is in"
+    APPROVED = "approved", "Approved"
     FAILED = "failed", "Import or packet failed"
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from governance.choices import PilotOutcome, PilotStatus, Source, SubjectKind
+from governance.choices import NotificationKind, PilotOutcome, PilotStatus, Source, SubjectKind
 from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTransition, Team
 from governance.models.pilots import CHARTER_FIELDS, window_checkpoints
 from governance.selectors.pilots import (
@@ -17,7 +17,7 @@ from governance.selectors.pilots import (
     submit_problems,
 )
 from governance.selectors.signoffs import subject_digest
-from governance.services.notifications import notifications_done
+from governance.services.notifications import notifications_done, notify
 from governance.services.signoffs import signoffs_request, subject_link
 from vendors.kit.audit import audited
 from vendors.kit.errors import DomainError
@@ -257,8 +257,9 @@ def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
     """
     require(actor, "governance.approve_pilot", pilot)
     digest = subject_digest(kind=SubjectKind.PILOT, subject=_lock(pilot))
-    notifications_done(user=actor, link=subject_link(kind=SubjectKind.PILOT, subject_id=pilot.pk))
-    return _move(
+    link = subject_link(kind=SubjectKind.PILOT, subject_id=pilot.pk)
+    notifications_done(user=actor, link=link)
+    pilot = _move(
         pilot,
         to=P.APPROVED,
         actor=actor,
@@ -266,6 +267,15 @@ def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
         guard=approve_problems,
         charter_digest=digest,
     )
+    notify(
+        users=[pilot.owner],
+        kind=NotificationKind.APPROVED,
+        title=f"{pilot} is approved",
+        body=f"{actor} approved {pilot}: its baselines, kill criteria and window are frozen. "
+        f"Start it on {pilot.planned_start:%d %b %Y}.",
+        link=link,
+    )
+    return pilot
 
 
 @audited

@@ -255,7 +255,10 @@ def test_an_ai_pm_registers_submits_and_sees_approval(
         signoff_record(kind="pilot", subject=pilot, role=role, decision="approve", actor=user)
     ps.pilot_approve(pilot=pilot, actor=finance)
 
-    me.click("header a#work-badge, header a[href='/']")
+    me.click(page.locator("header").get_by_role("link", name="Notifications"))
+    assert "Helix for payments tests is approved" in me.text()
+    me.shot("notified")
+    me.click(page.locator("header").get_by_role("link", name="My work"))
     me.click(page.get_by_role("link", name="My pilots"))
     me.click(page.get_by_role("link", name="Helix for payments tests"))
     assert "Approved" in me.text("h1")
