@@ -105,6 +105,7 @@ def test_security_reviews_signs_and_approves_an_assessment_that_legal_signs(
     me = Journey(page, live_server, "security")
     me.sign_in()
     assert "Waiting for you" in me.text("#work-queue")
+    me.shot("home")
     me.click(me.home_row(str(assessment)).get_by_role("link"))
     me.shot("assessment-blocked")
     assert "Approval is blocked" in me.text("#gate")
@@ -287,6 +288,7 @@ def test_finance_decides_a_quarterly_review_and_downloads_its_packet(
     pilot = evaluation.pilot
     me = Journey(page, live_server, "finance")
     me.sign_in()
+    me.shot("home")
     row = me.home_row(f": {pilot}").filter(has_text="Quarterly review due")
     me.click(row.get_by_role("link"))
     me.shot("review-decide")
