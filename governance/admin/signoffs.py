@@ -18,11 +18,11 @@ from governance.services.signoffs import (
     shortlist_publish,
     signers_tell_revoked,
 )
-from vendors.admin.assessments import AssessmentAdmin, ResponseAdmin
+from vendors.admin.assessments import AssessmentAdmin, ResponseAdmin, RiskExceptionAdmin
 from vendors.admin.shortlist import ShortlistVersionAdmin
 from vendors.choices import AssessmentStatus, ShortlistStatus
 from vendors.kit.admin import run_action
-from vendors.models import Assessment, Response, ShortlistVersion
+from vendors.models import Assessment, Response, RiskException, ShortlistVersion
 
 
 @admin.register(SignOff)
@@ -140,4 +140,24 @@ class GovernedResponseAdmin(ResponseAdmin):
                 actor=request.user,
                 change=f"the verdict on “{obj.item.title}”",
                 link=reverse("admin:vendors_assessment_change", args=[obj.assessment_id]),
+            )
+
+
+@admin.register(RiskException)
+class GovernedRiskExceptionAdmin(RiskExceptionAdmin):
+    """The exception admin, confirming first when a grant revokes an approval or sign-offs, and
+    telling those signers afterwards."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"stake_reader": staticmethod(_verdict_stake)})
+
+    def save_model(self, request, obj, form, change) -> None:
+        if form.stake is not None:
+            response = form.cleaned_data["response"]
+            signers_tell_revoked(
+                stake=form.stake,
+                actor=request.user,
+                change=f"an exception on “{response.item.title}”",
+                link=reverse("admin:vendors_assessment_change", args=[response.assessment_id]),
             )

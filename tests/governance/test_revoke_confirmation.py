@@ -141,3 +141,32 @@ def test_confirming_adds_it_and_tells_the_signer(client, ai_pm, security, signed
     notice = Notification.objects.get(kind=NotificationKind.SIGNOFF_REVOKED)
     assert notice.user == security
     assert notice.link == f"/pilots/{signed_charter.pk}/"
+
+
+def test_granting_an_exception_on_a_signed_assessment_asks_first(
+    client, security, legal, assessment, complete, sign, judge
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vendors.models import RiskException
+
+    complete(assessment)
+    response = judge(assessment.responses.get(item__code="code-provenance"), "not_satisfied")
+    sign(assessment)
+    grant = {
+        "response": response.pk,
+        "justification": "Provenance trailers land next quarter.",
+        "compensating_controls": "The gateway tags every AI-assisted commit.",
+        "expires_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
+    }
+    client.force_login(security)
+    html = client.post("/admin/vendors/riskexception/add/", grant).content.decode()
+    assert 'id="confirm-revoke"' in html
+    assert "they must sign again: security (security), legal (legal)" in html
+    assert not RiskException.objects.exists()
+    saved = client.post("/admin/vendors/riskexception/add/", {**grant, "confirm_revoke": "1"})
+    assert saved.status_code == 302
+    assert RiskException.objects.count() == 1
+    assert Notification.objects.get(kind=NotificationKind.SIGNOFF_REVOKED).user == legal

@@ -227,7 +227,24 @@ class AssessmentAdmin(ServiceAdmin):
         return request.user.has_perm("vendors.approve_assessment")
 
 
-class VerdictForm(ServiceForm):
+class RevokeConfirmation:
+    """A form whose save may change content someone signed: the first post says what it
+    revokes and who signs again; the second ("confirm_revoke") saves. `stake_reader(response)`
+    is set by governance's admin (vendors cannot read sign-offs); `stake` keeps the answer for
+    the notices sent after saving."""
+
+    stake_reader = None
+    stake = None
+    needs_confirmation = False
+
+    def confirm_revoke(self, response: Response) -> None:
+        self.stake = self.stake_reader(response) if self.stake_reader is not None else None
+        if self.stake is not None and not self.data.get("confirm_revoke"):
+            self.needs_confirmation = True
+            raise ValidationError(self.stake.message, code="confirm_revoke")
+
+
+class VerdictForm(RevokeConfirmation, ServiceForm):
     """Set a verdict (and optionally attach a file) through the services."""
 
     status = forms.ChoiceField(
@@ -240,12 +257,6 @@ class VerdictForm(ServiceForm):
     class Meta:
         model = Response
         fields = ("status", "reason", "comment", "expires_on")
-
-    # Set by governance's admin (vendors cannot read sign-offs): stake_reader(response) says
-    # what a change of the signed content would revoke; `stake` keeps it for the notices.
-    stake_reader = None
-    stake = None
-    needs_confirmation = False
 
     def changes_signed_content(self) -> bool:
         """Whether saving changes what the assessment's signers signed (its canonical content):
@@ -265,11 +276,7 @@ class VerdictForm(ServiceForm):
     def run_service(self):
         response = self.instance
         if self.stake_reader is not None and self.changes_signed_content():
-            self.stake = self.stake_reader(response)
-            # The intermediate step: say what is revoked and who signs again, save on "confirm".
-            if self.stake is not None and not self.data.get("confirm_revoke"):
-                self.needs_confirmation = True
-                raise ValidationError(self.stake.message, code="confirm_revoke")
+            self.confirm_revoke(response)
         upload = self.cleaned_data.get("evidence_file")
         if upload:
             evidence_add(response=response, uploaded_file=upload, actor=self.request.user)
@@ -393,12 +400,14 @@ class EvidenceAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">download</a>', url)
 
 
-class ExceptionGrantForm(ServiceForm):
+class ExceptionGrantForm(RevokeConfirmation, ServiceForm):
     class Meta:
         model = RiskException
         fields = ("response", "justification", "compensating_controls", "expires_on")
 
     def run_service(self):
+        # A new exception is part of what the assessment's signers signed.
+        self.confirm_revoke(self.cleaned_data["response"])
         return exception_grant(
             response=self.cleaned_data["response"],
             justification=self.cleaned_data["justification"],
@@ -408,11 +417,13 @@ class ExceptionGrantForm(ServiceForm):
         )
 
 
-@admin.register(RiskException)
 class RiskExceptionAdmin(ServiceAdmin):
-    """Risk acceptances: granted by security for at most 180 days; revoked, never edited."""
+    """Risk acceptances: granted by security for at most 180 days; revoked, never edited
+    (registered in governance/admin/signoffs.py, which confirms a grant that revokes
+    sign-offs)."""
 
     form = ExceptionGrantForm
+    change_form_template = "admin/vendors/riskexception/change_form.html"
     list_display = ("response", "status", "expires_on", "approver", "approved_at")
     list_filter = ("status",)
     search_fields = ("response__item__code", "response__assessment__vendor__name")
