@@ -5,6 +5,8 @@ publish actions need the sign-off table, which vendors may not import.
 """
 
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from governance.admin.mixins import PacketRequestAdminMixin, SignOffAdminMixin
@@ -20,7 +22,7 @@ from governance.services.signoffs import (
 )
 from vendors.admin.assessments import AssessmentAdmin, ResponseAdmin, RiskExceptionAdmin
 from vendors.admin.shortlist import ShortlistVersionAdmin
-from vendors.choices import AssessmentStatus, ShortlistStatus
+from vendors.choices import AssessmentStatus, ExceptionStatus, ShortlistStatus
 from vendors.kit.admin import run_action
 from vendors.models import Assessment, Response, RiskException, ShortlistVersion
 
@@ -161,3 +163,36 @@ class GovernedRiskExceptionAdmin(RiskExceptionAdmin):
                 change=f"an exception on “{response.item.title}”",
                 link=reverse("admin:vendors_assessment_change", args=[response.assessment_id]),
             )
+
+    @admin.action(description="Revoke the selected exceptions", permissions=["change"])
+    def revoke(self, request, queryset):
+        """Revoke, after a page saying which approvals and sign-offs go with them."""
+        selected = list(queryset.select_related("response__item", "response__assessment"))
+        stakes = [(x, _verdict_stake(x.response)) for x in selected]
+        stakes = [(x, stake) for x, stake in stakes if stake is not None]
+        if stakes and not request.POST.get("confirm_revoke"):
+            return TemplateResponse(
+                request,
+                "admin/vendors/riskexception/confirm_revoke.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": "Revoke exceptions that signed content depends on?",
+                    "stakes": stakes,
+                    "selected": selected,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        RiskExceptionAdmin.revoke(self, request, queryset)
+        for exception, stake in stakes:
+            exception.refresh_from_db()
+            if exception.status == ExceptionStatus.REVOKED:
+                signers_tell_revoked(
+                    stake=stake,
+                    actor=request.user,
+                    change=f"the exception on “{exception.response.item.title}” was revoked",
+                    link=reverse(
+                        "admin:vendors_assessment_change", args=[exception.response.assessment_id]
+                    ),
+                )
+        return None

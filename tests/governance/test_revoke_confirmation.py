@@ -170,3 +170,37 @@ def test_granting_an_exception_on_a_signed_assessment_asks_first(
     assert saved.status_code == 302
     assert RiskException.objects.count() == 1
     assert Notification.objects.get(kind=NotificationKind.SIGNOFF_REVOKED).user == legal
+
+
+def test_revoking_an_exception_of_an_approved_assessment_asks_first(
+    client, security, legal, assessment, complete, sign, judge
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.services.signoffs import assessment_approve
+    from vendors.services.assessments import exception_grant
+
+    complete(assessment)
+    response = judge(assessment.responses.get(item__code="code-provenance"), "not_satisfied")
+    exception = exception_grant(
+        response=response,
+        justification="Provenance trailers land next quarter.",
+        compensating_controls="The gateway tags every AI-assisted commit.",
+        expires_on=timezone.localdate() + timedelta(days=90),
+        actor=security,
+    )
+    sign(assessment)
+    assessment_approve(assessment=assessment, actor=security)
+    client.force_login(security)
+    action = {"action": "revoke", "_selected_action": [exception.pk]}
+    html = client.post("/admin/vendors/riskexception/", action).content.decode()
+    assert 'id="confirm-revoke"' in html
+    assert "It revokes the approval" in html
+    exception.refresh_from_db()
+    assert exception.status == "active"
+    client.post("/admin/vendors/riskexception/", {**action, "confirm_revoke": "1"})
+    exception.refresh_from_db()
+    assert exception.status == "revoked"
+    assert Notification.objects.get(kind=NotificationKind.SIGNOFF_REVOKED).user == legal
