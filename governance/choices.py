@@ -113,6 +113,11 @@ class NotificationKind(models.TextChoices):
     REVIEW_DUE = "review_due", "Quarterly review due"
     INTEGRITY = "integrity", "Integrity check found a problem"
     MODEL_SWITCH = "model_switch", "Model version switched or rolled back"
+    SIGNOFF_REQUESTED = "signoff_requested", "Sign-off requested"
+    SIGNOFF_REVOKED = "signoff_revoked", "Sign-off revoked by a change"
+    APPROVAL_READY = "approval_ready", "Every sign-off is in"
+    APPROVED = "approved", "Approved"
+    FAILED = "failed", "Import or packet failed"
 
 
 class SpendScope(models.TextChoices):

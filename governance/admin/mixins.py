@@ -4,36 +4,145 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 
 from governance.choices import Decision
 from governance.csvimport import CsvFormatError, read_rows
+from governance.forms import SignForm
 from governance.models import (
     SignOff,
 )
-from governance.selectors.signoffs import required_roles, signoff_problems, subject_digest
+from governance.selectors.signoffs import (
+    pending_roles,
+    required_roles,
+    signoff_problems,
+    subject_digest,
+)
 from governance.services.packets import packet_request
 from governance.services.signoffs import signoff_record
 from vendors.kit.admin import run_action
 
 
 class SignOffAdminMixin:
-    """Adds sign-offs to a subject's admin page, and a "sign: approve" action."""
+    """Adds sign-offs to a subject's admin page: a sign button per role of mine still needed
+    (and a "sign: approve" action on the list), plus the subject's gate button (approve,
+    publish) posting to the same services as the list actions."""
 
     subject_kind: str
+    # The gate after the sign-offs: (URL suffix, button words, past tense, permission,
+    # service(subject, user)).
+    gate: tuple[str, str, str, str, object] | None = None
 
-    def signoff_context(self, subject) -> dict:
+    def signoff_context(self, subject, request=None) -> dict:
         current = subject_digest(kind=self.subject_kind, subject=subject)
         problems = signoff_problems(kind=self.subject_kind, subject=subject, current_digest=current)
-        return {
+        context = {
             "signoff_problems": problems,
             "signoffs": SignOff.objects.filter(
                 subject_kind=self.subject_kind, subject_id=subject.pk
             ).select_related("user"),
         }
+        if request is not None:
+            opts = self.model._meta
+            mine = set(request.user.groups.values_list("name", flat=True))
+            context["open_for_gate"] = self._signable(subject)
+            signable = request.user.has_perm("governance.add_signoff") and context["open_for_gate"]
+            context["sign_roles"] = (
+                pending_roles(kind=self.subject_kind, subject=subject, among=mine)
+                if signable
+                else []
+            )
+            context["sign_url"] = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_sign", args=[subject.pk]
+            )
+            if self.gate is not None:
+                suffix, words, _, perm, _ = self.gate
+                context["gate"] = {
+                    "url": reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_{suffix}", args=[subject.pk]
+                    ),
+                    "words": words,
+                    "allowed": request.user.has_perm(perm, subject),
+                }
+        return context
+
+    def _signable(self, subject) -> bool:
+        from governance.selectors.signoffs import SUBJECTS
+
+        return SUBJECTS[self.subject_kind].signable(subject)
+
+    def get_urls(self):
+        opts = self.model._meta
+        urls = [
+            path(
+                "<path:object_id>/sign/",
+                self.admin_site.admin_view(self.sign_view),
+                name=f"{opts.app_label}_{opts.model_name}_sign",
+            )
+        ]
+        if self.gate is not None:
+            urls.append(
+                path(
+                    f"<path:object_id>/{self.gate[0]}/",
+                    self.admin_site.admin_view(self.gate_view),
+                    name=f"{opts.app_label}_{opts.model_name}_{self.gate[0]}",
+                )
+            )
+        return urls + super().get_urls()
+
+    def _back(self, subject):
+        opts = self.model._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", subject.pk)
+
+    def sign_view(self, request, object_id):
+        """Sign the subject from its change page, in one of my roles (approve or reject)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        subject = self.get_object(request, object_id)
+        if subject is None:
+            raise Http404
+        form = SignForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "The sign-off form was incomplete.", messages.ERROR)
+            return self._back(subject)
+        try:
+            signoff_record(
+                kind=self.subject_kind, subject=subject, actor=request.user, **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as error:
+            for text in getattr(error, "messages", [str(error)]):
+                self.message_user(request, text, messages.ERROR)
+        else:
+            decision = form.cleaned_data["decision"]
+            self.message_user(
+                request,
+                f"You signed {subject} as {form.cleaned_data['role']}: "
+                f"{'approved' if decision == Decision.APPROVE else 'rejected'}.",
+                messages.SUCCESS,
+            )
+        return self._back(subject)
+
+    def gate_view(self, request, object_id):
+        """Approve or publish the subject from its change page (the list action's service)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        subject = self.get_object(request, object_id)
+        if subject is None:
+            raise Http404
+        _, _, done_words, _, service = self.gate
+        try:
+            with transaction.atomic():
+                done = service(subject, request.user)
+        except (ValidationError, PermissionDenied) as error:
+            for text in getattr(error, "messages", [str(error)]):
+                self.message_user(request, text, messages.ERROR)
+        else:
+            self.message_user(request, f"{done} {done_words}.", messages.SUCCESS)
+        return self._back(subject)
 
     def sign_in_role(self, request, subject, role: str) -> None:
         """Record one approve sign-off; subjects whose signing does more override this."""

@@ -353,3 +353,43 @@ def shortlist_publish_problems(*, version: ShortlistVersion, current_digest: str
         )
     ]
     return problems
+
+
+# --- what a change of signed content would revoke ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stake:
+    """What saving a change to a signed subject revokes: its approval, and whose signatures."""
+
+    subject: str
+    approval: str  # "" when the subject is not approved
+    signoffs: tuple[SignOff, ...]
+
+    @property
+    def signers(self) -> list[Any]:
+        return [s.user for s in self.signoffs]
+
+    @property
+    def message(self) -> str:
+        who = ", ".join(f"{s.role} ({s.user})" for s in self.signoffs)
+        parts = [f"Saving this changes the content signed for {self.subject}."]
+        if self.approval:
+            parts.append(f"It revokes the approval ({self.approval}).")
+        if who:
+            parts.append(
+                f"These sign-offs will cover an earlier version; they must sign again: {who}."
+            )
+        return " ".join(parts)
+
+
+def signoffs_at_stake(*, kind: str, subject: Model, approval: str = "") -> Stake | None:
+    """The approving sign-offs that cover the subject's content as it is now (and its approval,
+    described by the caller): what a change of that content revokes. None when nothing is."""
+    latest = signoffs_latest(kind=kind, subject_ids=[subject.pk])
+    current = subject_digest(kind=kind, subject=subject)
+    states = signoff_states(kind=kind, subject=subject, current_digest=current, latest=latest)
+    signoffs = tuple(s for s in states.values() if isinstance(s, SignOff))
+    if not signoffs and not approval:
+        return None
+    return Stake(subject=str(subject), approval=approval, signoffs=signoffs)

@@ -20,7 +20,7 @@ from governance.models import (
     Measurement,
     Pilot,
 )
-from governance.services.notifications import Notice, notify_all
+from governance.services.notifications import Notice, notifications_done, notify_all
 from governance.services.pilots import pilot_begin_review
 from vendors.kit.audit import audit_bulk_create, audited
 from vendors.kit.errors import DomainError
@@ -78,6 +78,8 @@ def checkpoint_evaluate(
     if record.kill_recommended:
         Pilot.objects.filter(pk=pilot.pk).update(kill_recommended=True)
         notify_all(notices=[_breach_notice(pilot, checkpoint_day, results, _finance())])
+    if actor is not None:  # the due reminder is acted on
+        notifications_done(user=actor, link=reverse("pilot-page", args=[pilot.pk]))
     if checkpoint_day == max(pilot.checkpoint_days) and pilot.status == PilotStatus.RUNNING:
         pilot_begin_review(
             pilot=pilot, actor=None, reason=f"last checkpoint (day {checkpoint_day}) evaluated"

@@ -26,7 +26,7 @@ from governance.models.finance import QUARTER_PATTERN
 from governance.selectors import finance
 from governance.selectors.signoffs import signoff_problems, subject_digest
 from governance.services.pilots import pilot_close_by_review, pilot_outcome_correct
-from governance.services.signoffs import signoff_record
+from governance.services.signoffs import signoff_record, signoffs_request
 from vendors.kit.audit import audited
 from vendors.kit.errors import ConflictError, DomainError
 from vendors.kit.services import parse_id, require, save_validated, validate_checks
@@ -373,7 +373,9 @@ def review_decide(
     )
     review.full_clean(exclude={"snapshot", "decided_at"}, validate_constraints=False)
     _freeze(review, estimates)
-    return _save_new(review)
+    review = _save_new(review)
+    signoffs_request(kind=SubjectKind.QUARTERLY_REVIEW, subject=review, actor=actor)
+    return review
 
 
 @audited

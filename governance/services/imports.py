@@ -354,7 +354,26 @@ def _finish(run: ImportRun, result: ImportResult, *, failed: bool) -> ImportRun:
     _finish_audited(run=run, actor=run.requested_by)
     with suppress(Exception):
         cache.delete(progress_key(run.pk))
+    if failed and not run.dry_run and run.requested_by is not None:
+        _tell_failed(run)
     return run
+
+
+def _tell_failed(run: ImportRun) -> None:
+    """Whoever started an import hears that it failed, and where its errors are listed."""
+    from django.urls import reverse
+
+    from governance.choices import NotificationKind
+    from governance.services.notifications import notify
+
+    notify(
+        users=[run.requested_by],
+        kind=NotificationKind.FAILED,
+        title=f"Import failed: {run.get_kind_display()} {run.file_name}".strip()[:200],
+        body=f"{len(run.errors)} problem(s) stopped the import; nothing was written. Read them, "
+        "fix the file and import it again.",
+        link=reverse("admin:governance_importrun_change", args=[run.pk]),
+    )
 
 
 IN_FLIGHT = (ImportStatus.QUEUED, ImportStatus.RUNNING)

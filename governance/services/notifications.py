@@ -1,7 +1,7 @@
 """Notifications: an in-app list per user, plus e-mail through the configured backend."""
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
@@ -65,3 +65,12 @@ def notification_mark_read(*, notification: Notification, user: User) -> Notific
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
+
+
+def notifications_done(*, user: Any, link: str) -> int:
+    """Mark read the user's unread notifications about what they just acted on (same page)."""
+    if user is None or not link:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True, link=link).update(
+        read_at=timezone.now()
+    )

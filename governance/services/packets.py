@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import FileResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from governance.choices import PacketKind, PacketStatus, VerifyOutcome
@@ -23,6 +24,7 @@ from governance.models.packets import SEAL_VERSION
 from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages, pdf_title
 from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_rows
 from governance.services.anchors import anchor_export, anchor_problems
+from governance.services.notifications import notifications_done, notify
 from vendors.kit.audit import acting_as, audited
 from vendors.kit.canonical import digest
 from vendors.kit.errors import TRANSIENT_DB_ERRORS, DomainError
@@ -34,7 +36,7 @@ S = PacketStatus
 
 
 def _move(packet: Packet, to: str, *, actor: Any = None, reason: str = "", **updates) -> Packet:
-    return transition(
+    packet = transition(
         packet,
         to=to,
         actor=actor,
@@ -42,6 +44,22 @@ def _move(packet: Packet, to: str, *, actor: Any = None, reason: str = "", **upd
         history=PacketTransition,
         subject_field="packet",
         extra_updates=updates,
+    )
+    if to == S.FAILED:
+        _tell_failed(packet)
+    return packet
+
+
+def _tell_failed(packet: Packet) -> None:
+    """The requester hears that their packet failed, and where to retry it."""
+    from governance.choices import NotificationKind
+
+    notify(
+        users=[packet.requested_by],
+        kind=NotificationKind.FAILED,
+        title=f"Packet #{packet.pk} failed: {packet.subject_label}"[:200],
+        body=f"{packet.error or 'Rendering failed.'} Retry it from the packet's page.",
+        link=reverse("packet-page", args=[packet.pk]),
     )
 
 
@@ -128,6 +146,8 @@ def packet_retry(*, packet: Packet, actor: Any) -> Packet:
         raise DomainError("Another packet of this subject is being rendered.")
     packet = _move(packet, S.QUEUED, actor=actor, reason="retry requested")
     _enqueue(packet)
+    # The failure notice is acted on.
+    notifications_done(user=actor, link=reverse("packet-page", args=[packet.pk]))
     return packet
 
 

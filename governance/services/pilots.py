@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from governance.choices import PilotOutcome, PilotStatus, Source, SubjectKind
+from governance.choices import NotificationKind, PilotOutcome, PilotStatus, Source, SubjectKind
 from governance.models import Baseline, KillCriterion, Metric, Pilot, PilotTransition, Team
 from governance.models.pilots import CHARTER_FIELDS, window_checkpoints
 from governance.selectors.pilots import (
@@ -17,6 +17,8 @@ from governance.selectors.pilots import (
     submit_problems,
 )
 from governance.selectors.signoffs import subject_digest
+from governance.services.notifications import notifications_done, notify
+from governance.services.signoffs import signoffs_request, subject_link
 from vendors.kit.audit import audited
 from vendors.kit.errors import DomainError
 from vendors.kit.services import parse_id, require, save_validated
@@ -239,7 +241,9 @@ def _move(
 def pilot_submit(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
     """Submit a draft for sign-off: scope, kill criteria and core baselines must be complete."""
     require(actor, "governance.change_pilot", pilot)
-    return _move(pilot, to=P.SUBMITTED, actor=actor, reason=reason, guard=submit_problems)
+    pilot = _move(pilot, to=P.SUBMITTED, actor=actor, reason=reason, guard=submit_problems)
+    signoffs_request(kind=SubjectKind.PILOT, subject=pilot, actor=actor)
+    return pilot
 
 
 @audited
@@ -259,7 +263,9 @@ def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
     """
     require(actor, "governance.approve_pilot", pilot)
     digest = subject_digest(kind=SubjectKind.PILOT, subject=_lock(pilot))
-    return _move(
+    link = subject_link(kind=SubjectKind.PILOT, subject_id=pilot.pk)
+    notifications_done(user=actor, link=link)
+    pilot = _move(
         pilot,
         to=P.APPROVED,
         actor=actor,
@@ -267,6 +273,15 @@ def pilot_approve(*, pilot: Pilot, actor: Any, reason: str = "") -> Pilot:
         guard=approve_problems,
         charter_digest=digest,
     )
+    notify(
+        users=[pilot.owner],
+        kind=NotificationKind.APPROVED,
+        title=f"{pilot} is approved",
+        body=f"{actor} approved {pilot}: its baselines, kill criteria and window are frozen. "
+        f"Start it on {pilot.planned_start:%d %b %Y}.",
+        link=link,
+    )
+    return pilot
 
 
 @audited

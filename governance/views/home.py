@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from governance.choices import Role
 from governance.selectors.users import user_roles
+from governance.selectors.work_queue import work_queue
 
 # What each role does next, in the words of the design card; links only to what exists.
 ROLE_GUIDE: dict[str, dict] = {
@@ -33,7 +34,7 @@ ROLE_GUIDE: dict[str, dict] = {
         "summary": "Register pilots with measured baselines and pre-committed kill criteria, "
         "record measurements and request sign-off packets.",
         "links": [
-            ("My pilots", "pilots"),
+            ("My pilots", "pilots?mine=1"),
             ("Register a pilot", "pilot-register"),
             ("Sign-off packets", "packets"),
             ("Vendor registry (API)", "vendor-list"),
@@ -43,8 +44,8 @@ ROLE_GUIDE: dict[str, dict] = {
         "summary": "Sign pilot charters, keep the spend ledger and the ROI model, and record "
         "quarterly expand / hold / contract / kill decisions.",
         "links": [
+            ("Quarterly reviews, spend and ROI", "finance"),
             ("Pilots waiting for my sign-off", "signoff-queue"),
-            ("Pilots", "pilots"),
             ("Sign-off packets", "packets"),
         ],
     },
@@ -76,20 +77,33 @@ ROLE_GUIDE: dict[str, dict] = {
 COMMON_LINKS = [("Approved-provider shortlist", "vendors:shortlist"), ("All pilots", "pilots")]
 
 
+def _links(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A role's links then the common ones, each page once (a name may carry a query)."""
+    named = {name.split("?")[0] for _, name in links}
+    links = links + [(label, name) for label, name in COMMON_LINKS if name not in named]
+    return [
+        (label, reverse(name.split("?")[0]) + (f"?{name.split('?')[1]}" if "?" in name else ""))
+        for label, name in links
+    ]
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """Tell each signed-in user what their roles let them do next."""
+    """What waits for the signed-in user (their work queue), then what their roles do."""
     roles = user_roles(user=request.user)
+    queue = work_queue(user=request.user)
     cards = [
         {
             "role": Role(role).label,
             "summary": ROLE_GUIDE[role]["summary"],
-            "links": [
-                (label, reverse(name)) for label, name in ROLE_GUIDE[role]["links"] + COMMON_LINKS
-            ],
+            "links": _links(ROLE_GUIDE[role]["links"]),
         }
         for role in roles
     ]
-    return render(request, "governance/home.html", {"cards": cards, "roles": roles})
+    return render(
+        request,
+        "governance/home.html",
+        {"cards": cards, "roles": roles, "queue": queue, "work_count": len(queue)},
+    )
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

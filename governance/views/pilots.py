@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -32,11 +33,11 @@ from governance.selectors.effects import (
 from governance.selectors.model_switches import pilot_model_timeline, pilot_switches
 from governance.selectors.packets import pilot_refusal
 from governance.selectors.pilots import next_step_problems
-from governance.selectors.signoffs import pending_roles
+from governance.selectors.signoffs import pending_roles, signoffs_at_stake
 from governance.selectors.users import user_roles
 from governance.services import pilots as ps
 from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
-from governance.services.signoffs import signoff_record
+from governance.services.signoffs import signers_tell_revoked, signoff_record
 from governance.services.team_metrics import DEFAULT_BASELINE_WEEKS, pilot_baselines_compute
 from vendors.kit.services import parse_id
 
@@ -97,6 +98,18 @@ def _timeline(pilot: Pilot) -> list[dict]:
     return sorted(points, key=lambda p: p["day"])
 
 
+def _approvers() -> str:
+    """The roles that may approve a pilot, in words (read from the role table)."""
+    from governance.roles import ROLE_PERMISSIONS
+
+    names = [
+        Role(role).label
+        for role, perms in ROLE_PERMISSIONS.items()
+        if "approve" in perms.get("governance.pilot", ())
+    ]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
 def _checkpoint(request: HttpRequest) -> int | None:
     """The ?checkpoint= day the effects are read at, when a valid one is given."""
     day = parse_id(request.GET.get("checkpoint"), digits=3)
@@ -104,7 +117,13 @@ def _checkpoint(request: HttpRequest) -> int | None:
 
 
 def _detail(
-    request, pilot: Pilot, baseline_form=None, kill_form=None, controls_form=None, status=200
+    request,
+    pilot: Pilot,
+    baseline_form=None,
+    kill_form=None,
+    controls_form=None,
+    status=200,
+    confirm=None,
 ):
     controls_fixed = controls_fixed_at(pilot)
     can_set_controls = (
@@ -141,6 +160,7 @@ def _detail(
             "can_edit": can_edit,
             "is_owner": request.user.has_perm("governance.change_pilot", pilot),
             "can_approve": request.user.has_perm("governance.approve_pilot", pilot),
+            "approvers": _approvers(),
             "baseline_form": baseline_form or (BaselineForm(pilot=pilot) if can_edit else None),
             "kill_form": kill_form or (KillCriterionForm(pilot=pilot) if can_edit else None),
             "sign_roles": sign_roles,
@@ -158,6 +178,9 @@ def _detail(
             "controls_form": controls_form if can_set_controls else None,
             "controls_fixed": controls_fixed,
             "suggestions": control_team_suggestions(pilot=pilot) if can_set_controls else [],
+            # (which form, Stake): the change waits for "Save and revoke" on that form.
+            "confirm_form": confirm[0] if confirm else "",
+            "confirm_stake": confirm[1] if confirm else None,
             "can_evaluate": pilot.status in EVALUABLE
             and request.user.has_perm("governance.add_checkpointevaluation", pilot),
         },
@@ -188,14 +211,33 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _charter_post(request: HttpRequest, pk: int, form_class, form_arg: str, done) -> HttpResponse:
-    """Save a charter form posted from the pilot page; on errors show it there (HTTP 400)."""
+    """Save a charter form posted from the pilot page; on errors show it there (HTTP 400).
+
+    A submitted charter someone already signed is confirmed first: the page says whose
+    sign-offs the change makes cover an earlier version, and saves on "Save and revoke"."""
     pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "change", pk=pk)
+    stake = (
+        signoffs_at_stake(kind=SubjectKind.PILOT, subject=pilot)
+        if pilot.status == PilotStatus.SUBMITTED
+        else None
+    )
+    if stake is not None and not request.POST.get("confirm_revoke"):
+        # Unbound, so showing it runs no service; the entries come back as initial values.
+        form = form_class(initial=request.POST.dict(), pilot=pilot)
+        return _detail(request, pilot, **{form_arg: form}, confirm=(form_arg, stake))
     form = form_class(request.POST, pilot=pilot)
     form.request = request
     if form.is_valid():
         if getattr(form, "previewing", False):  # checked and worded, nothing saved
             return _detail(request, pilot, **{form_arg: form})
         messages.success(request, done(form.result))
+        if stake is not None:
+            signers_tell_revoked(
+                stake=stake,
+                actor=request.user,
+                change=done(form.result).rstrip("."),
+                link=reverse("pilot-page", args=[pk]),
+            )
         return redirect("pilot-page", pk=pk)
     return _detail(request, pilot, **{form_arg: form}, status=400)
 

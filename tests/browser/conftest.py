@@ -11,6 +11,20 @@ import pytest
 
 from tests.conftest import service_missing
 
+# The pilot and packet worlds of the governance tests, shared by the journeys.
+from tests.governance.conftest import (  # noqa: F401
+    approved_assessment,
+    approved_pilot,
+    complete_pilot,
+    evaluation,
+    helix,
+    make_pilot,
+    metrics,
+    pilot,
+    render_packet_of,
+    sign_pilot,
+)
+
 CHROMIUM = os.environ.get("TOLLGATE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TOLLGATE_TEST_ARTIFACTS", "var/test-artifacts"))
 ARGS = [

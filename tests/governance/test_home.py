@@ -16,6 +16,8 @@ LINK_SHOWS = {
     "/admin/governance/workerheartbeat/": "Select worker heartbeat to view | Tollgate",
     "/admin/auditlog/logentry/": "Select log entry to view | Tollgate",
     "/pilots/": "Pilots · Tollgate",
+    "/pilots/?mine=1": "Pilots · Tollgate",
+    "/finance/": "Finance · Tollgate",
     "/pilots/new/": "Register a pilot · Tollgate",
     "/pilots/awaiting-signoff/": "Waiting for my sign-off · Tollgate",
     "/vendors/shortlist/": "Approved providers · Tollgate",

@@ -10,6 +10,7 @@ from auditlog.models import LogEntry
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from governance.choices import NotificationKind
 from governance.models import CheckpointEvaluation, Measurement, Notification
 from governance.services import pilots as ps
 from governance.services.checkpoints import checkpoint_evaluate, checkpoints_evaluate_due
@@ -339,10 +340,8 @@ def test_a_breach_flags_the_pilot_and_alerts_owner_and_finance(
     running.refresh_from_db()
     assert running.kill_recommended is True
     assert running.status == "running"  # the kill itself stays a human decision
-    assert set(Notification.objects.values_list("user__username", flat=True)) == {
-        "ai_pm",
-        "finance",
-    }
+    breach = Notification.objects.filter(kind=NotificationKind.KILL_CRITERION_BREACHED)
+    assert set(breach.values_list("user__username", flat=True)) == {"ai_pm", "finance"}
     assert sorted(mail.outbox[0].to) == ["fin@example.com", "pm@example.com"]
 
 

@@ -69,7 +69,7 @@ def test_the_pilot_page_shows_blockers_and_plain_words(client, ai_pm, pilot, com
         "kill if reviewer minutes per PR is 20% worse than baseline for 2 periods after day 60"
         in html
     )
-    assert "Nothing blocks the next step." in html
+    assert "Nothing blocks the next step (submit it for sign-off)." in html
     assert "Day 60 (2027-03-05): end of stabilisation grace" in html
 
 

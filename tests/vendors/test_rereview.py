@@ -105,7 +105,7 @@ def test_owners_are_reminded_30_and_7_days_before_once_each(assessment, judge, s
     assert len(mail.outbox) == 2
     assert "lapses in 7 days" in mail.outbox[1].body
     assert ExpiryReminder.objects.filter(response=response).count() == 2
-    assert security.notifications.count() == 2  # also in the in-app list
+    assert security.notifications.filter(kind="expiry").count() == 2  # also in the in-app list
 
 
 def test_a_missed_30_day_run_is_caught_up(assessment, judge, sweep):

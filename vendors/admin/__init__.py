@@ -1,8 +1,8 @@
 """The vendor registry in the admin, one module per feature (imported here to register them).
 
 Permissions come from the site-wide role layer (governance/config/admin_site.py); every write goes
-through a service. Assessment and ShortlistVersion are registered in governance/admin/signoffs.py,
-once, because their approval needs the sign-off table.
+through a service. Assessment, ShortlistVersion, Response and RiskException are registered in
+governance/admin/signoffs.py, once, because their approval (or its revocation) needs the sign-offs.
 """
 
 from vendors.admin import (

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -226,7 +227,24 @@ class AssessmentAdmin(ServiceAdmin):
         return request.user.has_perm("vendors.approve_assessment")
 
 
-class VerdictForm(ServiceForm):
+class RevokeConfirmation:
+    """A form whose save may change content someone signed: the first post says what it
+    revokes and who signs again; the second ("confirm_revoke") saves. `stake_reader(response)`
+    is set by governance's admin (vendors cannot read sign-offs); `stake` keeps the answer for
+    the notices sent after saving."""
+
+    stake_reader = None
+    stake = None
+    needs_confirmation = False
+
+    def confirm_revoke(self, response: Response) -> None:
+        self.stake = self.stake_reader(response) if self.stake_reader is not None else None
+        if self.stake is not None and not self.data.get("confirm_revoke"):
+            self.needs_confirmation = True
+            raise ValidationError(self.stake.message, code="confirm_revoke")
+
+
+class VerdictForm(RevokeConfirmation, ServiceForm):
     """Set a verdict (and optionally attach a file) through the services."""
 
     status = forms.ChoiceField(
@@ -240,8 +258,25 @@ class VerdictForm(ServiceForm):
         model = Response
         fields = ("status", "reason", "comment", "expires_on")
 
+    def changes_signed_content(self) -> bool:
+        """Whether saving changes what the assessment's signers signed (its canonical content):
+        the verdict, its reason, comment or expiry, or a new evidence file."""
+        before = Response.objects.select_related("item").get(pk=self.instance.pk)
+        data = self.cleaned_data
+        status = data["status"]
+        reason = (data.get("reason") or "").strip() if status == R.NOT_APPLICABLE else ""
+        expires = data.get("expires_on") or timezone.localdate() + timedelta(
+            days=before.item.rereview_days
+        )
+        return bool(data.get("evidence_file")) or (
+            (status, reason, data.get("comment", ""), expires)
+            != (before.status, before.reason, before.comment, before.expires_on)
+        )
+
     def run_service(self):
         response = self.instance
+        if self.stake_reader is not None and self.changes_signed_content():
+            self.confirm_revoke(response)
         upload = self.cleaned_data.get("evidence_file")
         if upload:
             evidence_add(response=response, uploaded_file=upload, actor=self.request.user)
@@ -265,11 +300,12 @@ class ExceptionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-@admin.register(Response)
 class ResponseAdmin(ServiceAdmin):
-    """One checklist verdict: the owner role sets it here, with evidence."""
+    """One checklist verdict: the owner role sets it here, with evidence (registered in
+    governance/admin/signoffs.py, which adds the confirmation before a signed verdict changes)."""
 
     form = VerdictForm
+    change_form_template = "admin/vendors/response/change_form.html"
     list_display = ("item", "assessment", "verdict", "expires_on", "verdict_by")
     list_filter = ("status", "item__owner_role", "item")
     search_fields = ("item__code", "item__title", "assessment__vendor__name")
@@ -364,12 +400,14 @@ class EvidenceAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">download</a>', url)
 
 
-class ExceptionGrantForm(ServiceForm):
+class ExceptionGrantForm(RevokeConfirmation, ServiceForm):
     class Meta:
         model = RiskException
         fields = ("response", "justification", "compensating_controls", "expires_on")
 
     def run_service(self):
+        # A new exception is part of what the assessment's signers signed.
+        self.confirm_revoke(self.cleaned_data["response"])
         return exception_grant(
             response=self.cleaned_data["response"],
             justification=self.cleaned_data["justification"],
@@ -379,11 +417,13 @@ class ExceptionGrantForm(ServiceForm):
         )
 
 
-@admin.register(RiskException)
 class RiskExceptionAdmin(ServiceAdmin):
-    """Risk acceptances: granted by security for at most 180 days; revoked, never edited."""
+    """Risk acceptances: granted by security for at most 180 days; revoked, never edited
+    (registered in governance/admin/signoffs.py, which confirms a grant that revokes
+    sign-offs)."""
 
     form = ExceptionGrantForm
+    change_form_template = "admin/vendors/riskexception/change_form.html"
     list_display = ("response", "status", "expires_on", "approver", "approved_at")
     list_filter = ("status",)
     search_fields = ("response__item__code", "response__assessment__vendor__name")

@@ -90,8 +90,16 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class HistoryInline(ReadOnlyInline):
-    """Status history rows (who, from, to, why, when)."""
+    """Status history rows (who, from, to, why, when), statuses in words."""
 
-    fields = ("at", "from_status", "to_status", "actor", "reason")
+    fields = ("at", "status_from", "status_to", "actor", "reason")
     readonly_fields = fields
     show_change_link = False
+
+    @admin.display(description="from")
+    def status_from(self, row) -> str:
+        return row.from_label
+
+    @admin.display(description="to")
+    def status_to(self, row) -> str:
+        return row.to_label

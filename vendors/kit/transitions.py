@@ -28,7 +28,25 @@ class TransitionRecord(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        return f"{self.from_label} → {self.to_label}"
+
+    def _status_label(self, code: str) -> str:
+        """A status in words, as the subject's status field names it (the row keeps the code)."""
+        for field in self._meta.fields:
+            if field.is_relation and field.name != "actor":
+                names = {f.name for f in field.related_model._meta.fields}
+                if "status" in names:
+                    choices = dict(field.related_model._meta.get_field("status").flatchoices)
+                    return str(choices.get(code, code)) if code else "new"
+        return code
+
+    @property
+    def from_label(self) -> str:
+        return self._status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self._status_label(self.to_status)
 
 
 def transition(

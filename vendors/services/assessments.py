@@ -9,12 +9,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from vendors.choices import (
     AssessmentStatus,
     ExceptionStatus,
     ResponseStatus,
+    Role,
 )
 from vendors.filetypes import check_evidence_file
 from vendors.kit.audit import audited
@@ -37,6 +39,7 @@ from vendors.selectors.assessments import (
     assessment_digest,
     assessment_earliest_expiry,
 )
+from vendors.services.notifications import notify_role
 from vendors.services.registry import V, vendor_set_status
 
 A = AssessmentStatus
@@ -68,6 +71,15 @@ def assessment_open(
     if vendor.status in (V.PROSPECT, V.SUSPENDED):
         vendor_set_status(
             vendor=vendor, to=V.UNDER_REVIEW, actor=actor, reason=f"{assessment} opened"
+        )
+    for role in (Role.SECURITY, Role.LEGAL):
+        notify_role(
+            role=role,
+            kind="signoff_requested",
+            title=f"Review and sign: {assessment}"[:200],
+            body=f"{assessment} was opened by {actor}: judge the checklist items your role "
+            "owns, then sign it.",
+            link=reverse("admin:vendors_assessment_change", args=[assessment.pk]),
         )
     return assessment
 

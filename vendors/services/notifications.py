@@ -5,11 +5,13 @@ from django.contrib.auth import get_user_model
 from django.utils.module_loading import import_string
 
 
-def notify_role(*, role: str, kind: str, title: str, body: str) -> None:
+def notify_role(*, role: str, kind: str, title: str, body: str, link: str = "") -> None:
     """Notify a role through the project's notifier (in-app list and e-mail).
 
     The notifier is named in settings because it lives in governance, which vendors may
     not import.
     """
     users = get_user_model().objects.filter(groups__name=role, is_active=True)
-    import_string(settings.TOLLGATE_NOTIFIER)(users=users, kind=kind, title=title, body=body)
+    import_string(settings.TOLLGATE_NOTIFIER)(
+        users=users, kind=kind, title=title, body=body, link=link
+    )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from vendors.choices import (
@@ -91,6 +92,7 @@ def _notify_owners(response: Response, due_on: date, days_before: int) -> None:
         body=f'The {response.get_status_display().lower()} verdict on "{response.item.title}" '
         f"in {assessment} lapses in {days_before} days, on {due_on.isoformat()}. Review it "
         "before then, or it will need review and the vendor's approval will lapse.",
+        link=reverse("admin:vendors_response_change", args=[response.pk]),
     )
 
 
