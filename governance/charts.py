@@ -7,7 +7,6 @@ deterministic (fixed hash salt, no date metadata, fixed margins) so a packet ren
 the same data has the same bytes, and its hash chain stays reproducible.
 """
 
-import functools
 import hashlib
 import io
 import os
@@ -127,10 +126,8 @@ def metric_chart_svg(
     )
 
 
-# Drawing takes ~0.1 s a chart, a pilot page has a dozen and packets redraw the same ones. The
-# output depends on nothing but these arguments (every one is part of the key), so a remembered
-# chart can never be stale; 512 charts are a few MB per process.
-@functools.lru_cache(maxsize=512)
+# Drawn afresh every time (nothing remembered): pages ask for each chart as its own image
+# (governance.views.pilots.pilot_chart) and packets are drawn by a worker.
 def _chart(
     title: str,
     unit: str,

@@ -63,6 +63,11 @@ urlpatterns = [
     path("pilots/new/", pilots.pilot_register, name="pilot-register"),
     path("pilots/awaiting-signoff/", signoffs.signoff_queue, name="signoff-queue"),
     path("pilots/<int:pk>/", pilots.pilot_detail, name="pilot-page"),
+    path(
+        "pilots/<int:pk>/charts/<int:metric_id>/<slug:tier>.svg",
+        pilots.pilot_chart,
+        name="pilot-page-chart",
+    ),
     path("pilots/<int:pk>/baselines/", pilots.pilot_add_baseline, name="pilot-baseline"),
     path(
         "pilots/<int:pk>/kill-criteria/",

@@ -7,6 +7,7 @@ has come). governance/services/pilots.py refuses a move while its gate lists a p
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -39,13 +40,35 @@ def pilot_list(*, user: User | None = None, mine: bool = False, status: str = ""
     return pilots.order_by("-created_at")
 
 
-def pilot_charts(
+@dataclass(frozen=True)
+class ChartSpec:
+    """One metric's (and tier's) chart, read but not drawn: what the page links to and what
+    `chart_draw` renders."""
+
+    metric_id: int
+    tier: str
+    title: str
+    arguments: dict = field(compare=False)
+
+    @property
+    def tier_slug(self) -> str:
+        """The tier as a URL segment ("all" for a metric measured across tiers)."""
+        return self.tier or ALL_TIERS
+
+
+# The URL segment of a chart whose metric is not split by tier.
+ALL_TIERS = "all"
+
+
+def pilot_chart_specs(
     *,
     pilot: Pilot,
     baselines: Iterable[Baseline] | None = None,
     kill_criteria: Iterable[KillCriterion] | None = None,
-) -> list[str]:
-    """One SVG per measured or pre-committed metric (and tier): series, baseline, thresholds.
+    only: tuple[int, str] | None = None,
+) -> list[ChartSpec]:
+    """Each measured or pre-committed metric (and tier) with its series, baseline, thresholds,
+    checkpoints and model-switch markers, in the pilot page's order; `only` one (metric, tier).
 
     A page that shows the pilot's baselines and kill criteria anyway passes them (with their
     metrics selected), so they are read once; their metrics are not read again.
@@ -53,7 +76,7 @@ def pilot_charts(
     from datetime import timedelta
 
     from governance import evaluation
-    from governance.charts import Line, metric_chart_svg
+    from governance.charts import Line
     from governance.selectors.model_switches import switch_markers
 
     if baselines is None:
@@ -64,8 +87,11 @@ def pilot_charts(
     end = start + timedelta(days=max(pilot.checkpoint_days))
     series: dict[tuple, list] = {}
     metrics = {}
+    measurements = pilot.measurements.order_by("period_end")
+    if only is not None:
+        measurements = measurements.filter(metric_id=only[0], tier=only[1])
     # Plain tuples: a year of daily telemetry is thousands of rows, model instances cost 10x.
-    for metric_id, tier, period_end, value in pilot.measurements.order_by("period_end").values_list(
+    for metric_id, tier, period_end, value in measurements.values_list(
         "metric_id", "tier", "period_end", "value"
     ):
         series.setdefault((metric_id, tier), []).append((period_end, value))
@@ -81,9 +107,12 @@ def pilot_charts(
     unread = {key[0] for key in series} - metrics.keys()
     if unread:
         metrics.update(Metric.objects.in_bulk(unread))
-    markers = switch_markers(pilot=pilot)
-    charts = []
-    for key in sorted(set(series) | set(criteria), key=lambda k: (metrics[k[0]].position, k[1])):
+    keys = set(series) | set(criteria)
+    if only is not None:
+        keys &= {only}
+    markers = switch_markers(pilot=pilot) if keys else []
+    specs = []
+    for key in sorted(keys, key=lambda k: (metrics[k[0]].position, k[1])):
         metric = metrics[key[0]]
         lines = []
         if key in baseline_values:
@@ -106,20 +135,43 @@ def pilot_charts(
                     )
                 )
         title = metric.name + (f" ({key[1]})" if key[1] else "")
-        charts.append(
-            metric_chart_svg(
+        specs.append(
+            ChartSpec(
+                metric_id=key[0],
+                tier=key[1],
                 title=title,
-                unit=metric.unit,
-                points=series.get(key, []),
-                start=start,
-                end=end,
-                grace_days=pilot.grace_days,
-                lines=lines,
-                markers=markers,
-                checkpoints=list(pilot.checkpoint_days),
+                arguments={
+                    "title": title,
+                    "unit": metric.unit,
+                    "points": series.get(key, []),
+                    "start": start,
+                    "end": end,
+                    "grace_days": pilot.grace_days,
+                    "lines": lines,
+                    "markers": markers,
+                    "checkpoints": list(pilot.checkpoint_days),
+                },
             )
         )
-    return charts
+    return specs
+
+
+def chart_draw(spec: ChartSpec) -> str:
+    """The chart as an SVG string (every text escaped by governance.charts)."""
+    from governance.charts import metric_chart_svg
+
+    return metric_chart_svg(**spec.arguments)
+
+
+def pilot_charts(
+    *,
+    pilot: Pilot,
+    baselines: Iterable[Baseline] | None = None,
+    kill_criteria: Iterable[KillCriterion] | None = None,
+) -> list[str]:
+    """One SVG per measured or pre-committed metric (and tier), drawn: what packets inline."""
+    specs = pilot_chart_specs(pilot=pilot, baselines=baselines, kill_criteria=kill_criteria)
+    return [chart_draw(spec) for spec in specs]
 
 
 def pilots_awaiting_signoff(*, user: User) -> list[Pilot]:

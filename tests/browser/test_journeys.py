@@ -273,7 +273,14 @@ def test_an_ai_pm_reads_a_checkpoint_with_its_chart(live_server, page, ai_pm, ev
     assert "Kill recommended" in row.first.inner_text()
     me.click(row.get_by_role("link"))
     assert "Day 90" in me.text("#evaluations")
-    assert page.locator("#charts svg").count() >= 1
+    # Each chart is an image the browser fetches (lazily, once it scrolls into view).
+    chart = page.locator("#charts img").first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#charts img'); "
+        "return i.complete && i.naturalWidth > 0; }"
+    )
+    assert chart.get_attribute("alt").startswith("Chart: ")
     me.shot("checkpoint")
 
 

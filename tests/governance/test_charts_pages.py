@@ -11,7 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.charts import Line, metric_chart_svg
 from governance.models import Measurement
+from governance.selectors.pilots import pilot_chart_specs
 from governance.services import pilots as ps
+from governance.services.measurements import measurements_ingest
+from tests.factories import UserFactory
 from tests.governance.conftest import START
 
 
@@ -59,18 +62,6 @@ def test_a_chart_is_the_same_bytes_each_time_and_fits_its_container():
     assert "<dc:date>" not in _chart()
     assert _chart().startswith('<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="100%"')
     assert 'viewBox="0 0 600 270"' in _chart()
-
-
-def test_a_remembered_chart_follows_every_change_of_its_data():
-    # Charts are remembered per process: any changed argument must draw a new one.
-    first = _chart()
-    assert (
-        _chart(points=[(date(2027, 1, 8), Decimal("40")), (date(2027, 1, 15), Decimal("45"))])
-        != first
-    )
-    assert _chart(lines=[Line("baseline", Decimal("39"), "#15803d")]) != first
-    assert _chart(checkpoints=[30]) != first and _chart(grace_days=59) != first
-    assert _chart() == first
 
 
 def test_a_year_of_daily_periods_is_a_line_without_a_dot_each():
@@ -122,18 +113,38 @@ def running(approved_pilot, ai_pm):
 
 @pytest.mark.django_db
 def test_the_pilot_page_charts_and_evaluates(client, ai_pm, running, platform):
-    from governance.services.measurements import measurements_ingest
-
     with time_machine.travel(START + timedelta(days=31), tick=False):
         # Posted once the four weeks are over: periods ending after today are refused.
         measurements_ingest(rows=_weekly_reviewer_load(running, weeks=4), actor=platform)
         client.force_login(ai_pm)  # inside the travel: sessions expire after two weeks
         html = client.get(f"/pilots/{running.pk}/").content.decode()
-        assert "<svg" in html and "kill from day 60" in html
+        # The page links each chart as an image, drawn afresh when the browser asks for it.
+        (src,) = re.findall(r'<img src="([^"]+)" alt="Chart: Reviewer[^"]*"', html)
+        chart = client.get(src)
+        assert chart["Content-Type"] == "image/svg+xml; charset=utf-8"
+        assert chart["Cache-Control"] == "private, no-cache"
+        assert "default-src 'none'" in chart["Content-Security-Policy"]
+        assert "<svg" in chart.content.decode() and "kill from day 60" in chart.content.decode()
         client.post(f"/pilots/{running.pk}/evaluate/", {"checkpoint_day": "30"})
         html = client.get(f"/pilots/{running.pk}/").content.decode()
     assert "Day 30 (2027-01-04 → 2027-02-03)" in html
     assert "inside the grace period (evaluated from day 60)" in html
+
+
+@pytest.mark.django_db
+def test_a_chart_is_for_those_who_may_view_its_pilot_and_names_a_real_metric(
+    client, running, platform
+):
+    with time_machine.travel(START + timedelta(days=31), tick=False):
+        measurements_ingest(rows=_weekly_reviewer_load(running, weeks=4), actor=platform)
+        spec = pilot_chart_specs(pilot=running)[0]
+        url = f"/pilots/{running.pk}/charts/{spec.metric_id}/{spec.tier_slug}.svg"
+        assert client.get(url).status_code == 302  # anonymous: to the sign-in page
+        client.force_login(UserFactory())  # signed in, no role
+        assert client.get(url).status_code in (403, 404)
+        client.force_login(platform)
+        assert client.get(url).status_code == 200
+        assert client.get(url.replace(f"/{spec.metric_id}/", "/999999/")).status_code == 404
 
 
 @pytest.mark.django_db
