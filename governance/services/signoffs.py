@@ -74,13 +74,17 @@ SUBJECT_PAGES = {
     SubjectKind.ASSESSMENT: "admin:vendors_assessment_change",
     SubjectKind.SHORTLIST: "admin:vendors_shortlistversion_change",
     SubjectKind.QUARTERLY_REVIEW: "review-page",
-    SubjectKind.AUDITED_BENEFIT: "admin:governance_auditedbenefit_change",
+    # Benefits are recorded and signed through the API; finance's page is where they are read.
+    SubjectKind.AUDITED_BENEFIT: "finance",
 }
+# Pages that list their subjects rather than show one.
+LIST_PAGES = {"finance"}
 
 
 def subject_link(*, kind: str, subject_id: int) -> str:
     """The page where a subject is signed, approved or published."""
-    return reverse(SUBJECT_PAGES[kind], args=[subject_id])
+    page = SUBJECT_PAGES[kind]
+    return reverse(page) if page in LIST_PAGES else reverse(page, args=[subject_id])
 
 
 def signoffs_request(*, kind: str, subject: Model, actor: Any = None) -> int:
