@@ -193,7 +193,7 @@ def _assertion(
         "groups": groups,
     }
     statements = "".join(
-        f'<saml:Attribute Name={quoteattr(name)}'
+        f"<saml:Attribute Name={quoteattr(name)}"
         ' NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">'
         + "".join(
             f'<saml:AttributeValue xsi:type="xs:string">{escape(value)}</saml:AttributeValue>'
@@ -281,6 +281,22 @@ def test_the_authn_request_names_tollgates_acs_and_entity_id(client, saml):
     assert request.id
 
 
+def test_tollgates_sp_metadata_gives_the_idp_its_entity_id_and_acs(client, saml):
+    metadata = client.get(f"/accounts/saml/{ORGANIZATION}/metadata/")
+
+    assert metadata.status_code == 200
+    root = etree.fromstring(metadata.content)
+    assert root.get("entityID") == SP_ENTITY_ID
+    acs = root.find(".//{urn:oasis:names:tc:SAML:2.0:metadata}AssertionConsumerService")
+    assert acs.get("Location") == ACS_URL
+    assert acs.get("Binding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+
+
+def test_an_organization_that_is_not_configured_has_no_saml_routes(client, saml):
+    assert client.get("/accounts/saml/other/metadata/").status_code == 404
+    assert client.post("/accounts/saml/other/login/").status_code == 404
+
+
 def test_the_first_sign_in_creates_the_user_with_the_roles_of_its_groups(client, saml):
     done = _sign_in(client, saml, uid="alice", groups=["tg-security", "tg-finance", "eng"])
 
@@ -332,6 +348,7 @@ def test_an_assertion_signed_by_another_key_is_refused(client, saml):
     refused = _post_to_acs(client, request, _response(request, forged))
 
     _assert_refused(client, refused, "mallory")
+    assert "Signature validation failed" in refused.context["saml_last_error_reason"]
 
 
 def test_a_signed_assertion_changed_after_signing_is_refused(client, saml):
@@ -344,6 +361,7 @@ def test_a_signed_assertion_changed_after_signing_is_refused(client, saml):
     refused = _post_to_acs(client, request, _response(request, tampered))
 
     _assert_refused(client, refused, "mallory")
+    assert "Signature validation failed" in refused.context["saml_last_error_reason"]
 
 
 def test_an_assertion_for_another_audience_is_refused(client, saml):
@@ -371,6 +389,7 @@ def test_an_expired_assertion_is_refused(client, saml):
     refused = _post_to_acs(client, request, _response(request, _sign(assertion, saml)))
 
     _assert_refused(client, refused, "mallory")
+    assert "expired" in refused.context["saml_last_error_reason"]
 
 
 def test_a_replayed_response_is_refused(client, saml):
@@ -398,7 +417,9 @@ def test_an_idp_initiated_response_is_refused(client, saml):
     """No AuthnRequest of Tollgate's behind it: an unsolicited response could be a replay."""
     request = _start(client)
     unsolicited = AuthnRequest(id="", issuer=SP_ENTITY_ID, acs_url=ACS_URL, relay_state="/")
-    assertion = _assertion(unsolicited, uid="mallory", groups=["tg-security"], audience=SP_ENTITY_ID)
+    assertion = _assertion(
+        unsolicited, uid="mallory", groups=["tg-security"], audience=SP_ENTITY_ID
+    )
     saml_response = _response(unsolicited, _sign(assertion, saml))
     assert b"InResponseTo" not in base64.b64decode(saml_response)
 
