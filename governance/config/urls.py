@@ -1,7 +1,6 @@
 """Root URL configuration."""
 
 from allauth.account.views import AccountInactiveView
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -48,9 +47,8 @@ accounts = [
     ],
     path("sso/", include("allauth.socialaccount.urls")),
     path("", include("allauth.socialaccount.providers.openid_connect.urls")),
+    path("", include("allauth.socialaccount.providers.saml.urls")),
 ]
-if apps.is_installed("allauth.socialaccount.providers.saml"):
-    accounts.append(path("", include("allauth.socialaccount.providers.saml.urls")))
 
 urlpatterns = [
     path("", home.home, name="home"),

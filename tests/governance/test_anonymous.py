@@ -18,6 +18,13 @@ PUBLIC = {
     "/accounts/inactive/",
     "/accounts/sso/login/cancelled/",
     "/accounts/sso/login/error/",
+    # SAML's steps (allauth): 404 for an organization that is not configured ("1" is not);
+    # the IdP posts to the ACS before anyone is signed in.
+    "/accounts/saml/1/acs/",
+    "/accounts/saml/1/acs/finish/",
+    "/accounts/saml/1/sls/",
+    "/accounts/saml/1/metadata/",
+    "/accounts/saml/1/login/",
     # Asked by load balancers; /readyz shows operators' details only to a signed-in operator.
     "/healthz",
     "/readyz",
