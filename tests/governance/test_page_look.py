@@ -58,7 +58,7 @@ def test_a_pilot_step_says_what_happened_in_words(client, ai_pm, pilot, complete
     client.force_login(ai_pm)
     response = client.post(f"/pilots/{pilot.pk}/submit/", follow=True)
     html = response.content.decode()
-    assert '<ul class="messages" id="messages"><li class="success">' in html
+    assert '<ul class="messages" id="messages"><li class="success" role="status">' in html
     assert f"{pilot}: submitted for sign-off." in html
     assert "submit done" not in html
 

@@ -332,12 +332,8 @@ ADMIN: dict[str, dict[str, str]] = {
         "delete": "",
     },
     "vendors.subprocessor": {"view": "roles", "add": "", "change": "", "delete": ""},
-    "vendors.subprocessorchange": {
-        "view": "roles",
-        "add": "",
-        "change": "security legal",
-        "delete": "",
-    },
+    # Settling (security, legal) is the changelist's action; a change's own page is read-only.
+    "vendors.subprocessorchange": {"view": "roles", "add": "", "change": "", "delete": ""},
     "vendors.vendor": {
         "view": "roles",
         "add": "security legal platform",

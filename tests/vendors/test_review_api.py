@@ -311,6 +311,11 @@ FORBIDDEN = [
     ("platform", "post", "/api/v1/shortlist/entries/", {"version": "{shortlist}"}),
     ("ai_pm", "patch", "/api/v1/shortlist/entries/{entry}/", {"notes": "x"}),
     ("auditor", "delete", "/api/v1/shortlist/entries/{entry}/", None),
+    ("nobody", "get", "/api/v1/model-switches/", None),
+    ("nobody", "get", "/api/v1/model-switches/999/", None),
+    ("finance", "post", "/api/v1/model-versions/{model}/rollback/", {"reason": "r"}),
+    ("ai_pm", "get", "/api/v1/portfolio/", None),
+    ("platform", "get", "/api/v1/portfolio/funnel/", None),
 ]
 
 
