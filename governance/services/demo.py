@@ -424,26 +424,7 @@ def seed_pilots(users: dict[str, User]) -> list[str]:
             actor=pm,
         )
         created.append(title)
-        for code, tier, value in BASELINES:
-            ps.baseline_set(
-                pilot=pilot,
-                metric=metrics[code],
-                tier=tier,
-                value=Decimal(value),
-                sample_size=140,
-                period_start=start - timedelta(days=120),
-                period_end=start - timedelta(days=30),
-                source=Source.IMPORT,
-                actor=pm,
-            )
-        ps.kill_criterion_add(
-            pilot=pilot,
-            metric=metrics["reviewer-load"],
-            comparator="worse_pct",
-            threshold=Decimal("20"),
-            evaluate_from_day=60,
-            actor=pm,
-        )
+        _charter(pilot, metrics=metrics, start=start, pm=pm)
         ps.kill_criterion_add(
             pilot=pilot,
             metric=metrics["defect-escape-rate"],
@@ -770,6 +751,32 @@ FUNNEL_PILOTS = [
 FUNNEL_REJECTED = ("nimbus", "Nimbus Pair", "training-opt-out")
 
 
+def _charter(pilot, *, metrics: dict, start, pm: User) -> None:
+    """The demo's charter: every core baseline measured before the start, one kill criterion."""
+    from governance.services import pilots as ps
+
+    for code, tier, value in BASELINES:
+        ps.baseline_set(
+            pilot=pilot,
+            metric=metrics[code],
+            tier=tier,
+            value=Decimal(value),
+            sample_size=140,
+            period_start=start - timedelta(days=120),
+            period_end=start - timedelta(days=30),
+            source=Source.IMPORT,
+            actor=pm,
+        )
+    ps.kill_criterion_add(
+        pilot=pilot,
+        metric=metrics["reviewer-load"],
+        comparator="worse_pct",
+        threshold=Decimal("20"),
+        evaluate_from_day=60,
+        actor=pm,
+    )
+
+
 def seed_funnel(users: dict[str, User]) -> list[str]:
     """Pilots and a vendor review that stopped at each gate, with the reason recorded; skipped
     when they exist (idempotent)."""
@@ -823,26 +830,7 @@ def seed_funnel(users: dict[str, User]) -> list[str]:
         if target == PilotStatus.WITHDRAWN:
             ps.pilot_withdraw(pilot=pilot, actor=pm, reason=reason)
             continue
-        for code, tier, value in BASELINES:
-            ps.baseline_set(
-                pilot=pilot,
-                metric=metrics[code],
-                tier=tier,
-                value=Decimal(value),
-                sample_size=140,
-                period_start=start - timedelta(days=120),
-                period_end=start - timedelta(days=30),
-                source=Source.IMPORT,
-                actor=pm,
-            )
-        ps.kill_criterion_add(
-            pilot=pilot,
-            metric=metrics["reviewer-load"],
-            comparator="worse_pct",
-            threshold=Decimal("20"),
-            evaluate_from_day=60,
-            actor=pm,
-        )
+        _charter(pilot, metrics=metrics, start=start, pm=pm)
         ps.pilot_submit(pilot=pilot, actor=pm, reason="Scope, baselines and kill criteria agreed.")
         if target == PilotStatus.SUBMITTED:
             ps.pilot_withdraw(pilot=pilot, actor=pm, reason=reason)
