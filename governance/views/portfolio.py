@@ -26,6 +26,7 @@ from vendors.choices import Currency
 from vendors.kit.exports import table_export
 from vendors.kit.services import parse_id
 from vendors.models import Vendor
+from vendors.selectors.registry import model_update_times
 
 PORTFOLIO_PERM = "governance.view_portfolio_pilot"
 FUNNEL_PERM = "governance.view_funnel_pilot"
@@ -129,6 +130,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "pilots": ps.pilot_table(rng, pilots, today=today),
             "vendors": Vendor.objects.order_by("name").values("pk", "name"),
+            "model_updates": _model_updates(),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "vendor": vendor,
             "team": team,
@@ -342,6 +344,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "quarter": request.GET.get("quarter", ""),
             "vendors": Vendor.objects.order_by("name").values("pk", "name"),
+            "model_updates": _model_updates(),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "query": request.GET.urlencode(),
         },
@@ -401,3 +404,10 @@ def portfolio_packet_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, message)
         return redirect("portfolio")
     return redirect("packet-page", pk=packet.pk)
+
+
+def _model_updates() -> list:
+    """(vendor name, its time to model update) for every vendor with a dated version."""
+    times = model_update_times()
+    names = dict(Vendor.objects.filter(pk__in=times).values_list("pk", "name"))
+    return sorted(((names[pk], t) for pk, t in times.items()), key=lambda row: row[0])

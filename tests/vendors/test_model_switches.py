@@ -231,6 +231,16 @@ def test_the_vendor_admin_page_shows_both_figures(client, security, helix):
     assert "release to majority traffic: median 30 d (1 versions)" in page
 
 
+def test_the_portfolio_shows_each_vendors_time_to_model_update(client, finance, helix):
+    _switch(helix)
+    client.force_login(finance)
+    page = client.get("/finance/portfolio/").content.decode()
+    section = page[page.index('id="model-updates"') :]
+    row = section[section.index(f"<td>{helix['vendor'].name}</td>") :]
+    row = row[: row.index("</tr>")]
+    assert '<td class="num">21.5 days</td>' in row and '<td class="num">30 days</td>' in row
+
+
 def test_security_settles_by_hand_a_switch_that_reopened_nothing(helix, security):
     Assessment.objects.filter(vendor=helix["vendor"]).update(status="withdrawn")
     switch, _ = _switch(helix)
