@@ -546,7 +546,11 @@ def main() -> int:
         "pilot": pilot.pk,
         "pilot_started_on": pilot.started_on.isoformat(),
         "last_day": (date.today() - timedelta(days=1)).isoformat(),
-        "metrics": list(Metric.objects.filter(tiered=False).values_list("code", flat=True)),
+        # Each row's value is its serial number: only metrics without an upper bound take any
+        # (a rate or a share is refused past 1 or 100, as the API says).
+        "metrics": list(
+            Metric.objects.filter(tiered=False, highest__isnull=True).values_list("code", flat=True)
+        ),
         "service_token": service_key,
         "tokens": tokens,
         "sessions": sessions,
