@@ -93,6 +93,30 @@ class QuestionnaireHistoryInline(HistoryInline):
     model = QuestionnaireTransition
 
 
+class FormButtonMixin:
+    """A button on a change page: a small form posted to its own URL, handed to one service,
+    then back to the change page with the service's words (or the refusal) as a message."""
+
+    def _button(self, request, object_id, form_class, service) -> HttpResponseRedirect:
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            errors = "; ".join(m for field in form.errors.values() for m in field)
+            self.message_user(request, errors, messages.ERROR)
+        else:
+            try:
+                done = service(obj, **form.cleaned_data)
+            except (ValidationError, PermissionDenied) as error:
+                text = "; ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, text, messages.ERROR)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+        opts = self.model._meta
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        )
+
+
 class ExtendForm(forms.Form):
     days = forms.IntegerField(
         min_value=1, max_value=Questionnaire.MAX_DAYS, initial=Questionnaire.DEFAULT_DAYS
@@ -104,7 +128,7 @@ class RevokeForm(forms.Form):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(ServiceAdmin):
+class QuestionnaireAdmin(FormButtonMixin, ServiceAdmin):
     """Questionnaires: send from an assessment; extend or revoke the link on its page."""
 
     change_form_template = "admin/vendors/questionnaire/change_form.html"
@@ -212,24 +236,6 @@ class QuestionnaireAdmin(ServiceAdmin):
             *super().get_urls(),
         ]
 
-    def _button(self, request, object_id, form_class, service) -> HttpResponseRedirect:
-        questionnaire = get_object_or_404(Questionnaire, pk=object_id)
-        form = form_class(request.POST)
-        if not form.is_valid():
-            errors = "; ".join(m for field in form.errors.values() for m in field)
-            self.message_user(request, errors, messages.ERROR)
-        else:
-            try:
-                done = service(questionnaire, **form.cleaned_data)
-            except (ValidationError, PermissionDenied) as error:
-                text = "; ".join(getattr(error, "messages", [str(error)]))
-                self.message_user(request, text, messages.ERROR)
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-        return HttpResponseRedirect(
-            reverse("admin:vendors_questionnaire_change", args=[questionnaire.pk])
-        )
-
     def extend_view(self, request: HttpRequest, object_id: str):
         def extend(questionnaire, days):
             q = questionnaire_extend(questionnaire=questionnaire, days=days, actor=request.user)
@@ -264,7 +270,7 @@ class ProposedAnswerHistoryInline(HistoryInline):
 
 
 @admin.register(ProposedAnswer)
-class ProposedAnswerAdmin(admin.ModelAdmin):
+class ProposedAnswerAdmin(FormButtonMixin, admin.ModelAdmin):
     """A vendor's answer to one item: the item's owner accepts it or sends it back."""
 
     change_form_template = "admin/vendors/proposedanswer/change_form.html"
@@ -371,24 +377,6 @@ class ProposedAnswerAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
-
-    def _button(self, request, object_id, form_class, service) -> HttpResponseRedirect:
-        answer = get_object_or_404(self.get_queryset(request), pk=object_id)
-        form = form_class(request.POST)
-        if not form.is_valid():
-            errors = "; ".join(m for field in form.errors.values() for m in field)
-            self.message_user(request, errors, messages.ERROR)
-        else:
-            try:
-                done = service(answer, **form.cleaned_data)
-            except (ValidationError, PermissionDenied) as error:
-                text = "; ".join(getattr(error, "messages", [str(error)]))
-                self.message_user(request, text, messages.ERROR)
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-        return HttpResponseRedirect(
-            reverse("admin:vendors_proposedanswer_change", args=[answer.pk])
-        )
 
     def accept_view(self, request: HttpRequest, object_id: str):
         def accept(answer, status, reason, comment):
