@@ -37,16 +37,13 @@ SAMPLE_NOUNS = {"github": "PRs", "gateway": "requests", "copilot": "user-days"}
 
 
 @dataclass(frozen=True)
-class MetricEffect:
-    """One metric (and tier) of a pilot: its effect, its control teams and its verdict."""
+class MetricEstimate:
+    """One metric (and tier) of a pilot: an effect with its interval, in words."""
 
     metric: Metric
     tier: str
     effect: Effect
     sample: str  # what the sample sizes count: PRs, requests, user-days
-    control_teams: list[str]
-    after_from: date
-    after_to: date
 
     @property
     def verdict(self) -> str:
@@ -55,6 +52,15 @@ class MetricEffect:
     @property
     def sentence(self) -> str:
         return sentence(self.effect, unit=self.metric.unit, sample=self.sample)
+
+
+@dataclass(frozen=True)
+class MetricEffect(MetricEstimate):
+    """A checkpoint's effect of one metric: against which control teams, over which days."""
+
+    control_teams: list[str]
+    after_from: date
+    after_to: date
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,16 @@ from datetime import date, timedelta
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from governance.choices import Direction, PilotStatus
-from governance.effects import Effect, estimate_effect, sentence, verdict
+from governance.choices import PilotStatus
+from governance.effects import estimate_effect
 from governance.model_switches import version_spans
 from governance.models import GatewayDaily, Metric, Pilot, Team, TeamMetricValue
-from governance.selectors.effects import SAMPLE_NOUNS, TIER_ORDER, pilot_window_start
+from governance.selectors.effects import (
+    SAMPLE_NOUNS,
+    TIER_ORDER,
+    MetricEstimate,
+    pilot_window_start,
+)
 from governance.services.team_metrics import week_of
 from vendors.models import ModelSwitch, ModelVersion
 
@@ -31,21 +36,8 @@ STARTED = (PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW, PilotStatus.CLOSED)
 
 
 @dataclass(frozen=True)
-class SwitchMetric:
+class SwitchMetric(MetricEstimate):
     """One metric (and tier) of one pilot across a switch."""
-
-    metric: Metric
-    tier: str
-    effect: Effect
-    sample: str
-
-    @property
-    def verdict(self) -> str:
-        return verdict(self.effect, lower_is_better=self.metric.direction == Direction.LOWER)
-
-    @property
-    def sentence(self) -> str:
-        return sentence(self.effect, unit=self.metric.unit, sample=self.sample)
 
 
 @dataclass(frozen=True)
