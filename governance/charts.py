@@ -152,14 +152,16 @@ def _chart(
             _plain(f"{title} ({unit})" if unit else title), loc="left", fontsize=11, pad=8
         )
         axes.set_xlim(start, max(end, start + timedelta(days=1)))
-        axes.axvspan(
-            start,
-            start + timedelta(days=grace_days),
-            color=GRACE,
-            label=f"grace period ({grace_days} days)",
-            gid="grace",
-            zorder=0,
-        )
+        # A series without a grace period (spend over a quarter) gets no empty band in its legend.
+        if grace_days:
+            axes.axvspan(
+                start,
+                start + timedelta(days=grace_days),
+                color=GRACE,
+                label=f"grace period ({grace_days} days)",
+                gid="grace",
+                zorder=0,
+            )
         for line in lines:
             axes.axhline(
                 float(line.value),
