@@ -12,7 +12,8 @@ K = PacketStatus
 
 # 0: the hash covers only the PDF (packets made before seals); 1: the seal covers the PDF's
 # hash and the packet's metadata, and the next link chains to the seal.
-SEAL_VERSION = 1
+# 1: metadata and the PDF's hash sealed; 2: also the digests of the rows behind the figures.
+SEAL_VERSION = 2
 
 
 def packet_path(instance: "Packet", filename: str) -> str:
@@ -56,7 +57,15 @@ class Packet(models.Model):
     previous_packet = models.PositiveBigIntegerField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True)
     seal_version = models.PositiveSmallIntegerField(
-        default=0, help_text="0: the PDF's hash only (older packets); 1: metadata and PDF sealed."
+        default=0,
+        help_text="0: the PDF's hash only (older packets); 1: metadata and PDF sealed; "
+        "2: and the digests of its source rows.",
+    )
+    sources = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per group of rows the figures were read from: what it feeds, its row count, "
+        "first and last date, and SHA-256, when the packet was rendered.",
     )
     seal = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the sealed metadata and the PDF's hash."
@@ -103,7 +112,7 @@ class Packet(models.Model):
     def sealed_content(self) -> dict:
         """What the seal covers: what the packet certifies, about what, for whom, when, and
         its place in the chain (the PDF through its hash)."""
-        return {
+        content = {
             "seal_version": self.seal_version,
             "id": self.pk,
             "kind": self.kind,
@@ -120,6 +129,9 @@ class Packet(models.Model):
             "previous_packet": self.previous_packet,
             "previous_hash": self.previous_hash,
         }
+        if self.seal_version >= 2:
+            content["sources"] = self.sources
+        return content
 
     def compute_seal(self) -> str:
         """The seal this row's current values give (compare with `seal`)."""

@@ -26,6 +26,15 @@ from governance.selectors.effects import pilot_effects_report
 from governance.selectors.model_switches import pilot_switches
 from governance.selectors.pilots import pilot_charts
 from governance.selectors.signoffs import SUBJECTS
+from governance.selectors.sources import (
+    Source,
+    assessment_sources,
+    charter_sources,
+    checkpoint_sources,
+    review_sources,
+    shortlist_sources,
+    sources_changed,
+)
 from vendors.choices import ResponseStatus, ShortlistStatus
 from vendors.kit.canonical import digest
 from vendors.models import Assessment, ShortlistVersion
@@ -52,6 +61,9 @@ class PacketKindSpec:
     # Why no packet can be made of this subject yet (None: it can).
     refusal: Callable[[Model], str | None] = lambda subject: None
     select_related: tuple[str, ...] = ()
+    # The rows the figures are read from (governance/selectors/sources.py): listed in the
+    # packet's appendix with their digests, and compared again on the packet's page.
+    sources: Callable[[Model], list[Source]] = lambda subject: []
 
 
 # --- vendor assessment ---------------------------------------------------------------------
@@ -291,6 +303,14 @@ def review_summary(facts: dict) -> str:
 # --- finance portfolio ---------------------------------------------------------------------
 
 
+def _portfolio_sources(snapshot: PortfolioSnapshot) -> list[Source]:
+    from governance.selectors import portfolio as ps
+
+    return ps.portfolio_source_list(
+        ps.Range(snapshot.date_from, snapshot.date_to, snapshot.currency)
+    )
+
+
 def portfolio_canonical(snapshot: PortfolioSnapshot) -> dict:
     """What a portfolio packet certifies: its range and the digests of the rows it read."""
     return {
@@ -367,6 +387,7 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         signed=lambda a: (SubjectKind.ASSESSMENT, a),
         canonical=SUBJECTS[SubjectKind.ASSESSMENT].canonical,
         select_related=("vendor", "offering"),
+        sources=assessment_sources,
     ),
     PacketKind.SHORTLIST: PacketKindSpec(
         model=ShortlistVersion,
@@ -376,6 +397,7 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         view_perm="vendors.view_shortlistversion",
         signed=lambda v: (SubjectKind.SHORTLIST, v),
         canonical=SUBJECTS[SubjectKind.SHORTLIST].canonical,
+        sources=shortlist_sources,
     ),
     PacketKind.PILOT_CHARTER: PacketKindSpec(
         model=Pilot,
@@ -387,6 +409,7 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         canonical=SUBJECTS[SubjectKind.PILOT].canonical,
         refusal=pilot_refusal,
         select_related=("owner", "offering__vendor"),
+        sources=charter_sources,
     ),
     PacketKind.CHECKPOINT: PacketKindSpec(
         model=CheckpointEvaluation,
@@ -398,6 +421,7 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         signed=lambda e: (SubjectKind.PILOT, e.pilot),
         canonical=checkpoint_canonical,
         select_related=("pilot__owner", "pilot__offering__vendor"),
+        sources=checkpoint_sources,
     ),
     PacketKind.QUARTERLY_REVIEW: PacketKindSpec(
         model=QuarterlyReview,
@@ -408,6 +432,7 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         signed=lambda r: (SubjectKind.QUARTERLY_REVIEW, r),
         canonical=SUBJECTS[SubjectKind.QUARTERLY_REVIEW].canonical,
         select_related=("pilot", "offering__vendor", "decided_by", "supersedes"),
+        sources=review_sources,
     ),
     PacketKind.PORTFOLIO: PacketKindSpec(
         model=PortfolioSnapshot,
@@ -418,8 +443,30 @@ PACKET_KINDS: dict[str, PacketKindSpec] = {
         signed=None,
         canonical=portfolio_canonical,
         select_related=("requested_by",),
+        sources=_portfolio_sources,
     ),
 }
+
+
+def packet_source_changes(packet) -> list[dict]:
+    """For a ready packet: the groups of rows behind its figures that changed since it was
+    rendered (a portfolio packet from before sources were sealed: since it was requested)."""
+    from governance.choices import PacketStatus
+
+    if packet.status != PacketStatus.READY:
+        return []
+    stored = packet.sources
+    if not stored and packet.kind == PacketKind.PORTFOLIO:
+        snapshot = PortfolioSnapshot.objects.filter(pk=packet.subject_id).first()
+        stored = snapshot.sources if snapshot else {}
+    subject = packet_subject(packet.kind, packet.subject_id) if stored else None
+    if subject is None:
+        return []
+    return sources_changed(
+        stored=stored,
+        current=PACKET_KINDS[packet.kind].sources(subject),
+        since=packet.rendered_at or packet.requested_at,
+    )
 
 
 def packet_subject(kind: str, subject_id: int) -> Model | None:

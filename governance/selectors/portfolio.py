@@ -31,8 +31,19 @@ from governance.models import (
     Spend,
     Team,
 )
+from governance.models.evidence import ImportKind
 from governance.selectors.copilot import copilot_seats
 from governance.selectors.finance import quarter_bounds, quarter_of, scope_spend
+from governance.selectors.sources import (
+    GATEWAY_COLUMNS,
+    GATEWAY_SHOWN,
+    SPEND_COLUMNS,
+    SPEND_SHOWN,
+    Source,
+    imported,
+    sources_summary,
+    stamped,
+)
 from vendors.choices import RoutingTier
 
 ZERO = Decimal(0)
@@ -607,165 +618,76 @@ def _ledger_source(rng: Range) -> QuerySet:
     )
 
 
-# source: (label, figures it feeds, rows, the columns hashed, the date column)
-SOURCES = {
-    "gateway": (
-        "Gateway daily roll-ups",
-        "spend by team, vendor, model version and tier; routing tiers; cached-token share; "
-        "top spenders",
-        lambda rng: gateway_rows(rng),
-        (
-            "id",
+def portfolio_source_list(rng: Range) -> list[Source]:
+    """The groups of rows the portfolio's figures are read from (its packet's appendix)."""
+    ledger = _ledger_source(rng)
+    return [
+        Source(
+            "gateway",
+            "Gateway daily roll-ups",
+            "spend by team, vendor, model version and tier; routing tiers; cached-token share; "
+            "top spenders",
+            gateway_rows(rng),
+            GATEWAY_COLUMNS,
             "day",
-            "team_id",
-            "team_key",
-            "model",
-            "model_version_id",
-            "tier",
-            "currency",
-            "requests",
-            "input_tokens",
-            "cached_tokens",
-            "output_tokens",
-            "spend",
+            GATEWAY_SHOWN,
+            imported(ImportKind.GATEWAY_LOGS),
         ),
-        "day",
-    ),
-    "ledger": (
-        "Spend ledger rows",
-        "ledger spend by category; budget vs actual",
-        _ledger_source,
-        (
-            "id",
+        Source(
+            "ledger",
+            "Spend ledger rows",
+            "ledger spend by category; budget vs actual",
+            ledger,
+            SPEND_COLUMNS,
             "month",
-            "scope",
-            "pilot_id",
-            "team_id",
-            "offering_id",
-            "vendor_id",
-            "category",
-            "amount",
-            "currency",
+            SPEND_SHOWN,
+            stamped(ledger, "recorded_at"),
         ),
-        "month",
-    ),
-    "seats": (
-        "Copilot seats rows",
-        "seats paid vs active",
-        seat_rows,
-        ("id", "day", "scope", "seats_paid", "seats_active"),
-        "day",
-    ),
-    "reviews": (
-        "Signed quarterly reviews",
-        "budget vs actual; the quarter's decisions",
-        lambda rng: QuarterlyReview.objects.filter(quarter__lte=rng.quarter).exclude(
-            status=ReviewStatus.DECIDED
+        Source(
+            "seats",
+            "Copilot seats rows",
+            "seats paid vs active",
+            seat_rows(rng),
+            ("id", "day", "scope", "seats_paid", "seats_active"),
+            "day",
+            (
+                ("Scope", "scope"),
+                ("Day", "day"),
+                ("Paid", "seats_paid"),
+                ("Active", "seats_active"),
+            ),
+            imported(ImportKind.COPILOT_METRICS),
         ),
-        ("id", "quarter", "scope", "pilot_id", "offering_id", "status", "decision", "budget_delta"),
-        "decided_at",
-    ),
-    "pilots": (
-        "Pilots past their draft",
-        "one row per pilot: state, next checkpoint, kill recommendation",
-        lambda rng: Pilot.objects.exclude(status=PilotStatus.DRAFT),
-        ("id", "status", "outcome", "kill_recommended", "started_on", "checkpoint_days"),
-        "created_at",
-    ),
-}
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
-
-
-def source_digest(rows: QuerySet, columns: tuple[str, ...]) -> tuple[int, str]:
-    """(row count, SHA-256 over the rows ordered by id: each row its columns' values joined
-    by '|' and ended by a newline; decimals normalised, None empty)."""
-    import hashlib
-
-    sha = hashlib.sha256()
-    count = 0
-    for row in rows.order_by("id").values_list(*columns).iterator(chunk_size=5000):
-        sha.update(("|".join(_cell(v) for v in row) + "\n").encode())
-        count += 1
-    return count, sha.hexdigest()
+        Source(
+            "reviews",
+            "Signed quarterly reviews",
+            "budget vs actual; the quarter's decisions",
+            QuarterlyReview.objects.filter(quarter__lte=rng.quarter).exclude(
+                status=ReviewStatus.DECIDED
+            ),
+            (
+                "id",
+                "quarter",
+                "scope",
+                "pilot_id",
+                "offering_id",
+                "status",
+                "decision",
+                "budget_delta",
+            ),
+            "decided_at",
+        ),
+        Source(
+            "pilots",
+            "Pilots past their draft",
+            "one row per pilot: state, next checkpoint, kill recommendation",
+            Pilot.objects.exclude(status=PilotStatus.DRAFT),
+            ("id", "status", "outcome", "kill_recommended", "started_on", "checkpoint_days"),
+            "created_at",
+        ),
+    ]
 
 
 def portfolio_sources(rng: Range) -> dict[str, dict]:
     """For each group of source rows: what it feeds, how many rows, their dates, their SHA-256."""
-    from django.db.models import Max, Min
-
-    out = {}
-    for name, (label, figures, rows_of, columns, when) in SOURCES.items():
-        rows = rows_of(rng)
-        count, sha = source_digest(rows, columns)
-        span = rows.aggregate(first=Min(when), last=Max(when))
-        out[name] = {
-            "label": label,
-            "figures": figures,
-            "rows": count,
-            "first": _cell(span["first"])[:10] or None,
-            "last": _cell(span["last"])[:10] or None,
-            "sha256": sha,
-        }
-    return out
-
-
-def source_changes(*, rng: Range, stored: dict, since) -> list[dict]:
-    """The sources whose rows no longer hash as stored, and when they changed: the first
-    ledger write or gateway import after `since` where Tollgate records one, else unknown."""
-    from django.db.models import Min
-
-    from governance.models import ImportRun
-    from governance.models.evidence import ImportKind, ImportStatus
-
-    now = portfolio_sources(rng)
-    changed = []
-    for name, before in stored.items():
-        current = now.get(name)
-        if current is None or current["sha256"] == before["sha256"]:
-            continue
-        on = None
-        if name == "ledger":
-            on = (
-                _ledger_source(rng)
-                .filter(recorded_at__gt=since)
-                .aggregate(on=Min("recorded_at"))["on"]
-            )
-        elif name in ("gateway", "seats"):
-            kind = ImportKind.GATEWAY_LOGS if name == "gateway" else ImportKind.COPILOT_METRICS
-            on = ImportRun.objects.filter(
-                kind=kind, status=ImportStatus.SUCCEEDED, finished_at__gt=since
-            ).aggregate(on=Min("finished_at"))["on"]
-        changed.append(
-            {
-                "source": name,
-                "label": before["label"],
-                "figures": before["figures"],
-                "changed_on": on,
-                "rows_then": before["rows"],
-                "rows_now": current["rows"],
-            }
-        )
-    return changed
-
-
-def packet_source_changes(packet) -> list[dict]:
-    """For a ready portfolio packet: the sources whose rows changed since it was rendered."""
-    from governance.choices import PacketKind, PacketStatus
-    from governance.models import PortfolioSnapshot
-
-    if packet.kind != PacketKind.PORTFOLIO or packet.status != PacketStatus.READY:
-        return []
-    snapshot = PortfolioSnapshot.objects.filter(pk=packet.subject_id).first()
-    if snapshot is None:
-        return []
-    rng = Range(snapshot.date_from, snapshot.date_to, snapshot.currency)
-    return source_changes(
-        rng=rng, stored=snapshot.sources, since=packet.rendered_at or snapshot.requested_at
-    )
+    return sources_summary(portfolio_source_list(rng))

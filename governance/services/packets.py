@@ -23,6 +23,7 @@ from governance.models import Packet, PacketTransition
 from governance.models.packets import SEAL_VERSION
 from governance.pdf import RefusedFetch, html_to_pdf, pdf_pages, pdf_title
 from governance.selectors.packets import PACKET_KINDS, packet_subject, signoff_rows
+from governance.selectors.sources import sources_summary
 from governance.services.anchors import anchor_export, anchor_problems
 from governance.services.notifications import notifications_done, notify
 from vendors.kit.audit import acting_as, audited
@@ -227,6 +228,7 @@ def packet_html(packet: Packet) -> tuple[str, dict]:
         "summary": spec.summary(facts),
         "subject_digest": digest(spec.canonical(subject)),
         "subject_label": str(subject)[:300],
+        "sources": sources_summary(spec.sources(subject)),
     }
     requester = packet.requested_by
     html = render_to_string(

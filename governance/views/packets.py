@@ -12,7 +12,7 @@ from governance.choices import VerifyOutcome
 from governance.models import Packet
 from governance.permissions import get_object_for_user
 from governance.selectors.packet_visibility import packets_visible, verification_shown
-from governance.selectors.portfolio import packet_source_changes
+from governance.selectors.packets import packet_source_changes
 from governance.services.packets import (
     packet_download,
     packet_request,

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from governance.models import Packet
+from governance.models.packets import SEAL_VERSION
 from governance.pdf import RefusedFetch, StaticOnlyFetcher, html_to_pdf, pdf_text
 from governance.services.packets import packet_request, packet_retry, packet_verify
 from tests.conftest import service_missing
@@ -184,7 +185,7 @@ def test_ready_packets_form_one_chain(chain):
     # Each link chains to its predecessor's seal, which covers the PDF's hash and metadata.
     assert (second.previous_packet, second.previous_hash) == (first.pk, first.seal)
     assert (third.previous_packet, third.previous_hash) == (second.pk, second.seal)
-    assert all(p.seal == p.compute_seal() and p.seal_version == 1 for p in chain)
+    assert all(p.seal == p.compute_seal() and p.seal_version == SEAL_VERSION for p in chain)
 
 
 def test_a_genuine_file_verifies_and_says_what_it_certifies(chain):
