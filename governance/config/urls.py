@@ -16,6 +16,7 @@ from governance.views import (
     pilots,
     portfolio,
     signoffs,
+    sources,
 )
 from governance.views.signin import SignInView, local_passwords_required
 
@@ -61,6 +62,7 @@ urlpatterns = [
     path("pilots/new/", pilots.pilot_register, name="pilot-register"),
     path("pilots/awaiting-signoff/", signoffs.signoff_queue, name="signoff-queue"),
     path("pilots/<int:pk>/", pilots.pilot_detail, name="pilot-page"),
+    path("rows/<slug:scope>/<int:pk>/<slug:source>/", sources.rows_page, name="rows"),
     path(
         "pilots/<int:pk>/charts/<int:metric_id>/<slug:tier>.svg",
         pilots.pilot_chart,

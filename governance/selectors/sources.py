@@ -136,6 +136,18 @@ def sources_changed(
     return changed
 
 
+def source_perm(source: Source) -> str:
+    """The permission that reads a source's rows: its model's view permission (a role that may
+    not list spend rows in the admin may not list them behind a figure either)."""
+    meta = source.rows.model._meta
+    return f"{meta.app_label}.view_{meta.model_name}"
+
+
+def readable_sources(user, sources: list[Source]) -> dict[str, str]:
+    """{name: label in lower case} of the sources this user may list."""
+    return {s.name: s.label.lower() for s in sources if user.has_perm(source_perm(s))}
+
+
 def source_rows(source: Source) -> QuerySet:
     """The source's rows as a person reads them: the shown columns, ordered by date then id."""
     return source.rows.order_by(source.when, "id").values(*(lookup for _, lookup in source.shown))
@@ -396,14 +408,22 @@ def _spend_sources(pilots: list[Pilot], offering, *, until: date | None) -> list
     ]
 
 
-def pilot_sources(pilot: Pilot, *, until: date | None = None) -> list[Source]:
-    """Every row the pilot page's figures and its ROI read."""
-    return [*_pilot_rows([pilot], until=until), *_spend_sources([pilot], None, until=until)]
+def pilot_sources(
+    pilot: Pilot, *, until: date | None = None, since: date | None = None
+) -> list[Source]:
+    """Every row the pilot page's figures and its ROI read (periods ending after `since` and
+    by `until`, where given)."""
+    return program_sources(None, [pilot], until=until, since=since)
 
 
-def program_sources(offering, pilots: list[Pilot], *, until: date | None = None) -> list[Source]:
+def program_sources(
+    offering, pilots: list[Pilot], *, until: date | None = None, since: date | None = None
+) -> list[Source]:
     """Every row a program's ROI reads: its pilots' rows and the program's own spend."""
-    return [*_pilot_rows(pilots, until=until), *_spend_sources(pilots, offering, until=until)]
+    return [
+        *_pilot_rows(pilots, until=until, since=since),
+        *_spend_sources(pilots, offering, until=until),
+    ]
 
 
 def charter_sources(pilot: Pilot) -> list[Source]:

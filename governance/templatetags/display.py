@@ -115,3 +115,24 @@ def badge(code, label="") -> str:
     return format_html(
         '<span class="{}" data-status="{}">{}</span>', css, code, label or human(code)
     )
+
+
+@register.simple_tag(takes_context=True)
+def rows_links(context, scope: str, pk: int, names: str, query: str = "") -> str:
+    """`{% rows_links "pilot" pilot.pk "measurements,team-series" %}`: links to the rows behind
+    a figure, for the groups of rows the reader may list (`readable_sources` in the context)."""
+    from django.urls import reverse
+    from django.utils.html import format_html_join
+
+    readable = context.get("readable_sources") or {}
+    links = [
+        (f"{reverse('rows', args=[scope, pk, name])}{'?' + query if query else ''}", readable[name])
+        for name in names.split(",")
+        if name in readable
+    ]
+    if not links:
+        return ""
+    return format_html(
+        '<p class="muted rows-links">The rows behind these figures: {}</p>',
+        format_html_join(" · ", '<a href="{}">{}</a>', links),
+    )

@@ -1,6 +1,7 @@
 """Finance pages: reviews by quarter, reviews due, and the decide page (snapshot first)."""
 
 import re
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -19,6 +20,7 @@ from governance.permissions import get_object_for_user
 from governance.selectors import finance
 from governance.selectors.effects import pilot_effects_report
 from governance.selectors.signoffs import pending_roles, required_roles
+from governance.selectors.sources import pilot_sources, program_sources, readable_sources
 from governance.selectors.users import user_roles
 from governance.services import finance as fs
 from vendors.choices import Currency
@@ -116,9 +118,25 @@ def review_decide_page(request: HttpRequest) -> HttpResponse:
             "quarter": quarter,
             "snapshot": snapshot,
             "form": form,
+            **_rows_context(request, scope, pilot or offering, pilots, as_of),
         },
         status=400 if form.errors else 200,
     )
+
+
+def _rows_context(request, scope: str, subject, pilots, until) -> dict:
+    """What the snapshot's figures link to: the rows behind them, up to the as-of day."""
+    sources = (
+        pilot_sources(subject, until=until)
+        if scope == ReviewScope.PILOT
+        else program_sources(subject, pilots, until=until)
+    )
+    return {
+        "rows_scope": "pilot" if scope == ReviewScope.PILOT else "program",
+        "rows_id": subject.pk,
+        "rows_query": f"until={until.isoformat()}",
+        "readable_sources": readable_sources(request.user, sources),
+    }
 
 
 def _review_page(request, review: QuarterlyReview, supersede_form=None, status=200):
@@ -143,9 +161,26 @@ def _review_page(request, review: QuarterlyReview, supersede_form=None, status=2
             "can_supersede": review.status == ReviewStatus.SIGNED
             and request.user.has_perm("governance.decide_quarterlyreview", review),
             "supersede_form": supersede_form or SupersedeForm(),
+            **_rows_context(
+                request,
+                review.scope,
+                review.pilot or review.offering,
+                finance.review_pilots(
+                    scope=review.scope, pilot=review.pilot, offering=review.offering
+                ),
+                _as_of(review),
+            ),
         },
         status=status,
     )
+
+
+def _as_of(review: QuarterlyReview) -> date:
+    """The day the review's frozen snapshot was read up to."""
+    try:
+        return date.fromisoformat((review.snapshot or {}).get("as_of", ""))
+    except (TypeError, ValueError):
+        return finance.quarter_bounds(review.quarter)[1]
 
 
 def _reviews():

@@ -33,6 +33,7 @@ from governance.selectors.model_switches import pilot_model_timeline, pilot_swit
 from governance.selectors.packets import pilot_refusal
 from governance.selectors.pilots import next_step_problems
 from governance.selectors.signoffs import pending_roles, signoffs_at_stake
+from governance.selectors.sources import pilot_sources, readable_sources
 from governance.selectors.users import user_roles
 from governance.services import pilots as ps
 from governance.services.checkpoints import EVALUABLE, checkpoint_evaluate
@@ -181,6 +182,7 @@ def _detail(
             # (which form, Stake): the change waits for "Save and revoke" on that form.
             "confirm_form": confirm[0] if confirm else "",
             "confirm_stake": confirm[1] if confirm else None,
+            "readable_sources": readable_sources(request.user, pilot_sources(pilot)),
             "can_evaluate": pilot.status in EVALUABLE
             and request.user.has_perm("governance.add_checkpointevaluation", pilot),
         },
