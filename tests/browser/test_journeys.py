@@ -272,6 +272,8 @@ def test_an_ai_pm_registers_submits_and_sees_approval(
 
 
 def test_an_ai_pm_reads_a_checkpoint_with_its_chart(live_server, page, ai_pm, evaluation):
+    from governance.models import Measurement
+
     me = Journey(page, live_server, "ai_pm")
     me.sign_in()
     row = me.home_row(str(evaluation.pilot))
@@ -287,6 +289,19 @@ def test_an_ai_pm_reads_a_checkpoint_with_its_chart(live_server, page, ai_pm, ev
     )
     assert chart.get_attribute("alt").startswith("Chart: ")
     me.shot("checkpoint")
+    # The checkpoint's figures lead to the measurement periods of its window, and back.
+    me.click(page.locator("#evaluations .rows-links a", has_text="measurement periods"))
+    assert "Measurement periods" in me.text("h1")
+    window = Measurement.objects.filter(
+        pilot=evaluation.pilot,
+        period_end__gt=evaluation.window_start,
+        period_end__lte=evaluation.window_end,
+    )
+    assert page.locator("#rows tbody tr").count() == window.count() > 0
+    assert f"{window.count()} rows" in me.text("#total")
+    me.shot("checkpoint-rows")
+    me.click(page.get_by_role("link", name=f"Back to {evaluation.pilot}"))
+    assert "Day 90" in me.text("#evaluations")
 
 
 # --- finance: a quarterly review -------------------------------------------------------------
