@@ -1,7 +1,6 @@
 """The rows behind a figure of a pilot's or a program's pages (governance/selectors/sources.py)."""
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -20,22 +19,16 @@ from governance.selectors.sources import (
     source_rows,
     source_summary,
 )
+from vendors.kit.services import parse_day
 from vendors.models import Offering
 
 ROWS_PER_PAGE = 100
 PROGRAM_PERM = "governance.view_quarterlyreview"
 
 
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
-    except ValueError:
-        return None
-
-
 def sources_of(request: HttpRequest, scope: str, pk: int) -> tuple[object, str, list]:
     """(subject, its page's URL, its sources) for a pilot or a program the user may see."""
-    until, since = _day(request.GET.get("until", "")), _day(request.GET.get("since", ""))
+    until, since = parse_day(request.GET.get("until")), parse_day(request.GET.get("since"))
     if scope == "pilot":
         pilot = get_object_for_user(request.user, pilot_selectors.pilot_list(), "view", pk=pk)
         return (

@@ -1,6 +1,7 @@
 """Small helpers every service uses (both apps; it lives in the leaf app so vendors can too)."""
 
 import re
+from datetime import date
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,3 +43,14 @@ def parse_id(value: Any, *, digits: int = 9) -> int | None:
     """A database id from user text (ASCII digits only: "²".isdigit() is true), else None."""
     text = str(value if value is not None else "").strip()
     return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None
+
+
+def parse_day(value: Any) -> date | None:
+    """A day from user text in ISO form (YYYY-MM-DD, ASCII digits), else None."""
+    text = str(value if value is not None else "").strip()
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
