@@ -156,11 +156,15 @@ def source_rows(source: Source) -> QuerySet:
 # --- the sources of a pilot, a program and a checkpoint -------------------------------------
 
 
-def _teams(pilots: list[Pilot], *, controls: bool = True) -> set[int]:
-    teams = {t.pk for p in pilots for t in p.teams.all()}
+def _teams(pilots: list[Pilot], *, controls: bool = True) -> QuerySet:
+    """The pilots' teams (and control teams) as a subquery: building a source reads nothing."""
+    from governance.models import Team
+
+    ids = [p.pk for p in pilots]
+    q = Q(pilots__in=ids)
     if controls:
-        teams |= {t.pk for p in pilots for t in p.control_teams.all()}
-    return teams
+        q |= Q(control_for__in=ids)
+    return Team.objects.filter(q).values("pk")
 
 
 MEASUREMENT_COLUMNS = (
@@ -372,7 +376,8 @@ def _spend_sources(pilots: list[Pilot], offering, *, until: date | None) -> list
     q = Q(pilot__in=[p.pk for p in pilots])
     if offering is not None:
         q |= Q(offering=offering)
-    spent = scope_spend(pilots=pilots, offering=offering)
+    ledger = scope_spend(pilots=pilots, offering=offering)
+    spent = ledger
     benefits = AuditedBenefit.objects.filter(q)
     if until is not None:
         spent = spent.filter(month__lte=until)
@@ -386,7 +391,7 @@ def _spend_sources(pilots: list[Pilot], offering, *, until: date | None) -> list
             SPEND_COLUMNS,
             "month",
             SPEND_SHOWN,
-            stamped(scope_spend(pilots=pilots, offering=offering), "recorded_at"),
+            stamped(ledger, "recorded_at"),
         ),
         Source(
             "benefits",
