@@ -288,7 +288,15 @@ STACK_COLOURS = (
 )
 OTHER_COLOUR = "#9ca3af"
 # A legend label longer than this is cut (the table beside the chart has the whole name).
-LEGEND_CHARS = 30
+LEGEND_CHARS = 26
+
+
+def _shortened(label: str) -> str:
+    """A long label cut in its middle: a model version's family and its version both stay."""
+    if len(label) <= LEGEND_CHARS:
+        return label
+    head = LEGEND_CHARS // 2
+    return f"{label[:head]}…{label[-(LEGEND_CHARS - head - 1) :]}"
 
 
 def _stacked_series(
@@ -312,7 +320,7 @@ def stacked_spend_svg(
     series: list[tuple[str, list[Decimal]]],
     limit: int = MAX_STACKED,
     width: int = 600,
-    height: int = 250,
+    height: int = 270,
 ) -> str:
     """Spend per month as stacked bars, one colour per series (the largest at the bottom), the
     money axis in `currency`, and a legend; past `limit` series the smallest are summed as
@@ -320,12 +328,13 @@ def stacked_spend_svg(
     from governance.templatetags.money import whole_money
 
     stacked = _stacked_series(series, len(months), limit)
-    with matplotlib.style.context(["default", STYLE]):
+    # A size larger than the metric charts': these sit at their drawn width beside page text.
+    with matplotlib.style.context(["default", STYLE, {"font.size": 11}]):
         figure = Figure(figsize=(width / 72, height / 72), dpi=72)
         # The legend sits right of the bars, so a long label never covers them.
-        figure.subplots_adjust(left=0.15, right=0.66, top=0.88, bottom=0.14)
+        figure.subplots_adjust(left=0.16, right=0.62, top=0.88, bottom=0.16)
         axes = figure.add_subplot()
-        axes.set_title(_plain(title), loc="left", fontsize=11, pad=8)
+        axes.set_title(_plain(title), loc="left", fontsize=13, pad=8)
         axes.set_ylabel(_plain(f"Spend ({currency})"))
         axes.set_axisbelow(True)  # the grid behind the bars, not across them
         positions = list(range(len(months)))
@@ -333,7 +342,7 @@ def stacked_spend_svg(
         for index, (label, values) in enumerate(stacked):
             heights = [float(v) for v in values]
             other = len(series) > limit and index == len(stacked) - 1
-            name = label if len(label) <= LEGEND_CHARS else label[: LEGEND_CHARS - 1] + "…"
+            name = _shortened(label)
             axes.bar(
                 positions,
                 heights,
@@ -355,7 +364,7 @@ def stacked_spend_svg(
                 ha="center",
                 va="center",
                 color="#6b7280",
-                fontsize=10,
+                fontsize=12,
             )
             axes.set_yticks([])
         else:
@@ -372,7 +381,7 @@ def stacked_spend_svg(
                 lambda x, _: months[int(x)].strftime(pattern) if 0 <= x < len(months) else ""
             )
         )
-        axes.tick_params(labelsize=9)
+        axes.tick_params(labelsize=10.5)
         axes.set_xlim(-0.6, max(len(months), 1) - 0.4)
         handles, labels = axes.get_legend_handles_labels()
         if handles:
@@ -382,7 +391,7 @@ def stacked_spend_svg(
                 labels[::-1],
                 loc="upper left",
                 bbox_to_anchor=(1.02, 1.0),
-                fontsize=8.5,
+                fontsize=10.5,
                 handlelength=1.2,
             )
         salt = hashlib.sha256(f"{title}\x00{currency}".encode()).hexdigest()[:16]

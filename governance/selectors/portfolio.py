@@ -210,10 +210,18 @@ def rows_total(figure: str, rows: QuerySet) -> dict:
 # --- the figures ----------------------------------------------------------------------------
 
 
+def _tier_label(tier: str) -> str:
+    """A routing tier as people name it ("Heavy"); a tier the gateway logged unknown to us as
+    logged."""
+    if not tier:
+        return UNKNOWN["tier"]
+    return RoutingTier(tier).label if tier in RoutingTier.values else tier
+
+
 def _key(dimension: str, item: dict) -> tuple[str, str]:
     """The drill-down key and the label of a grouped row."""
     if dimension == "tier":
-        return (item["tier"] or "none", item["tier"] or UNKNOWN["tier"])
+        return (item["tier"] or "none", _tier_label(item["tier"]))
     if dimension == "model_version":
         if item["model_version_id"] is None:
             return ("none", UNKNOWN["model_version"])
@@ -316,7 +324,7 @@ def tier_costs(rng: Range, *, groups: list[dict] | None = None) -> list[dict]:
         out.append(
             {
                 "tier": tier or "none",
-                "label": tier or UNKNOWN["tier"],
+                "label": _tier_label(tier),
                 "spend": _money(item["spent"]),
                 "requests": item["n"],
                 "cost_per_request": _ratio(item["spent"], item["n"], MICROS),
