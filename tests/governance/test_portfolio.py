@@ -6,7 +6,6 @@ import io
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -21,6 +20,7 @@ from governance.models import CopilotOrgDay, GatewayDaily, Pilot, QuarterlyRevie
 from governance.selectors import portfolio as ps
 from governance.templatetags.money import money, number, percent, unit_money
 from tests.factories import ModelVersionFactory, OfferingFactory, TeamFactory, UserFactory
+from tests.page_text import PageText
 
 pytestmark = pytest.mark.django_db
 
@@ -159,49 +159,6 @@ def cents(values) -> Decimal:
     return sum(values, Decimal(0)).quantize(Decimal("0.01"))
 
 
-class _Page(HTMLParser):
-    """What a person reads on the page: the cells of each table and the text of each part,
-    by the id of the innermost section or table around them."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self.text: dict[str, str] = {}
-        self._open: list[str | None] = []
-        self._cell: list[str] | None = None
-        self.feed(html)
-        self.close()
-
-    @property
-    def _id(self) -> str | None:
-        return next((i for i in reversed(self._open) if i), None)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("section", "table"):
-            self._open.append(dict(attrs).get("id"))
-        elif tag == "tr" and self._id:
-            self.tables.setdefault(self._id, []).append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("section", "table"):
-            self._open.pop()
-        elif tag in ("td", "th") and self._cell is not None and self._id:
-            self.tables[self._id][-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-        for part in filter(None, self._open):
-            self.text[part] = self.text.get(part, "") + data
-
-    def body(self, part: str) -> list[list[str]]:
-        """The rows of a table under its header row."""
-        return self.tables[part][1:]
-
-
 def amount(text: str) -> Decimal:
     """A figure as the page shows it ('$1,234.50', '30.0%', '1,240') read back as a number."""
     return Decimal(re.sub(r"[^\d.\-]", "", text))
@@ -231,7 +188,7 @@ def ratio(part, whole, unit: str = "0.0001") -> Decimal:
 def test_it_sums_every_spend_figure_from_the_rows_its_drill_down_lists(client, finance, world):
     client.force_login(finance)
     response = client.get(f"{reverse('portfolio')}?{RANGE}")
-    data, page = response.context["data"], _Page(response.content.decode())
+    data, page = response.context["data"], PageText(response.content.decode())
     checked = 0
     for dimension, spend in data["spend_by"].items():
         table = page.body(f"spend-{dimension}")
@@ -268,9 +225,7 @@ def test_it_sums_every_spend_figure_from_the_rows_its_drill_down_lists(client, f
         assert ratio(tier["spend"], requests, "0.000001") == tier["cost_per_request"]
         share = ratio(sum(r.spend for r in got["rows"]), all_spend)
         assert share == tier["share_of_spend"]
-        _, spend_text, share_text, requests_text, cost_text, cached_text = tiers[
-            tier["label"].capitalize()
-        ]
+        _, spend_text, share_text, requests_text, cost_text, cached_text = tiers[tier["label"]]
         assert spend_text == money(spend, "USD") and amount(spend_text) == spend
         assert share_text == percent(share) and amount(share_text) == round(share * 100, 1)
         assert requests_text == number(requests, 0) and amount(requests_text) == requests
@@ -559,3 +514,83 @@ def test_the_demo_fills_every_chart_and_table_of_the_portfolio(client, tmp_path)
     for dimension, chart in charts.items():
         assert '<g id="legend_1">' in chart and '<g id="stack' in chart, dimension
         assert chart in response.content.decode()
+
+
+def test_roll_ups_nobody_could_attribute_are_named_for_what_they_are(finance, world):
+    data = ps.portfolio(ps.portfolio_range(date_from=FROM, date_to=TO))
+
+    def unattributed(dimension: str) -> dict:
+        (series,) = [s for s in data["spend_by"][dimension]["series"] if s["key"] == "none"]
+        return series
+
+    # The roll-up of "mystery" (no team, no tier, its model name mapped to no version).
+    assert unattributed("model_version")["label"] == "Unmapped models"
+    assert unattributed("vendor")["label"] == "Unmapped models"
+    assert unattributed("team")["label"] == "No team"
+    assert unattributed("tier")["label"] == "No tier"
+    assert {s["team"] for s in data["top_spenders"]} >= {"No team"}
+    assert [t["label"] for t in data["tiers"]] == ["Fast", "Standard", "Heavy", "No tier"]
+    assert unattributed("model_version")["total"] == Decimal("1.50")
+
+
+def test_finance_is_shown_where_an_unmapped_model_name_is_mapped(client, finance, world):
+    client.force_login(finance)
+    page = client.get(f"{reverse('portfolio')}?{RANGE}").content.decode()
+    section = page[page.index('id="spend-model_version"') :]
+    row = section[section.index("<td>Unmapped models") :]
+    row = row[: row.index("</tr>")]
+    # Finance reads the aliases; platform adds them (finance may not).
+    assert f'href="{reverse("admin:governance_modelalias_changelist")}"' in row
+    assert "platform maps a model name to its version there" in row
+    assert reverse("admin:governance_modelalias_add") not in row
+    assert client.get(reverse("admin:governance_modelalias_changelist")).status_code == 200
+
+
+def _total(response) -> str:
+    """The drill-down's sentence of what its rows add up to, as a person reads it."""
+    html = re.search(r'<p id="total">(.*?)</p>', response.content.decode(), re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+def test_the_rows_page_shows_its_total_as_money_and_its_filters_in_words(client, finance, world):
+    client.force_login(finance)
+    response = client.get(
+        f"{reverse('portfolio-rows')}?{RANGE}&figure=gateway&model_version=none&tier=none"
+    )
+    assert response.status_code == 200
+    page = PageText(response.content.decode())
+    text = " ".join(response.content.decode().split())
+    assert "Figure: <strong>Gateway spend</strong>" in text
+    assert "model version: Unmapped models" in text and "tier: No tier" in text
+    (row,) = page.body("rows")
+    assert row[2] == "mystery" and row[3] == "unmapped" and row[9] == money("1.5", "USD")
+    assert _total(response) == "1 row(s) adding up to $1.50 spend, 5 requests."
+    team = world["teams"][0]
+    response = client.get(f"{reverse('portfolio-rows')}?{RANGE}&figure=gateway&team={team.pk}")
+    total = response.context["total"]
+    assert _total(response) == (
+        f"{number(total['count'], 0)} row(s) adding up to {money(total['spend'], 'USD')} spend, "
+        f"{number(total['requests'], 0)} requests."
+    )
+    every = _rows(client, figure="gateway", team=team.pk)["rows"]
+    assert amount(money(total["spend"], "USD")) == cents(r.spend for r in every)
+
+
+def test_the_outcomes_page_shows_net_roi_as_a_percentage(finance, world):
+    from django.template.loader import render_to_string
+
+    (outcome,) = ps.pilot_outcomes([world["pilot"]], as_of=TO)
+    # net_roi is stored as a fraction (1.1 is 110%); the page says so in percent.
+    outcome |= {"net_roi_audited": Decimal("1.1000"), "net_roi_best": Decimal("2.5")}
+    html = render_to_string(
+        "governance/portfolio/outcomes.html",
+        {"rng": ps.Range(FROM, TO), "q": RANGE, "outcomes": [outcome], "page": None},
+    )
+    text = " ".join(html.split())
+    assert "Net ROI audited: <strong>110.0%</strong>; best case: 250.0%" in text
+    outcome |= {"net_roi_audited": None, "net_roi_best": None}
+    html = render_to_string(
+        "governance/portfolio/outcomes.html",
+        {"rng": ps.Range(FROM, TO), "q": RANGE, "outcomes": [outcome], "page": None},
+    )
+    assert "Net ROI audited: <strong>not computable</strong>" in " ".join(html.split())
