@@ -8,6 +8,7 @@ the same data has the same bytes, and its hash chain stays reproducible.
 """
 
 import hashlib
+import html
 import io
 import os
 import re
@@ -27,6 +28,7 @@ matplotlib.use("svg")  # no GUI, no display: the SVG backend only
 import matplotlib.dates as mdates
 import matplotlib.style
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _value(number: Decimal) -> str:
     return format(Decimal(number).normalize(), "f")
 
 
-def _svg(figure: Figure, salt: str) -> str:
+def _svg(figure: Figure, salt: str, label: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": salt}):
         buffer = io.StringIO()
         # No Date: the same data must give the same bytes (packets are hashed and chained).
@@ -87,10 +89,17 @@ def _svg(figure: Figure, salt: str) -> str:
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     # The chart takes the width of its container (a page column or the packet's text width)
-    # and keeps its proportions through the viewBox.
-    return re.sub(
-        r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, count=1
+    # and keeps its proportions through the viewBox. Inline on a page it is one image to a
+    # screen reader, named by its label (and a <title> for those that read that instead).
+    name = html.escape(label, quote=True)
+    svg = re.sub(
+        r'<svg([^>]*?) width="[^"]+" height="[^"]+"',
+        lambda m: f'<svg{m.group(1)} width="100%" role="img" aria-label="{name}"',
+        svg,
+        count=1,
     )
+    start = svg.index(">") + 1
+    return f"{svg[:start]}\n <title>{name}</title>{svg[start:]}"
 
 
 def metric_chart_svg(
@@ -260,4 +269,152 @@ def _chart(
             handlelength=2.4,
         )
         salt = hashlib.sha256(f"{title}\x00{unit}".encode()).hexdigest()[:16]
-        return _svg(figure, salt)
+        return _svg(figure, salt, f"Chart: {title} ({unit})" if unit else f"Chart: {title}")
+
+
+# A stacked chart keeps this many series apart; the rest are summed as one, OTHER.
+MAX_STACKED = 8
+OTHER = "Other"
+# Colour-blind-safe (Okabe-Ito, then Tableau's), told apart on paper too; grey is for OTHER.
+STACK_COLOURS = (
+    "#1f5fa8",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#8c564b",
+    "#f0e442",
+)
+OTHER_COLOUR = "#9ca3af"
+# A legend label longer than this is cut (the table beside the chart has the whole name).
+LEGEND_CHARS = 26
+
+
+def _shortened(label: str) -> str:
+    """A long label cut in its middle: a model version's family and its version both stay."""
+    if len(label) <= LEGEND_CHARS:
+        return label
+    head = LEGEND_CHARS // 2
+    return f"{label[:head]}…{label[-(LEGEND_CHARS - head - 1) :]}"
+
+
+def _stacked_series(
+    series: list[tuple[str, list[Decimal]]], months: int, limit: int
+) -> list[tuple[str, list[Decimal]]]:
+    """The largest `limit - 1` series by total, then the rest summed as OTHER (no OTHER when
+    all fit)."""
+    ranked = sorted(series, key=lambda s: (-sum(s[1], Decimal(0)), s[0]))
+    if len(ranked) <= limit:
+        return ranked
+    kept, rest = ranked[: limit - 1], ranked[limit - 1 :]
+    other = [sum((values[i] for _, values in rest), Decimal(0)) for i in range(months)]
+    return [*kept, (f"{OTHER} ({len(rest)})", other)]
+
+
+def stacked_spend_svg(
+    *,
+    title: str,
+    currency: str,
+    months: list[date],
+    series: list[tuple[str, list[Decimal]]],
+    limit: int = MAX_STACKED,
+    width: int = 600,
+    height: int = 270,
+) -> str:
+    """Spend per month as stacked bars, one colour per series (the largest at the bottom), the
+    money axis in `currency`, and a legend; past `limit` series the smallest are summed as
+    "Other (n)". `series` are (label, one value per month); the SVG's text is escaped."""
+    from governance.templatetags.money import whole_money
+
+    stacked = _stacked_series(series, len(months), limit)
+    # A size larger than the metric charts': these sit at their drawn width beside page text.
+    with matplotlib.style.context(["default", STYLE, {"font.size": 11}]):
+        figure = Figure(figsize=(width / 72, height / 72), dpi=72)
+        # The legend sits right of the bars, so a long label never covers them.
+        figure.subplots_adjust(left=0.16, right=0.62, top=0.88, bottom=0.16)
+        axes = figure.add_subplot()
+        axes.set_title(_plain(title), loc="left", fontsize=13, pad=8)
+        axes.set_ylabel(_plain(f"Spend ({currency})"))
+        axes.set_axisbelow(True)  # the grid behind the bars, not across them
+        positions = list(range(len(months)))
+        bottom = [0.0] * len(months)
+        for index, (label, values) in enumerate(stacked):
+            heights = [float(v) for v in values]
+            other = len(series) > limit and index == len(stacked) - 1
+            name = _shortened(label)
+            axes.bar(
+                positions,
+                heights,
+                bottom=bottom,
+                width=0.7,
+                color=OTHER_COLOUR if other else STACK_COLOURS[index % len(STACK_COLOURS)],
+                edgecolor="white",
+                linewidth=0.6,
+                label=_plain(name),
+                gid="stack",
+            )
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        if not any(bottom):
+            axes.text(
+                0.5,
+                0.5,
+                "no spend in this range",
+                transform=axes.transAxes,
+                ha="center",
+                va="center",
+                color="#6b7280",
+                fontsize=12,
+            )
+            axes.set_yticks([])
+        else:
+            axes.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+            axes.yaxis.set_major_formatter(
+                FuncFormatter(lambda value, _: _plain(whole_money(Decimal(str(value)), currency)))
+            )
+        axes.grid(axis="x", visible=False)
+        # Past a few months a label takes two lines, and past a year only some months get one.
+        pattern = "%b %Y" if len(months) <= 4 else "%b\n%Y"
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=6 if len(months) > 12 else 12, integer=True))
+        axes.xaxis.set_major_formatter(
+            FuncFormatter(
+                lambda x, _: months[int(x)].strftime(pattern) if 0 <= x < len(months) else ""
+            )
+        )
+        axes.tick_params(labelsize=10.5)
+        axes.set_xlim(-0.6, max(len(months), 1) - 0.4)
+        handles, labels = axes.get_legend_handles_labels()
+        if handles:
+            # Read top to bottom as the bars stack: the top segment first.
+            axes.legend(
+                handles[::-1],
+                labels[::-1],
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                fontsize=10.5,
+                handlelength=1.2,
+            )
+        salt = hashlib.sha256(f"{title}\x00{currency}".encode()).hexdigest()[:16]
+        described = ", ".join(label for label, _ in stacked) or "no spend"
+        return _svg(
+            figure,
+            salt,
+            f"Chart: {title}, stacked bars of spend in {currency} per month "
+            f"from {months[0]:%B %Y} to {months[-1]:%B %Y}: {described}"
+            if months
+            else f"Chart: {title}",
+        )
+
+
+def spend_charts(spend_by: dict[str, dict], *, currency: str) -> dict[str, str]:
+    """One stacked chart per dimension of a portfolio's spend over time (each its "months" and
+    its "series" of label and values): the portfolio page and its packet draw the same."""
+    return {
+        dimension: stacked_spend_svg(
+            title=f"Spend by {dimension.replace('_', ' ')}",
+            currency=currency,
+            months=spend["months"],
+            series=[(s["label"], s["values"]) for s in spend["series"]],
+        )
+        for dimension, spend in spend_by.items()
+    }

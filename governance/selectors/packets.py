@@ -323,40 +323,33 @@ def portfolio_canonical(snapshot: PortfolioSnapshot) -> dict:
 
 
 def portfolio_context(snapshot: PortfolioSnapshot) -> dict:
-    """Every figure of the portfolio page for the range, each pilot's row, the tier charts,
+    """Every figure of the portfolio page for the range, each pilot's row, the spend charts,
     and the appendix of source rows (counts, date ranges, SHA-256) frozen at request time."""
     from django.utils import timezone
     from django.utils.safestring import mark_safe
 
-    from governance.charts import metric_chart_svg
+    from governance.charts import spend_charts
     from governance.selectors import portfolio as ps
 
     rng = ps.Range(snapshot.date_from, snapshot.date_to, snapshot.currency)
     data = ps.portfolio(rng)
     today = min(timezone.localdate(), rng.date_to)
     pilots = list(ps.pilot_rows(rng))
-    tier = data["spend_by"]["tier"]
-    charts = [
-        # Built by governance.charts with every text escaped, so safe to inline.
-        mark_safe(  # noqa: S308
-            metric_chart_svg(
-                title=f"Spend, {series['label']} tier",
-                unit=rng.currency,
-                points=list(zip(tier["months"], series["values"], strict=True)),
-                start=rng.date_from,
-                end=rng.date_to,
-                grace_days=0,
-                lines=[],
-                height=180,
-            )
-        )
-        for series in tier["series"]
-    ]
+    # Built by governance.charts with every text escaped, so safe to inline; the same stacked
+    # charts as the portfolio page's.
+    charts = {
+        dimension: mark_safe(svg)  # noqa: S308
+        for dimension, svg in spend_charts(data["spend_by"], currency=rng.currency).items()
+    }
     return {
         "snapshot": snapshot,
         "rng": rng,
         "data": data,
         "charts": charts,
+        # Each dimension's table beside its stacked chart, as on the page.
+        "dimensions": [
+            (d, d.replace("_", " "), data["spend_by"][d], charts[d]) for d in ps.DIMENSIONS
+        ],
         "pilots": ps.pilot_table(rng, pilots, today=today),
         "sources": snapshot.sources,
         "decision": f"{rng.date_from} to {rng.date_to}",
@@ -364,13 +357,15 @@ def portfolio_context(snapshot: PortfolioSnapshot) -> dict:
 
 
 def portfolio_summary(facts: dict) -> str:
-    """e.g. 2027-01-01 to 2027-03-31: 48,210.55 USD on the gateway, 31 % heavy tier; ..."""
+    """e.g. 2027-01-01 to 2027-03-31: $48,210.55 of gateway spend, 31.0% on the heavy tier; ..."""
+    from governance.templatetags.money import money, percent
+
     data, rng = facts["data"], facts["rng"]
     spend = sum((t["spend"] for t in data["tiers"]), 0)
     heavy = next((t for t in data["tiers"] if t["tier"] == "heavy"), None)
-    line = f"{rng.date_from} to {rng.date_to}: {spend:,} {rng.currency} of gateway spend"
+    line = f"{rng.date_from} to {rng.date_to}: {money(spend, rng.currency)} of gateway spend"
     if heavy and heavy["share_of_spend"] is not None:
-        line += f", {heavy['share_of_spend'] * 100:.1f}% on the heavy tier"
+        line += f", {percent(heavy['share_of_spend'])} on the heavy tier"
     top = data["top_spenders"][:1]
     if top:
         line += f"; top spender {top[0]['team']}"

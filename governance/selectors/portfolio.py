@@ -50,7 +50,10 @@ ZERO = Decimal(0)
 CENT = Decimal("0.01")
 MICROS = Decimal("0.000001")
 SHARE = Decimal("0.0001")
-UNKNOWN = "(unknown)"
+# What a roll-up the gateway could not attribute is called, per dimension: its model name is
+# not mapped to a model version (so no vendor either), or it named no known team or tier.
+UNMAPPED = "Unmapped models"
+UNKNOWN = {"team": "No team", "vendor": UNMAPPED, "model_version": UNMAPPED, "tier": "No tier"}
 TOP_SPENDERS = 5
 # Gateway roll-ups are grouped on these columns; the label and the drill-down filter follow.
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -218,19 +221,29 @@ def rows_total(figure: str, rows: QuerySet) -> dict:
 # --- the figures ----------------------------------------------------------------------------
 
 
+def _tier_label(tier: str) -> str:
+    """A routing tier as people name it ("Heavy"); a tier the gateway logged unknown to us as
+    logged."""
+    if not tier:
+        return UNKNOWN["tier"]
+    return RoutingTier(tier).label if tier in RoutingTier.values else tier
+
+
 def _key(dimension: str, item: dict) -> tuple[str, str]:
     """The drill-down key and the label of a grouped row."""
     if dimension == "tier":
-        return (item["tier"] or "none", item["tier"] or UNKNOWN)
+        return (item["tier"] or "none", _tier_label(item["tier"]))
     if dimension == "model_version":
         if item["model_version_id"] is None:
-            return ("none", UNKNOWN)
+            return ("none", UNKNOWN["model_version"])
         return (
             str(item["model_version_id"]),
             f"{item['model_version__family']}:{item['model_version__version']}",
         )
     column, label = DIMENSIONS[dimension]
-    return ("none", UNKNOWN) if item[column] is None else (str(item[column]), item[label])
+    if item[column] is None:
+        return ("none", UNKNOWN[dimension])
+    return (str(item[column]), item[label])
 
 
 def gateway_groups(rng: Range) -> list[dict]:
@@ -322,7 +335,7 @@ def tier_costs(rng: Range, *, groups: list[dict] | None = None) -> list[dict]:
         out.append(
             {
                 "tier": tier or "none",
-                "label": tier or UNKNOWN,
+                "label": _tier_label(tier),
                 "spend": _money(item["spent"]),
                 "requests": item["n"],
                 "cost_per_request": _ratio(item["spent"], item["n"], MICROS),
@@ -363,7 +376,7 @@ def top_spenders(
     return [
         {
             "key": "none" if team_id is None else str(team_id),
-            "team": team["name"] or UNKNOWN,
+            "team": team["name"] or UNKNOWN["team"],
             "spend": _money(team["spent"]),
             "requests": team["n"],
         }

@@ -62,19 +62,44 @@ def percent(value) -> str:
     return format_decimal(number * 100, format="#,##0.0", locale=LOCALE) + "%"
 
 
+def _currency(number: Decimal, currency: str, pattern: str | None = None) -> str:
+    code = (currency or "USD").upper()
+    if pattern is None:
+        text = format_currency(number, code, locale=LOCALE)
+    else:
+        text = format_currency(number, code, format=pattern, locale=LOCALE, currency_digits=False)
+    symbol = get_currency_symbol(code, locale=LOCALE)
+    if symbol == code:  # "CHF1,234.00" reads badly: a space after a code
+        text = text.replace(code, code + "\u00a0", 1)
+    return text
+
+
 @register.filter
 def money(value, currency: str = "USD") -> str:
     """'4147200' and 'USD' -> '$4,147,200.00'; a currency without a symbol of its own keeps
     its code: 'CHF 1,234.00'."""
     number = _decimal(value)
+    return NONE if number is None else _currency(number, currency)
+
+
+@register.filter
+def unit_money(value, currency: str = "USD") -> str:
+    """A price too small for cents (a cost per request): two significant digits past the
+    zeros, at least two decimals, at most six: '0.002833' -> '$0.0028', '0.3' -> '$0.30'."""
+    number = _decimal(value)
     if number is None:
         return NONE
-    code = (currency or "USD").upper()
-    text = format_currency(number, code, locale=LOCALE)
-    symbol = get_currency_symbol(code, locale=LOCALE)
-    if symbol == code:  # "CHF1,234.00" reads badly: a space after a code
-        text = text.replace(code, code + "\u00a0", 1)
-    return text
+    if not number:
+        return _currency(number, currency)
+    # adjusted() is the power of ten of the first significant digit: -3 for 0.0028.
+    places = min(max(2, 1 - number.adjusted()), 6)
+    return _currency(number, currency, "¤#,##0." + "0" * places)
+
+
+def whole_money(value, currency: str = "USD") -> str:
+    """Money to the unit, for a chart's axis: '12345.6' -> '$12,346'."""
+    number = _decimal(value)
+    return NONE if number is None else _currency(number, currency, "¤#,##0")
 
 
 @register.filter

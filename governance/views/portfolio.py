@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from governance.charts import metric_chart_svg
+from governance.charts import metric_chart_svg, spend_charts
 from governance.models import Team, TeamMetricValue
 from governance.models.finance import QUARTER_PATTERN
 from governance.selectors import funnel as funnel_selectors
@@ -25,7 +25,7 @@ from governance.services.portfolio import portfolio_packet_request
 from vendors.choices import Currency
 from vendors.kit.exports import table_export
 from vendors.kit.services import parse_id
-from vendors.models import Vendor
+from vendors.models import ModelVersion, Vendor
 from vendors.selectors.registry import model_update_times
 
 PORTFOLIO_PERM = "governance.view_portfolio_pilot"
@@ -107,15 +107,11 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     )
     pilots = list(page.object_list)
     today = min(timezone.localdate(), rng.date_to)
-    charts = [
-        _chart(
-            f"Spend, {series['label']} tier",
-            rng.currency,
-            list(zip(data["spend_by"]["tier"]["months"], series["values"], strict=True)),
-            rng,
-        )
-        for series in data["spend_by"]["tier"]["series"]
-    ]
+    # Drawn by the charts module in pure SVG with every label escaped, so safe to inline.
+    charts = {
+        dimension: mark_safe(svg)  # noqa: S308
+        for dimension, svg in spend_charts(data["spend_by"], currency=rng.currency).items()
+    }
     return render(
         request,
         "governance/portfolio/portfolio.html",
@@ -126,7 +122,10 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             "rows": f"{reverse('portfolio-rows')}?{_query(rng)}",
             "data": data,
             "charts": charts,
-            "dimensions": [(d, d.replace("_", " "), data["spend_by"][d]) for d in ps.DIMENSIONS],
+            # Each dimension's table beside its stacked chart.
+            "dimensions": [
+                (d, d.replace("_", " "), data["spend_by"][d], charts[d]) for d in ps.DIMENSIONS
+            ],
             "page": page,
             "pilots": ps.pilot_table(rng, pilots, today=today),
             "vendors": Vendor.objects.order_by("name").values("pk", "name"),
@@ -227,6 +226,16 @@ def portfolio_rows_page(request: HttpRequest) -> HttpResponse:
         for k in (*ps.DIMENSION_FILTER, "month", "category", "scope", "pilot", "offering")
         if request.GET.get(k)
     }
+    # As a person reads them: the team's, vendor's or model version's name, not its id.
+    named = {**filters, **({"team": team.name} if team else {})}
+    for dimension in ps.DIMENSION_FILTER:
+        if filters.get(dimension) == "none":
+            named[dimension] = ps.UNKNOWN[dimension]
+    if parse_id(filters.get("vendor")):
+        named["vendor"] = str(Vendor.objects.filter(pk=filters["vendor"]).first() or "—")
+    if parse_id(filters.get("model_version")):
+        version = ModelVersion.objects.filter(pk=filters["model_version"]).first()
+        named["model_version"] = str(version or "—")
     return render(
         request,
         "governance/portfolio/rows.html",
@@ -235,8 +244,8 @@ def portfolio_rows_page(request: HttpRequest) -> HttpResponse:
             "q": _query(rng, figure=figure, **filters),
             "back": _query(rng),
             "figure": figure,
-            # As a person reads them: the team's name, not its id.
-            "filters": {**filters, **({"team": team.name} if team else {})},
+            "figure_name": FIGURE_NAMES[figure],
+            "filters": {k.replace("_", " "): v for k, v in named.items()},
             "total": total,
             "page": page,
             "team": team,
@@ -245,6 +254,12 @@ def portfolio_rows_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+FIGURE_NAMES = {
+    "gateway": "gateway spend",
+    "ledger": "ledger spend",
+    "seats": "Copilot seats",
+    "budget": "budget actual",
+}
 _ORDER = {
     "gateway": ("day", "team_key", "model", "id"),
     "ledger": ("month", "scope", "category", "id"),
@@ -336,6 +351,10 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         result = funnel_selectors.funnel(**filters)
     except ValidationError as error:
         return _invalid(request, error, "governance/portfolio/funnel.html")
+    # The gate a subject stopped at, as the table above names it (the export keeps its key).
+    labels = dict(funnel_selectors.STAGES)
+    for stopped in result["stopped"]:
+        stopped["stage_label"] = labels.get(stopped["stage"], stopped["stage"])
     return render(
         request,
         "governance/portfolio/funnel.html",

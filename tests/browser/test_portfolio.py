@@ -1,6 +1,8 @@
 """In real Chromium: finance answers "which team spends most on the heavy tier, and did its
-throughput rise?" by clicks alone, from the finance page to the rows behind the figure."""
+throughput rise?" by clicks alone, from the finance page to the rows behind the figure; the
+page shows money as money and spend over time as stacked charts with legends."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,6 +10,7 @@ from django.utils import timezone
 
 from governance.models import GatewayDaily, Metric, TeamMetricValue
 from governance.selectors.finance import quarter_bounds, quarter_of
+from governance.templatetags.money import money
 from tests.browser.conftest import ARTIFACTS, BROWSER_TEST
 from tests.factories import PASSWORD, TeamFactory
 
@@ -79,6 +82,28 @@ def test_finance_finds_the_top_heavy_tier_spender_and_its_throughput(live_server
     assert heavy.locator("td").first.inner_text() == "Search"
     page.screenshot(path=str(ARTIFACTS / "portfolio.png"), full_page=True)
 
+    # Money as money: the heavy tier's spend with its currency, thousands and cents.
+    heavy_spend = sum(GatewayDaily.objects.filter(tier="heavy").values_list("spend", flat=True))
+    tier_row = page.locator("#tiers tbody tr", has_text="Heavy")
+    assert tier_row.locator("td").nth(1).inner_text() == money(heavy_spend, "USD")
+    assert re.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d\d", tier_row.locator("td").nth(1).inner_text())
+    assert re.fullmatch(r"\d+\.\d%", tier_row.locator("td").nth(2).inner_text())
+    assert re.fullmatch(r"\$0\.\d*[1-9]\d*", tier_row.locator("td").nth(4).inner_text())
+    # One stacked chart per dimension, each named for screen readers and with a legend.
+    charts = page.locator("section[id^=spend-] figure.chart svg[role=img]")
+    assert charts.count() == 4
+    team_chart = page.locator("#spend-team figure.chart svg")
+    assert team_chart.get_attribute("aria-label").startswith("Chart: Spend by team, stacked bars")
+    assert team_chart.locator("#legend_1").is_visible()
+    legend = " ".join(team_chart.locator("#legend_1 text").all_text_contents())
+    assert all(name in legend for name in ("Payments", "Search", "Mobile"))
+    assert team_chart.locator("[id^=stack]").count() >= 3
+    page.locator("#spend-team").screenshot(path=str(ARTIFACTS / "portfolio-spend-by-team.png"))
+    # The roll-ups name no model version: they are named for what they are, with a way to map.
+    unmapped = page.locator("#spend-model_version tbody tr").first
+    assert unmapped.locator("td").first.inner_text().startswith("Unmapped models")
+    assert "/admin/governance/modelalias/" in unmapped.locator("a.map-model").get_attribute("href")
+
     heavy.locator("a").click()
     page.wait_for_url("**/finance/portfolio/rows/**")
     total = page.locator("#total").inner_text()
@@ -91,4 +116,4 @@ def test_finance_finds_the_top_heavy_tier_spender_and_its_throughput(live_server
             "spend", flat=True
         )
     )
-    assert f"{spend.quantize(Decimal('0.01'))}" in total
+    assert money(spend, "USD") in total

@@ -9,11 +9,12 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from governance.charts import Line, metric_chart_svg
+from governance.charts import Line, metric_chart_svg, spend_charts, stacked_spend_svg
 from governance.models import Measurement
 from governance.selectors.pilots import pilot_chart_specs
 from governance.services import pilots as ps
 from governance.services.measurements import measurements_ingest
+from governance.templatetags.money import unit_money, whole_money
 from tests.factories import UserFactory
 from tests.governance.conftest import START
 
@@ -87,6 +88,84 @@ def test_a_few_periods_get_a_dot_each():
 def test_a_chart_without_data_says_so():
     svg = _chart(end=date(2027, 2, 1), grace_days=10, points=[], lines=[])
     assert "no measurements yet" in svg
+
+
+MONTHS = [date(2027, 1, 1), date(2027, 2, 1), date(2027, 3, 1)]
+
+
+def _stacked(count: int, **overrides) -> str:
+    """A stacked spend chart of `count` series, series i spending 100 * (i + 1) a month."""
+    series = [(f"team {i}", [Decimal(100 * (i + 1))] * 3) for i in range(count)]
+    arguments = {"title": "Spend by team", "currency": "USD", "months": MONTHS, "series": series}
+    return stacked_spend_svg(**{**arguments, **overrides})
+
+
+def _legend(svg: str) -> list[str]:
+    """The legend's labels, top to bottom."""
+    legend = svg[svg.index('<g id="legend_1">') :]
+    return re.findall(r"<text [^>]*>([^<]*)</text>", legend)
+
+
+def test_a_stacked_chart_stacks_each_series_per_month_with_a_legend_and_money_axis():
+    svg = _stacked(3)
+    # A bar per series and month.
+    assert svg.count('<g id="stack') == 3 * 3
+    # The largest at the bottom; the legend reads as the bars stack, top first.
+    assert _legend(svg) == ["team 0", "team 1", "team 2"]
+    assert "Spend (USD)" in svg
+    assert "$600" in svg  # the top of the stack (100 + 200 + 300) on the money axis
+    assert all(m in svg for m in ("Jan 2027", "Feb 2027", "Mar 2027"))
+
+
+def test_a_stacked_chart_sums_the_smallest_series_past_eight_as_other():
+    svg = _stacked(11)
+    assert svg.count('<g id="stack') == 8 * 3
+    labels = _legend(svg)
+    # The seven largest, and the four smallest summed (100 + 200 + 300 + 400 a month).
+    assert labels[0] == "Other (4)" and labels[1:] == [f"team {i}" for i in range(4, 11)]
+    assert _stacked(8).count('<g id="stack') == 8 * 3 and "Other" not in _stacked(8)
+
+
+def test_a_stacked_chart_is_named_for_screen_readers_and_escapes_user_text():
+    svg = _stacked(1, series=[("<script>x</script> $a$", [Decimal(1)] * 3)], title="Spend & co")
+    assert "<script>" not in svg and "&lt;script&gt;x&lt;/script&gt; $a$" in svg
+    opening = svg[: svg.index(">")]
+    assert 'role="img"' in opening and 'aria-label="Chart: Spend &amp; co, stacked bars' in opening
+    assert "<title>Chart: Spend &amp; co, stacked bars of spend in USD per month from " in svg
+    assert svg.startswith('<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="100%"')
+
+
+def test_a_stacked_chart_is_the_same_bytes_each_time_and_says_when_nothing_was_spent():
+    assert _stacked(4) == _stacked(4)
+    assert "no spend in this range" in _stacked(0)
+    assert "<dc:date>" not in _stacked(4)
+
+
+def test_a_stacked_chart_names_a_long_range_without_crowding_its_months():
+    months = [date(2025 + i // 12, i % 12 + 1, 1) for i in range(30)]
+    svg = _stacked(0, months=months, series=[("team", [Decimal(5)] * 30)])
+    ticks = re.findall(r'<g id="xtick_\d+">', svg)
+    assert 3 <= len(ticks) <= 8
+
+
+def test_the_portfolio_charts_one_stacked_chart_per_dimension():
+    spend_by = {
+        d: {"months": MONTHS, "series": [{"label": f"{d} a", "values": [Decimal(1)] * 3}]}
+        for d in ("team", "model_version")
+    }
+    charts = spend_charts(spend_by, currency="EUR")
+    assert set(charts) == {"team", "model_version"}
+    assert "Spend by model version" in charts["model_version"] and "€1" in charts["team"]
+
+
+def test_a_cost_per_request_shows_enough_decimals_to_be_more_than_nothing():
+    assert unit_money("0.002833", "USD") == "$0.0028"
+    assert unit_money("0.3", "USD") == "$0.30"
+    assert unit_money("0.0153", "USD") == "$0.015"
+    assert unit_money("12.345678", "USD") == "$12.35"
+    assert unit_money("0.000001", "CHF") == "CHF\u00a00.000001"
+    assert unit_money(None) == "—"
+    assert whole_money("12345.6", "USD") == "$12,346"
 
 
 def _weekly_reviewer_load(pilot, *, weeks: int) -> list[dict]:

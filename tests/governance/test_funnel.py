@@ -12,8 +12,10 @@ from openpyxl import load_workbook
 
 from governance.choices import PilotOutcome, PilotStatus
 from governance.models import Pilot, PilotTransition
-from governance.selectors.funnel import funnel, percentile
+from governance.selectors.funnel import STAGES, funnel, percentile
+from governance.templatetags.money import number
 from tests.factories import OfferingFactory, TeamFactory, UserFactory
+from tests.page_text import PageText
 from vendors.choices import AssessmentStatus
 from vendors.models import Assessment, AssessmentTransition
 
@@ -209,6 +211,18 @@ def test_the_page_and_exports_show_the_same_numbers(client, finance, history):
         )
         line = next(r for r in text if r[0] == stage["stage"])
         assert int(line[1]) == stage["entered"]
+    # The page shows the same numbers, formatted for people, and names each gate in words.
+    shown = PageText(page.content.decode())
+    result = page.context["result"]
+    for stage, row in zip(result["stages"], shown.body("stages"), strict=True):
+        assert row[0] == stage["label"]
+        assert row[1:4] == [number(stage[k], 0) for k in ("entered", "passed", "stopped")]
+        assert row[5:7] == [number(stage["median_days"], 1), number(stage["p90_days"], 1)]
+    labels = dict(STAGES)
+    stopped = shown.body("stopped")
+    assert len(stopped) == len(result["stopped"]) > 0
+    for subject, row in zip(result["stopped"], stopped, strict=True):
+        assert row[1] == labels[subject["stage"]] and "_" not in row[1]
 
 
 @pytest.mark.parametrize("role", ["finance", "security", "legal", "ai_pm", "auditor"])

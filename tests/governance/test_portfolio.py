@@ -3,6 +3,7 @@ pages, exports and API answer only the roles that may read them."""
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +18,9 @@ from openpyxl import load_workbook
 from governance.choices import PilotStatus, ReviewDecision, ReviewScope, ReviewStatus
 from governance.models import CopilotOrgDay, GatewayDaily, Pilot, QuarterlyReview, Spend
 from governance.selectors import portfolio as ps
+from governance.templatetags.money import money, number, percent, unit_money
 from tests.factories import ModelVersionFactory, OfferingFactory, TeamFactory, UserFactory
+from tests.page_text import PageText
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +159,11 @@ def cents(values) -> Decimal:
     return sum(values, Decimal(0)).quantize(Decimal("0.01"))
 
 
+def amount(text: str) -> Decimal:
+    """A figure as the page shows it ('$1,234.50', '30.0%', '1,240') read back as a number."""
+    return Decimal(re.sub(r"[^\d.\-]", "", text))
+
+
 def _rows(client, **params) -> dict:
     """Every row the drill-down lists, page after page, and the total it states."""
     query = RANGE + "".join(f"&{k}={v}" for k, v in params.items())
@@ -173,52 +181,98 @@ def _rows(client, **params) -> dict:
         number += 1
 
 
+def ratio(part, whole, unit: str = "0.0001") -> Decimal:
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal(unit))
+
+
 def test_it_sums_every_spend_figure_from_the_rows_its_drill_down_lists(client, finance, world):
     client.force_login(finance)
-    data = client.get(f"{reverse('portfolio')}?{RANGE}").context["data"]
+    response = client.get(f"{reverse('portfolio')}?{RANGE}")
+    data, page = response.context["data"], PageText(response.content.decode())
     checked = 0
     for dimension, spend in data["spend_by"].items():
-        for series in spend["series"]:
+        table = page.body(f"spend-{dimension}")
+        assert len(table) == len(spend["series"])
+        for series, shown in zip(spend["series"], table, strict=True):
+            assert shown[0].startswith(series["label"])
             got = _rows(client, figure="gateway", **{dimension: series["key"]})
-            assert cents(r.spend for r in got["rows"]) == series["total"]
-            for cell in series["cells"]:
-                if cell["value"]:
-                    month = _rows(
-                        client, figure="gateway", month=cell["month"], **{dimension: series["key"]}
-                    )
-                    assert cents(r.spend for r in month["rows"]) == cell["value"]
-                    checked += 1
+            total = cents(r.spend for r in got["rows"])
+            assert total == series["total"]
+            # The page shows the rows' sum as money, and it reads back as that sum.
+            assert shown[-1] == money(total, "USD") and amount(shown[-1]) == total
+            for cell, text in zip(series["cells"], shown[1:-1], strict=True):
+                month = _rows(
+                    client, figure="gateway", month=cell["month"], **{dimension: series["key"]}
+                )
+                value = cents(r.spend for r in month["rows"])
+                assert value == cell["value"]
+                assert text == money(value, "USD") and amount(text) == value
+                checked += 1
     assert checked > 20
+    everything = _rows(client, figure="gateway")["rows"]
+    all_spend = sum(r.spend for r in everything)
+    tiers = {row[0]: row for row in page.body("tiers")}
+    assert len(tiers) == len(data["tiers"])
     for tier in data["tiers"]:
         got = _rows(client, figure="gateway", tier=tier["tier"])
-        assert cents(r.spend for r in got["rows"]) == tier["spend"]
-        assert sum(r.requests for r in got["rows"]) == tier["requests"]
+        spend = cents(r.spend for r in got["rows"])
+        requests = sum(r.requests for r in got["rows"])
         input_tokens = sum(r.input_tokens for r in got["rows"])
         cached = sum(r.cached_tokens for r in got["rows"])
-        assert (Decimal(cached) / input_tokens).quantize(Decimal("0.0001")) == tier[
-            "cached_token_share"
-        ]
-        assert (tier["spend"] / tier["requests"]).quantize(Decimal("0.000001")) == tier[
-            "cost_per_request"
-        ]
-    everything = _rows(client, figure="gateway")["rows"]
+        assert spend == tier["spend"]
+        assert requests == tier["requests"]
+        assert ratio(cached, input_tokens) == tier["cached_token_share"]
+        assert ratio(tier["spend"], requests, "0.000001") == tier["cost_per_request"]
+        share = ratio(sum(r.spend for r in got["rows"]), all_spend)
+        assert share == tier["share_of_spend"]
+        _, spend_text, share_text, requests_text, cost_text, cached_text = tiers[tier["label"]]
+        assert spend_text == money(spend, "USD") and amount(spend_text) == spend
+        assert share_text == percent(share) and amount(share_text) == round(share * 100, 1)
+        assert requests_text == number(requests, 0) and amount(requests_text) == requests
+        assert cost_text == unit_money(ratio(spend, requests, "0.000001"), "USD")
+        assert amount(cost_text) > 0
+        assert cached_text == percent(ratio(cached, input_tokens))
+    cached = sum(r.cached_tokens for r in everything)
+    input_tokens = sum(r.input_tokens for r in everything)
+    assert ratio(cached, input_tokens) == data["cached"]["share"]
     assert (
-        Decimal(sum(r.cached_tokens for r in everything)) / sum(r.input_tokens for r in everything)
-    ).quantize(Decimal("0.0001")) == data["cached"]["share"]
-    for spender in data["top_spenders"]:
-        got = _rows(client, figure="gateway", team=spender["key"])
-        assert cents(r.spend for r in got["rows"]) == spender["spend"]
-    for spender in data["top_heavy_spenders"]:
-        got = _rows(client, figure="gateway", team=spender["key"], tier="heavy")
-        assert cents(r.spend for r in got["rows"]) == spender["spend"]
-    for category in data["ledger"]:
+        f"Cached-token share over all input: {percent(ratio(cached, input_tokens))} "
+        f"({number(cached, 0)} of {number(input_tokens, 0)} input tokens)"
+    ) in " ".join(page.text["tiers"].split())
+    for part, spenders, tier in (
+        ("top-spenders", data["top_spenders"], {}),
+        ("top-heavy", data["top_heavy_spenders"], {"tier": "heavy"}),
+    ):
+        table = page.body(part)
+        assert [row[0] for row in table] == [s["team"] for s in spenders]
+        for spender, (_, spend_text, requests_text) in zip(spenders, table, strict=True):
+            got = _rows(client, figure="gateway", team=spender["key"], **tier)
+            spend = cents(r.spend for r in got["rows"])
+            requests = sum(r.requests for r in got["rows"])
+            assert spend == spender["spend"] and spend_text == money(spend, "USD")
+            assert requests_text == number(requests, 0) and amount(requests_text) == requests
+    ledger = page.body("ledger")
+    assert len(ledger) == len(data["ledger"])
+    for category, (_, amount_text, rows_text) in zip(data["ledger"], ledger, strict=True):
         got = _rows(client, figure="ledger", category=category["category"])
-        assert sum(r.amount for r in got["rows"]) == category["amount"]
+        total = sum(r.amount for r in got["rows"])
+        assert total == category["amount"]
+        assert amount_text == money(total, "USD") and amount(amount_text) == total
+        assert rows_text == number(len(got["rows"]), 0)
     seats = _rows(client, figure="seats")["rows"]
     assert sum(r.seats_paid for r in seats) == data["seats"]["seats_paid"] == 150
-    for budget in data["budget"]:
+    seats_text = " ".join(page.text["seats"].split())
+    assert f"Paid {number(150, 0)}, active {number(sum(r.seats_active for r in seats), 0)}" in (
+        seats_text
+    )
+    budgets = page.body("budget")
+    assert len(budgets) == len(data["budget"])
+    for budget, shown in zip(data["budget"], budgets, strict=True):
         got = _rows(client, figure="budget", **{budget["param"]: budget["id"]})
-        assert sum(r.amount for r in got["rows"]) == budget["actual"]
+        actual = sum(r.amount for r in got["rows"])
+        assert actual == budget["actual"]
+        assert shown[3] == money(actual, "USD") and amount(shown[3]) == actual
+        assert amount(shown[4]) == budget["budget"] - actual
 
 
 def test_it_leaves_out_the_days_outside_the_range(finance, world):
@@ -454,4 +508,89 @@ def test_the_demo_fills_every_chart_and_table_of_the_portfolio(client, tmp_path)
     assert all(len(data["spend_by"][d]["series"]) >= 2 for d in ("team", "tier", "model_version"))
     assert data["top_heavy_spenders"] and data["ledger"]
     assert data["seats"]["seats_paid"]
-    assert len(response.context["charts"]) == 3
+    # One stacked chart per dimension, each beside its table, with a legend and its bars.
+    charts = response.context["charts"]
+    assert set(charts) == set(ps.DIMENSIONS)
+    for dimension, chart in charts.items():
+        assert '<g id="legend_1">' in chart and '<g id="stack' in chart, dimension
+        assert chart in response.content.decode()
+
+
+def test_roll_ups_nobody_could_attribute_are_named_for_what_they_are(finance, world):
+    data = ps.portfolio(ps.portfolio_range(date_from=FROM, date_to=TO))
+
+    def unattributed(dimension: str) -> dict:
+        (series,) = [s for s in data["spend_by"][dimension]["series"] if s["key"] == "none"]
+        return series
+
+    # The roll-up of "mystery" (no team, no tier, its model name mapped to no version).
+    assert unattributed("model_version")["label"] == "Unmapped models"
+    assert unattributed("vendor")["label"] == "Unmapped models"
+    assert unattributed("team")["label"] == "No team"
+    assert unattributed("tier")["label"] == "No tier"
+    assert {s["team"] for s in data["top_spenders"]} >= {"No team"}
+    assert [t["label"] for t in data["tiers"]] == ["Fast", "Standard", "Heavy", "No tier"]
+    assert unattributed("model_version")["total"] == Decimal("1.50")
+
+
+def test_finance_is_shown_where_an_unmapped_model_name_is_mapped(client, finance, world):
+    client.force_login(finance)
+    page = client.get(f"{reverse('portfolio')}?{RANGE}").content.decode()
+    section = page[page.index('id="spend-model_version"') :]
+    row = section[section.index("<td>Unmapped models") :]
+    row = row[: row.index("</tr>")]
+    # Finance reads the aliases; platform adds them (finance may not).
+    assert f'href="{reverse("admin:governance_modelalias_changelist")}"' in row
+    assert "platform maps a model name to its version there" in row
+    assert reverse("admin:governance_modelalias_add") not in row
+    assert client.get(reverse("admin:governance_modelalias_changelist")).status_code == 200
+
+
+def _total(response) -> str:
+    """The drill-down's sentence of what its rows add up to, as a person reads it."""
+    html = re.search(r'<p id="total">(.*?)</p>', response.content.decode(), re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+def test_the_rows_page_shows_its_total_as_money_and_its_filters_in_words(client, finance, world):
+    client.force_login(finance)
+    response = client.get(
+        f"{reverse('portfolio-rows')}?{RANGE}&figure=gateway&model_version=none&tier=none"
+    )
+    assert response.status_code == 200
+    page = PageText(response.content.decode())
+    text = " ".join(response.content.decode().split())
+    assert "Figure: <strong>Gateway spend</strong>" in text
+    assert "model version: Unmapped models" in text and "tier: No tier" in text
+    (row,) = page.body("rows")
+    assert row[2] == "mystery" and row[3] == "unmapped" and row[9] == money("1.5", "USD")
+    assert _total(response) == "1 row(s) adding up to $1.50 spend, 5 requests."
+    team = world["teams"][0]
+    response = client.get(f"{reverse('portfolio-rows')}?{RANGE}&figure=gateway&team={team.pk}")
+    total = response.context["total"]
+    assert _total(response) == (
+        f"{number(total['count'], 0)} row(s) adding up to {money(total['spend'], 'USD')} spend, "
+        f"{number(total['requests'], 0)} requests."
+    )
+    every = _rows(client, figure="gateway", team=team.pk)["rows"]
+    assert amount(money(total["spend"], "USD")) == cents(r.spend for r in every)
+
+
+def test_the_outcomes_page_shows_net_roi_as_a_percentage(finance, world):
+    from django.template.loader import render_to_string
+
+    (outcome,) = ps.pilot_outcomes([world["pilot"]], as_of=TO)
+    # net_roi is stored as a fraction (1.1 is 110%); the page says so in percent.
+    outcome |= {"net_roi_audited": Decimal("1.1000"), "net_roi_best": Decimal("2.5")}
+    html = render_to_string(
+        "governance/portfolio/outcomes.html",
+        {"rng": ps.Range(FROM, TO), "q": RANGE, "outcomes": [outcome], "page": None},
+    )
+    text = " ".join(html.split())
+    assert "Net ROI audited: <strong>110.0%</strong>; best case: 250.0%" in text
+    outcome |= {"net_roi_audited": None, "net_roi_best": None}
+    html = render_to_string(
+        "governance/portfolio/outcomes.html",
+        {"rng": ps.Range(FROM, TO), "q": RANGE, "outcomes": [outcome], "page": None},
+    )
+    assert "Net ROI audited: <strong>not computable</strong>" in " ".join(html.split())
