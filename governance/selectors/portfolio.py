@@ -26,6 +26,7 @@ from governance.choices import PilotStatus, ReviewScope, ReviewStatus, SpendScop
 from governance.models import (
     CopilotOrgDay,
     GatewayDaily,
+    GatewayMonthly,
     Pilot,
     QuarterlyReview,
     Spend,
@@ -222,24 +223,50 @@ def _key(dimension: str, item: dict) -> tuple[str, str]:
     return ("none", UNKNOWN) if item[column] is None else (str(item[column]), item[label])
 
 
+def _whole_months(rng: Range) -> tuple[date, date] | None:
+    """The first day of the range's first whole calendar month and the day after its last
+    whole month (None when the range holds no whole month)."""
+    first = rng.date_from.replace(day=1)
+    if first < rng.date_from:
+        first = (first + timedelta(days=32)).replace(day=1)
+    end = (rng.date_to + timedelta(days=1)).replace(day=1)
+    return (first, end) if first < end else None
+
+
 def gateway_groups(rng: Range) -> list[dict]:
-    """The range's roll-ups summed per month, team, model version and tier: one query
-    grouped on ids alone (no join: it reads every roll-up of the range), from which every
-    gateway figure of the page is added up; names come from two small lookups."""
+    """The range's roll-ups summed per month, team, model version and tier, grouped on ids
+    alone, from which every gateway figure of the page is added up: whole months are read
+    from the monthly roll-up (GatewayMonthly, a few rows a month), the partial months at the
+    range's edges from GatewayDaily (a quarter reads no daily row); names come from two small
+    lookups."""
     from vendors.models import ModelVersion
 
-    groups = list(
-        gateway_rows(rng)
-        .annotate(month=TruncMonth("day"))
-        .values("month", "team_id", "model_version_id", "tier")
-        .annotate(
-            spent=Sum("spend"),
-            n=Sum("requests"),
-            input=Sum("input_tokens"),
-            cached=Sum("cached_tokens"),
+    keys = ("team_id", "model_version_id", "tier")
+    sums = {
+        "spent": Sum("spend"),
+        "n": Sum("requests"),
+        "input": Sum("input_tokens"),
+        "cached": Sum("cached_tokens"),
+    }
+    groups: list[dict] = []
+    days = gateway_rows(rng)
+    whole = _whole_months(rng)
+    if whole:
+        first, end = whole
+        groups += list(
+            GatewayMonthly.objects.filter(month__gte=first, month__lt=end, currency=rng.currency)
+            .values("month", *keys)
+            .annotate(**sums)
+            .order_by()
         )
-        .order_by()
-    )
+        days = days.exclude(day__gte=first, day__lt=end)
+    if not whole or rng.date_from < whole[0] or rng.date_to >= whole[1]:
+        groups += list(
+            days.annotate(month=TruncMonth("day"))
+            .values("month", *keys)
+            .annotate(**sums)
+            .order_by()
+        )
     teams = dict(
         Team.objects.filter(pk__in={g["team_id"] for g in groups}).values_list("pk", "name")
     )
