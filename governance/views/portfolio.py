@@ -116,6 +116,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         )
         for series in data["spend_by"]["tier"]["series"]
     ]
+    vendors = _vendors()
     return render(
         request,
         "governance/portfolio/portfolio.html",
@@ -129,8 +130,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             "dimensions": [(d, d.replace("_", " "), data["spend_by"][d]) for d in ps.DIMENSIONS],
             "page": page,
             "pilots": ps.pilot_table(rng, pilots, today=today),
-            "vendors": Vendor.objects.order_by("name").values("pk", "name"),
-            "model_updates": _model_updates(),
+            "vendors": vendors,
+            "model_updates": _model_updates(vendors),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "vendor": vendor,
             "team": team,
@@ -336,6 +337,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         result = funnel_selectors.funnel(**filters)
     except ValidationError as error:
         return _invalid(request, error, "governance/portfolio/funnel.html")
+    vendors = _vendors()
     return render(
         request,
         "governance/portfolio/funnel.html",
@@ -343,8 +345,8 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             "result": result,
             "filters": filters,
             "quarter": request.GET.get("quarter", ""),
-            "vendors": Vendor.objects.order_by("name").values("pk", "name"),
-            "model_updates": _model_updates(),
+            "vendors": vendors,
+            "model_updates": _model_updates(vendors),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "query": request.GET.urlencode(),
         },
@@ -406,8 +408,13 @@ def portfolio_packet_page(request: HttpRequest) -> HttpResponse:
     return redirect("packet-page", pk=packet.pk)
 
 
-def _model_updates() -> list:
+def _vendors() -> list[dict]:
+    """Every vendor's id and name, by name (the filter list; also names the update times)."""
+    return list(Vendor.objects.order_by("name").values("pk", "name"))
+
+
+def _model_updates(vendors: list[dict]) -> list:
     """(vendor name, its time to model update) for every vendor with a dated version."""
     times = model_update_times()
-    names = dict(Vendor.objects.filter(pk__in=times).values_list("pk", "name"))
+    names = {v["pk"]: v["name"] for v in vendors}
     return sorted(((names[pk], t) for pk, t in times.items()), key=lambda row: row[0])
