@@ -2,7 +2,8 @@
 
 Every figure is computed from a queryset that `figure_rows` also returns, filtered the same
 way, so the drill-down page lists exactly the rows a figure sums (docs/portfolio.md):
-- inference spend, requests, tokens: the gateway's daily roll-ups (GatewayDaily);
+- inference spend, requests, tokens: the gateway's daily roll-ups (GatewayDaily), read for
+  whole months from their monthly sums (GatewayMonthly, kept equal to them by the import);
 - ledger spend by category and scope: the spend ledger (Spend), every category;
 - seats: the Copilot reports' latest seats row per scope (CopilotOrgDay);
 - budget vs actual: the signed quarterly reviews and the ledger rows of each scope, as the
