@@ -32,6 +32,7 @@ from django.db import connection  # noqa: E402
 
 from governance.models import GatewayDaily, Spend, Team  # noqa: E402
 from governance.models.evidence import ImportKind, ImportStatus  # noqa: E402
+from governance.services.gateway_months import gateway_months_refresh  # noqa: E402
 from governance.services.imports import import_create, import_execute  # noqa: E402
 from vendors.models import ModelVersion, Vendor  # noqa: E402
 
@@ -137,7 +138,10 @@ def write_csv(path: Path, rows: int, teams: list[Team], seed: int = 7) -> None:
 def _clean(teams: list[Team]) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM governance_gatewayrequest WHERE request_id LIKE 'bench-%%'")
-    GatewayDaily.objects.filter(team__in=teams).delete()
+    days = GatewayDaily.objects.filter(team__in=teams)
+    months = set(days.dates("day", "month"))
+    days.delete()
+    gateway_months_refresh(months=months)
     Spend.objects.filter(team__in=teams).delete()
 
 

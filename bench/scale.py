@@ -68,6 +68,7 @@ from governance.models import (  # noqa: E402
     Team,
 )
 from governance.services.checkpoints import checkpoints_evaluate_due  # noqa: E402
+from governance.services.gateway_months import gateway_months_refresh  # noqa: E402
 from vendors.models import ModelVersion, Offering, Vendor  # noqa: E402
 
 SIZES = {
@@ -497,11 +498,14 @@ def seed_gateway(*, target: int) -> int:
                     )
 
     fresh = itertools.islice(itertools.islice(rows(), target), have, None)
-    made = 0
+    made, months = 0, set()
     while batch := list(itertools.islice(fresh, 5000)):
         GatewayDaily.objects.bulk_create(batch, ignore_conflicts=True)
+        months |= {row.day.replace(day=1) for row in batch}
         made += len(batch)
         progress("gateway roll-ups", have + made, target)
+    # The monthly roll-up the portfolio reads, as the gateway import keeps it.
+    gateway_months_refresh(months=months)
     return made
 
 
@@ -541,15 +545,54 @@ def seed_pull_requests(*, target: int) -> int:
 
 
 def reset() -> None:
-    """Remove every bench row (marked by the "scale-" prefix and the bench cid)."""
+    """Start the bench's data set again: on PostgreSQL by dropping and re-creating the bench's
+    own database, elsewhere by deleting every bench row (marked by the "scale-" prefix and the
+    bench cid)."""
+    if connection.vendor == "postgresql":
+        _recreate_database()
+        return
     with disable_auditlog():
         _reset()
+
+
+def _recreate_database() -> None:
+    """Drop the bench's database, create it empty and migrate it.
+
+    On PostgreSQL the bench's audit entries, sign-offs and transitions are sealed: triggers
+    refuse to UPDATE or DELETE them (governance/migrations/0023_seal.py), so the rows cannot
+    be deleted one by one, and they must not be: switching the triggers off, or TRUNCATE
+    (which fires no row trigger), would be the tampering the seal exists to stop. A database
+    of the bench's own is discarded whole instead. It must hold nothing but bench rows: any
+    vendor or pilot without the bench's mark stops the reset.
+    """
+    from django.core.management import call_command
+
+    # P1's own vendor and pilot (bench/ingest.py) are the bench's too.
+    foreign = (
+        Vendor.objects.exclude(slug__startswith=PREFIX).exclude(slug="bench").count()
+        + Pilot.objects.exclude(title__startswith=PREFIX).exclude(title="Bench pilot").count()
+    )
+    name = connection.settings_dict["NAME"]
+    if foreign:
+        sys.exit(
+            f"reset: database {name} holds {foreign} vendors or pilots that are not the bench's; "
+            "the bench resets only a database of its own (see bench/README.md)"
+        )
+    quoted = connection.ops.quote_name(name)
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE {quoted} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {quoted}")
+    connection.close()
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"reset: dropped and re-created database {name}, migrated")
 
 
 def _reset() -> None:
     pilots = Pilot.objects.filter(title__startswith=PREFIX)
     LogEntry.objects.filter(cid=MARK).delete()
     GatewayDaily.objects.filter(team_key__startswith=PREFIX).delete()
+    gateway_months_refresh()
     PullRequest.objects.filter(repo__startswith=PREFIX).delete()
     Spend.objects.filter(pilot__in=pilots).delete()
     SignOff.objects.filter(subject_kind="pilot", subject_id__in=pilots.values("pk")).delete()

@@ -482,6 +482,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "governance.escapeddefect",
     "governance.gatewayrequest",
     "governance.gatewaydaily",
+    "governance.gatewaymonthly",
     "governance.copilotuserday",
     "governance.copilotorgday",
     "governance.teammetricvalue",

@@ -45,6 +45,7 @@ from governance.importers.base import (
 )
 from governance.models import GatewayDaily, GatewayRequest, ImportRun, ModelAlias, Spend, Team
 from governance.models.evidence import TeamMember
+from governance.services.gateway_months import gateway_months_refresh
 from vendors.choices import Currency
 from vendors.kit.audit import acting_as
 from vendors.models import ModelVersion
@@ -976,12 +977,14 @@ _ROLLUP_KEY = (
 
 
 def roll_up(*, days: set[date]) -> None:
-    """Recompute GatewayDaily for these days from the stored requests."""
-    with connection.cursor() as cursor:
+    """Recompute GatewayDaily for these days from the stored requests, and GatewayMonthly for
+    their months (in the same transaction, so the two never disagree)."""
+    with transaction.atomic(), connection.cursor() as cursor:
         for chunk in batched(sorted(days), 500):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM governance_gatewaydaily WHERE day IN ({marks})", chunk)  # noqa: S608
             cursor.execute(_ROLLUP.format(key=_ROLLUP_KEY, days=marks), chunk)
+        gateway_months_refresh(months=days)
 
 
 def gateway_reattribute(run: ImportRun, result: ImportResult) -> None:

@@ -344,6 +344,46 @@ class GatewayDaily(models.Model):
         return f"{self.day} {self.team_key} {self.model}: {self.requests} requests"
 
 
+class GatewayMonthly(models.Model):
+    """GatewayDaily summed per calendar month (kept by `gateway_months_refresh`), so a range of
+    whole months reads a few hundred rows instead of every day's."""
+
+    month = models.DateField(help_text="The month's first day.")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team_key = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200)
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    tier = models.CharField(max_length=16, choices=RoutingTier.choices, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    requests = models.BigIntegerField()
+    input_tokens = models.BigIntegerField()
+    cached_tokens = models.BigIntegerField()
+    output_tokens = models.BigIntegerField()
+    spend = models.DecimalField(max_digits=20, decimal_places=8)
+    days = models.PositiveIntegerField(help_text="How many daily roll-ups this row sums.")
+
+    class Meta:
+        ordering = ["month", "team_key", "model"]
+        verbose_name_plural = "gateway monthly roll-ups"
+        # Wider than GatewayDaily's key: within a month one team key and model can carry
+        # another team or version on some days (a team renamed, an alias changed), and
+        # every figure groups on team, version and tier, so the month keeps them apart.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "team_key", "model", "currency", "team", "model_version", "tier"],
+                name="gateway_monthly_key",
+            )
+        ]
+        indexes = [models.Index(fields=["currency", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.team_key} {self.model}: {self.requests} requests"
+
+
 class CopilotUserDay(models.Model):
     """One person's Copilot activity on one day (the user-level usage-metrics report)."""
 

@@ -2,7 +2,8 @@
 
 Every figure is computed from a queryset that `figure_rows` also returns, filtered the same
 way, so the drill-down page lists exactly the rows a figure sums (docs/portfolio.md):
-- inference spend, requests, tokens: the gateway's daily roll-ups (GatewayDaily);
+- inference spend, requests, tokens: the gateway's daily roll-ups (GatewayDaily), read for
+  whole months from their monthly sums (GatewayMonthly, kept equal to them by the import);
 - ledger spend by category and scope: the spend ledger (Spend), every category;
 - seats: the Copilot reports' latest seats row per scope (CopilotOrgDay);
 - budget vs actual: the signed quarterly reviews and the ledger rows of each scope, as the
@@ -26,10 +27,10 @@ from governance.choices import PilotStatus, ReviewScope, ReviewStatus, SpendScop
 from governance.models import (
     CopilotOrgDay,
     GatewayDaily,
+    GatewayMonthly,
     Pilot,
     QuarterlyReview,
     Spend,
-    Team,
 )
 from governance.models.evidence import ImportKind
 from governance.selectors.copilot import copilot_seats
@@ -246,42 +247,63 @@ def _key(dimension: str, item: dict) -> tuple[str, str]:
     return (str(item[column]), item[label])
 
 
-def gateway_groups(rng: Range) -> list[dict]:
-    """The range's roll-ups summed per month, team, model version and tier: one query
-    grouped on ids alone (no join: it reads every roll-up of the range), from which every
-    gateway figure of the page is added up; names come from two small lookups."""
-    from vendors.models import ModelVersion
+def _whole_months(rng: Range) -> tuple[date, date] | None:
+    """The first day of the range's first whole calendar month and the day after its last
+    whole month (None when the range holds no whole month)."""
+    first = rng.date_from.replace(day=1)
+    if first < rng.date_from:
+        first = (first + timedelta(days=32)).replace(day=1)
+    end = (rng.date_to + timedelta(days=1)).replace(day=1)
+    return (first, end) if first < end else None
 
-    groups = list(
-        gateway_rows(rng)
-        .annotate(month=TruncMonth("day"))
-        .values("month", "team_id", "model_version_id", "tier")
-        .annotate(
-            spent=Sum("spend"),
-            n=Sum("requests"),
-            input=Sum("input_tokens"),
-            cached=Sum("cached_tokens"),
-        )
-        .order_by()
-    )
-    teams = dict(
-        Team.objects.filter(pk__in={g["team_id"] for g in groups}).values_list("pk", "name")
-    )
-    versions = {
-        v["pk"]: v
-        for v in ModelVersion.objects.filter(pk__in={g["model_version_id"] for g in groups}).values(
-            "pk", "family", "version", "vendor_id", "vendor__name"
-        )
+
+# A group's keys, and the names shown for them (read in the same query: the monthly rows
+# are few, so joining them to teams and versions costs less than two more queries).
+GROUP_KEYS = (
+    "team_id",
+    "model_version_id",
+    "tier",
+    "team__name",
+    "model_version__family",
+    "model_version__version",
+    "model_version__vendor_id",
+    "model_version__vendor__name",
+)
+
+
+def gateway_groups(rng: Range) -> list[dict]:
+    """The range's roll-ups summed per month, team, model version and tier (with their names),
+    from which every gateway figure of the page is added up: whole months are read from the
+    monthly roll-up (GatewayMonthly, a few rows a month), the partial months at the range's
+    edges from GatewayDaily (a quarter reads no daily row)."""
+    sums = {
+        "spent": Sum("spend"),
+        "n": Sum("requests"),
+        "input": Sum("input_tokens"),
+        "cached": Sum("cached_tokens"),
     }
+    groups: list[dict] = []
+    days = gateway_rows(rng)
+    whole = _whole_months(rng)
+    if whole:
+        first, end = whole
+        groups += list(
+            GatewayMonthly.objects.filter(month__gte=first, month__lt=end, currency=rng.currency)
+            .values("month", *GROUP_KEYS)
+            .annotate(**sums)
+            .order_by()
+        )
+        days = days.exclude(day__gte=first, day__lt=end)
+    if not whole or rng.date_from < whole[0] or rng.date_to >= whole[1]:
+        groups += list(
+            days.annotate(month=TruncMonth("day"))
+            .values("month", *GROUP_KEYS)
+            .annotate(**sums)
+            .order_by()
+        )
     for item in groups:
         month = item["month"]
         item["month"] = month.date() if hasattr(month, "date") else month
-        item["team__name"] = teams.get(item["team_id"])
-        version = versions.get(item["model_version_id"], {})
-        item["model_version__family"] = version.get("family")
-        item["model_version__version"] = version.get("version")
-        item["model_version__vendor_id"] = version.get("vendor_id")
-        item["model_version__vendor__name"] = version.get("vendor__name")
     return groups
 
 

@@ -112,6 +112,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         dimension: mark_safe(svg)  # noqa: S308
         for dimension, svg in spend_charts(data["spend_by"], currency=rng.currency).items()
     }
+    vendors = _vendors()
     return render(
         request,
         "governance/portfolio/portfolio.html",
@@ -128,8 +129,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             ],
             "page": page,
             "pilots": ps.pilot_table(rng, pilots, today=today),
-            "vendors": Vendor.objects.order_by("name").values("pk", "name"),
-            "model_updates": _model_updates(),
+            "vendors": vendors,
+            "model_updates": _model_updates(vendors),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "vendor": vendor,
             "team": team,
@@ -355,6 +356,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
     labels = dict(funnel_selectors.STAGES)
     for stopped in result["stopped"]:
         stopped["stage_label"] = labels.get(stopped["stage"], stopped["stage"])
+    vendors = _vendors()
     return render(
         request,
         "governance/portfolio/funnel.html",
@@ -362,8 +364,8 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             "result": result,
             "filters": filters,
             "quarter": request.GET.get("quarter", ""),
-            "vendors": Vendor.objects.order_by("name").values("pk", "name"),
-            "model_updates": _model_updates(),
+            "vendors": vendors,
+            "model_updates": _model_updates(vendors),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "query": request.GET.urlencode(),
         },
@@ -425,8 +427,13 @@ def portfolio_packet_page(request: HttpRequest) -> HttpResponse:
     return redirect("packet-page", pk=packet.pk)
 
 
-def _model_updates() -> list:
+def _vendors() -> list[dict]:
+    """Every vendor's id and name, by name (the filter list; also names the update times)."""
+    return list(Vendor.objects.order_by("name").values("pk", "name"))
+
+
+def _model_updates(vendors: list[dict]) -> list:
     """(vendor name, its time to model update) for every vendor with a dated version."""
     times = model_update_times()
-    names = dict(Vendor.objects.filter(pk__in=times).values_list("pk", "name"))
+    names = {v["pk"]: v["name"] for v in vendors}
     return sorted(((names[pk], t) for pk, t in times.items()), key=lambda row: row[0])

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from governance.models import GatewayDaily, Metric, TeamMetricValue
 from governance.selectors.finance import quarter_bounds, quarter_of
+from governance.services.gateway_months import gateway_months_refresh
 from governance.templatetags.money import money
 from tests.browser.conftest import ARTIFACTS, BROWSER_TEST
 from tests.factories import PASSWORD, TeamFactory
@@ -48,6 +49,7 @@ def _quarter_of_gateway_rows():
                 )
         day += timedelta(days=1)
     GatewayDaily.objects.bulk_create(rows)
+    gateway_months_refresh()
     throughput = Metric.objects.get(code="feature-throughput")
     week = start - timedelta(days=start.weekday())
     n = 0

@@ -22,6 +22,7 @@ from governance.models import GatewayDaily, GatewayRequest, ImportRun, ModelAlia
 from governance.models.evidence import ImportKind, ImportStatus, TeamMember
 from governance.services.imports import import_create, import_execute
 from tests.factories import ModelVersionFactory, TeamFactory, VendorFactory
+from tests.governance.gateway_months import daily_by_month, monthly
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "gateway"
 URL = "/api/v1/spend/summary/"
@@ -666,4 +667,40 @@ def test_two_teams_showing_the_same_key_never_merge(world, finance, tmp_path):
     assert ledger_rows() == {
         ("2026-10-01", "Bee", "Anthropic", "inference_heavy", D("7.00"), "import"),
         ("2026-10-01", "X", "Anthropic", "inference_heavy", D("3.00"), "import"),
+    }
+
+
+def test_the_monthly_roll_up_equals_the_daily_ones_after_re_imports_and_re_resolution(
+    world, finance, platform, tmp_path
+):
+    run_file("litellm_spend_logs.csv", finance)
+    first = monthly()
+    assert first == daily_by_month()
+    assert {key[0] for key in first} == {date(2026, 10, 1), date(2026, 11, 1)}
+
+    # A new alias and a new team: the re-import re-resolves November's stored requests.
+    codestral = ModelVersionFactory(
+        vendor=VendorFactory(name="Mistral", slug="mistral"), family="codestral", tier="fast"
+    )
+    ModelAlias.objects.create(name=CODESTRAL, model_version=codestral)
+    ghosts = TeamFactory(name="Ghosts")
+    run_file("litellm_spend_logs.csv", finance)
+    again = monthly()
+    assert again == daily_by_month()
+    assert again != first
+    assert {key[4] for key in again if key[3] == CODESTRAL} == {codestral.pk}
+    assert ghosts.pk in {key[1] for key in again}
+
+    # A membership file moves a person's request to another team: its month is rolled up again.
+    logs = write_logs(
+        tmp_path, "erin.csv", [logged("req-e1", "2026-10-30", "claude-opus-4.1", "10", user="erin")]
+    )
+    run_path(logs, finance)
+    members = tmp_path / "members.csv"
+    members.write_text("login,team,from,to\nerin,Search,2026-10-01,\n")
+    run_path(members, platform, ImportKind.TEAM_MEMBERS)
+    moved = monthly()
+    assert moved == daily_by_month()
+    assert (D("10"), 1) in {
+        (totals[4], totals[5]) for key, totals in moved.items() if key[1] == world["search"].pk
     }

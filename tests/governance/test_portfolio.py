@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from governance.choices import PilotStatus, ReviewDecision, ReviewScope, ReviewStatus
 from governance.models import CopilotOrgDay, GatewayDaily, Pilot, QuarterlyReview, Spend
 from governance.selectors import portfolio as ps
+from governance.services.gateway_months import gateway_months_refresh
 from governance.templatetags.money import money, number, percent, unit_money
 from tests.factories import ModelVersionFactory, OfferingFactory, TeamFactory, UserFactory
 from tests.page_text import PageText
@@ -91,6 +92,7 @@ def _world(finance) -> dict:
         )
     )
     GatewayDaily.objects.bulk_create(rows)
+    gateway_months_refresh()
     owner = UserFactory(username="owner", role="ai_pm")
     pilot = Pilot.objects.create(
         title="Helix in payments",
@@ -285,6 +287,50 @@ def test_it_leaves_out_the_days_outside_the_range(finance, world):
     assert "late" not in {r.model for r in ps.gateway_rows(ps.Range(FROM, TO))}
 
 
+def _money(rows) -> Decimal:
+    return sum((r.spend for r in rows), Decimal(0)).quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to"),
+    [
+        (date(2027, 1, 10), date(2027, 3, 15)),  # partial January and March, whole February
+        (date(2027, 2, 5), date(2027, 2, 20)),  # inside one month: no whole month
+        (date(2026, 12, 31), date(2027, 3, 31)),  # one day of December, then whole months
+    ],
+)
+def test_a_range_with_partial_months_sums_the_daily_rows_it_lists(world, date_from, date_to):
+    rng = ps.portfolio_range(date_from=date_from, date_to=date_to)
+    data = ps.portfolio(rng)
+    checked = 0
+    for dimension, spend in data["spend_by"].items():
+        for series in spend["series"]:
+            assert _money(ps.gateway_rows(rng, **{dimension: series["key"]})) == series["total"]
+            for cell in series["cells"]:
+                rows = ps.gateway_rows(rng, month=cell["month"], **{dimension: series["key"]})
+                assert _money(rows) == cell["value"]
+                checked += 1
+    assert checked >= 14  # every series has a cell in every month
+    for tier in data["tiers"]:
+        rows = list(ps.gateway_rows(rng, tier=tier["tier"]))
+        assert _money(rows) == tier["spend"]
+        assert sum(r.requests for r in rows) == tier["requests"]
+    rows = list(ps.gateway_rows(rng))
+    assert data["cached"]["input_tokens"] == sum(r.input_tokens for r in rows)
+    assert data["cached"]["cached_tokens"] == sum(r.cached_tokens for r in rows)
+
+
+def test_a_quarter_reads_the_monthly_roll_up_and_no_daily_row(world):
+    with CaptureQueriesContext(connection) as queries:
+        groups = ps.gateway_groups(ps.Range(FROM, TO))
+    assert groups
+    assert not [q["sql"] for q in queries if "governance_gatewaydaily" in q["sql"]]
+    assert [q["sql"] for q in queries if "governance_gatewaymonthly" in q["sql"]]
+    assert sum((g["spent"] for g in groups), Decimal(0)) == sum(
+        ps.gateway_rows(ps.Range(FROM, TO)).values_list("spend", flat=True)
+    )
+
+
 def test_the_heaviest_heavy_tier_spender_comes_first(finance, world):
     data = ps.portfolio(ps.portfolio_range(date_from=FROM, date_to=TO))
     assert data["top_heavy_spenders"][0]["team"] == "Search"
@@ -414,6 +460,7 @@ def test_the_page_reads_the_same_number_of_queries_as_data_grows(client, finance
         for team in more
         for d in range(60)
     )
+    gateway_months_refresh(months=[FROM, FROM + timedelta(days=59)])
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)

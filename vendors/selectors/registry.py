@@ -4,7 +4,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Min, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from vendors.models import (
     ModelSwitch,
@@ -56,20 +56,21 @@ class ModelUpdateTimes:
 
 
 def model_update_times(*, vendor_ids: Iterable[int] | None = None) -> dict[int, ModelUpdateTimes]:
-    """Per vendor id, in two queries for any number of vendors (the portfolio calls this)."""
-    versions = ModelVersion.objects.order_by("family", "released_on")
+    """Per vendor id, in one query for any number of vendors (the portfolio calls this)."""
+    # Majority traffic: the first switch to the version, on any offering.
+    first_switch = (
+        ModelSwitch.objects.filter(to_version=OuterRef("pk"))
+        .order_by("detected_on")
+        .values("detected_on")[:1]
+    )
+    versions = ModelVersion.objects.annotate(first_switch=Subquery(first_switch)).order_by(
+        "family", "released_on"
+    )
     if vendor_ids is not None:
         versions = versions.filter(vendor_id__in=list(vendor_ids))
-    # Majority traffic: the first switch to the version, on any offering.
-    first_switch = dict(
-        ModelSwitch.objects.filter(to_version__in=versions)
-        .values("to_version")
-        .annotate(first=Min("detected_on"))
-        .values_list("to_version", "first")
-    )
     rows: dict[int, list] = {}
     for version in versions:
-        switched = first_switch.get(version.pk)
+        switched = version.first_switch
         majority = (switched - version.released_on).days if switched else None
         rows.setdefault(version.vendor_id, []).append(
             (str(version), version.days_to_adopt, majority)
