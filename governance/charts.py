@@ -418,3 +418,15 @@ def spend_charts(spend_by: dict[str, dict], *, currency: str) -> dict[str, str]:
         )
         for dimension, spend in spend_by.items()
     }
+
+
+def svg_response(svg: str):
+    """A chart as its own image response: no script may run in it, and it is never cached
+    (a chart follows its rows, so a browser asks again rather than show an old one)."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    # Opened on its own, the image may style itself and nothing more (it holds no script).
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, no-cache"
+    return response

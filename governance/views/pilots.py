@@ -13,6 +13,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from governance.charts import svg_response
 from governance.choices import PacketKind, PilotStatus, Role, SubjectKind
 from governance.forms import (
     BaselineForm,
@@ -219,14 +220,7 @@ def pilot_chart(request: HttpRequest, pk: int, metric_id: int, tier: str) -> Htt
     specs = pilot_selectors.pilot_chart_specs(pilot=pilot, only=(metric_id, tier))
     if not specs:
         raise Http404("No such chart on this pilot.")
-    response = HttpResponse(
-        pilot_selectors.chart_draw(specs[0]), content_type="image/svg+xml; charset=utf-8"
-    )
-    # Opened on its own, the image may style itself and nothing more (it holds no script).
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    # A chart follows its rows: a browser asks again rather than show an old one.
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return svg_response(pilot_selectors.chart_draw(specs[0]))
 
 
 def _charter_post(request: HttpRequest, pk: int, form_class, form_arg: str, done) -> HttpResponse:

@@ -558,9 +558,23 @@ def test_the_demo_fills_every_chart_and_table_of_the_portfolio(client, tmp_path)
     # One stacked chart per dimension, each beside its table, with a legend and its bars.
     charts = response.context["charts"]
     assert set(charts) == set(ps.DIMENSIONS)
-    for dimension, chart in charts.items():
+    for dimension, url in charts.items():
+        assert f'<img src="{url.replace("&", "&amp;")}"' in response.content.decode()
+        image = client.get(url)
+        assert image["Content-Type"].startswith("image/svg+xml"), dimension
+        assert image["Cache-Control"] == "private, no-cache"
+        chart = image.content.decode()
         assert '<g id="legend_1">' in chart and '<g id="stack' in chart, dimension
-        assert chart in response.content.decode()
+
+
+def test_a_portfolio_chart_is_finances_and_answers_400_to_a_bad_range(client, persona, finance):
+    url = reverse("portfolio-chart", args=["team"])
+    client.force_login(finance)
+    assert client.get(f"{url}?from=2027-03-01&to=2027-01-01").status_code == 400
+    assert client.get(reverse("portfolio-chart", args=["colour"])).status_code == 404
+    for role in ("security", "legal", "ai_pm", "platform"):
+        client.force_login(persona(role))
+        assert client.get(url).status_code == 403, role
 
 
 def test_roll_ups_nobody_could_attribute_are_named_for_what_they_are(finance, world):
