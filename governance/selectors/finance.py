@@ -665,28 +665,33 @@ class DueList:
     def __len__(self) -> int:
         return self.count()
 
+    @staticmethod
+    def _pilot(p: Pilot) -> dict:
+        return {"scope": ReviewScope.PILOT, "pilot": p, "offering": p.offering, "label": str(p)}
+
+    @staticmethod
+    def _program(o: Offering) -> dict:
+        return {"scope": ReviewScope.PROGRAM, "pilot": None, "offering": o, "label": f"program {o}"}
+
     def __getitem__(self, index: slice) -> list[dict]:
         start, stop, _ = index.indices(self.count())
         pilots, _ = self.counts()
         items = (
-            [
-                {"scope": ReviewScope.PILOT, "pilot": p, "offering": p.offering, "label": str(p)}
-                for p in self.pilots[start : min(stop, pilots)]
-            ]
+            [self._pilot(p) for p in self.pilots[start : min(stop, pilots)]]
             if start < pilots
             else []
         )
         if stop > pilots:
             items += [
-                {
-                    "scope": ReviewScope.PROGRAM,
-                    "pilot": None,
-                    "offering": o,
-                    "label": f"program {o}",
-                }
-                for o in self.programs[max(start - pilots, 0) : stop - pilots]
+                self._program(o) for o in self.programs[max(start - pilots, 0) : stop - pilots]
             ]
         return items
+
+    def first(self, n: int) -> list[dict]:
+        """The first n entries in two queries however many are due and of which kind (the
+        header's count reads this on every page, so its query count must not vary)."""
+        pilots = [self._pilot(p) for p in self.pilots[:n]]
+        return (pilots + [self._program(o) for o in self.programs[:n]])[:n]
 
     def __iter__(self):
         return iter(self[:])

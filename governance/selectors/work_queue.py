@@ -284,7 +284,7 @@ def _reviews_due(today: date) -> list[WorkItem]:
             f"&quarter={quarter}",
             "Decide",
         )
-        for entry in due[:ROWS_PER_KIND]
+        for entry in due.first(ROWS_PER_KIND)
     ]
 
 

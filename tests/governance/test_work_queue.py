@@ -163,3 +163,21 @@ def test_the_queue_costs_the_same_queries_however_much_waits(
     grow(4)
     large = {u.username: _queue_queries(u) for u in (security, finance, ai_pm)}
     assert small == large
+
+
+def test_finances_queue_costs_the_same_queries_with_more_reviews_due_than_it_shows(
+    make_pilot, finance
+):
+    from governance.models import Pilot
+    from governance.selectors.work_queue import ROWS_PER_KIND
+
+    def running(n: int) -> None:
+        # Rows written directly: only their status and quarter matter to the reviews due.
+        ids = [make_pilot(title=f"Due {Pilot.objects.count()}-{i}").pk for i in range(n)]
+        Pilot.objects.filter(pk__in=ids).update(status="running", started_on=START)
+
+    running(1)
+    few = _queue_queries(finance)
+    running(ROWS_PER_KIND)  # now the pilots alone fill the rows shown; programs are still read
+    many = _queue_queries(finance)
+    assert few == many
