@@ -42,7 +42,8 @@ class Source:
     rows: QuerySet
     # Hashed, in this order, over the rows ordered by id: a change to any of them shows.
     columns: tuple[str, ...]
-    # The column that dates a row (its first and last value are the source's span).
+    # The column that dates a row (its first and last value are the source's span); empty
+    # for rows that carry no date of their own (kill criteria, shortlist entries).
     when: str
     # (header, lookup) pairs a person reads on the drill-down page.
     shown: tuple[tuple[str, str], ...] = ()
@@ -91,7 +92,11 @@ def source_digest(rows: QuerySet, columns: tuple[str, ...]) -> tuple[int, str]:
 def source_summary(source: Source) -> dict:
     """What the source feeds, how many rows, their first and last date, and their SHA-256."""
     count, sha = source_digest(source.rows, source.columns)
-    span = source.rows.aggregate(first=Min(source.when), last=Max(source.when))
+    span = (
+        source.rows.aggregate(first=Min(source.when), last=Max(source.when))
+        if source.when
+        else {"first": None, "last": None}
+    )
     return {
         "label": source.label,
         "figures": source.figures,
@@ -150,7 +155,8 @@ def readable_sources(user, sources: list[Source]) -> dict[str, str]:
 
 def source_rows(source: Source) -> QuerySet:
     """The source's rows as a person reads them: the shown columns, ordered by date then id."""
-    return source.rows.order_by(source.when, "id").values(*(lookup for _, lookup in source.shown))
+    order = (source.when, "id") if source.when else ("id",)
+    return source.rows.order_by(*order).values(*(lookup for _, lookup in source.shown))
 
 
 # --- the sources of a pilot, a program and a checkpoint -------------------------------------
@@ -454,7 +460,7 @@ def charter_sources(pilot: Pilot) -> list[Source]:
                 "min_sample_size",
                 "require_clear_breach",
             ),
-            "evaluate_from_day",
+            "",
             (("Metric", "metric__name"), ("Tier", "tier"), ("Threshold", "threshold")),
         ),
     ]
@@ -529,7 +535,7 @@ def shortlist_sources(version) -> list[Source]:
             "the providers, their roles and approved uses",
             ShortlistEntry.objects.filter(version=version),
             ("id", "vendor_id", "offering_id", "role", "allow_completion", "allow_agentic"),
-            "id",
+            "",
             (("Vendor", "vendor__name"), ("Role", "role")),
         )
     ]
