@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -40,7 +40,12 @@ def sources_of(request: HttpRequest, scope: str, pk: int) -> tuple[object, str, 
         if not request.user.has_perm(PROGRAM_PERM):
             raise PermissionDenied
         offering = get_object_or_404(Offering.objects.select_related("vendor"), pk=pk)
-        back = f"{reverse('review-decide')}?scope=program&id={pk}"
+        # The decide page is finance's; everyone else who reads reviews goes back to the list.
+        back = (
+            f"{reverse('review-decide')}?scope=program&id={pk}"
+            if request.user.has_perm("governance.decide_quarterlyreview")
+            else reverse("finance")
+        )
         pilots = program_pilots(offering)
         return offering, back, program_sources(offering, pilots, until=until, since=since)
     raise Http404("Rows belong to a pilot or a program.")
@@ -52,7 +57,7 @@ def _choices(model, lookup: str) -> dict:
     for part in lookup.split("__"):
         try:
             field = model._meta.get_field(part)
-        except Exception:  # a JSON key (provenance__query) has no field of its own
+        except FieldDoesNotExist:  # a JSON key (provenance__query) has no field of its own
             return {}
         model = field.related_model or model
     return dict(field.flatchoices) if field is not None and field.choices else {}

@@ -121,3 +121,11 @@ def test_every_source_of_a_pilot_has_a_page(signed_in, finance, ledger):
         response = client.get(f"/rows/pilot/{ledger.pk}/{source.name}/")
         assert response.status_code == 200, source.name
         assert source.label in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["finance", "auditor", "ai_pm"])
+def test_a_programs_rows_lead_back_to_a_page_the_reader_may_open(signed_in, persona, role, ledger):
+    client = signed_in(persona(role))
+    page = client.get(f"/rows/program/{ledger.offering.pk}/measurements/")
+    back = re.search(r'<a href="([^"]+)">Back to ', page.content.decode()).group(1)
+    assert client.get(back.replace("&amp;", "&")).status_code == 200
