@@ -6,11 +6,12 @@ large installation as on a demo. A row names what waits, who owns it, when it is
 page where it is done, one click away.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,39 +58,94 @@ def _at(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def work_queue(*, user: User, today: date | None = None) -> list[WorkItem]:
-    """Everything waiting for the user in any of their roles, newest first."""
-    today = today or timezone.localdate()
+@dataclass(frozen=True)
+class Work:
+    """One kind of work waiting for the user: how many (the header's count, read cheaply)
+    and its rows (the home page), both read by the same query or from the same keys."""
+
+    count: Callable[[], int]
+    rows: Callable[[], list[WorkItem]]
+
+
+def _listed(rows: Callable[[], list[WorkItem]]) -> Work:
+    """Work whose rule needs each subject read whole (a sign-off's digest): counted by rows."""
+    return Work(count=lambda: len(rows()), rows=rows)
+
+
+def _work(user: User, today: date) -> list[Work]:
+    """Every kind of work waiting for the user in any of their roles."""
     roles = set(user_roles(user=user))
-    items: list[WorkItem] = []
+    work: list[Work] = []
     signer_roles = roles & {Role.SECURITY, Role.LEGAL, Role.FINANCE}
     if signer_roles:
-        items += _pilot_gates(user, signer_roles)
-    if roles & {Role.SECURITY, Role.LEGAL}:
-        reviewer_roles = roles & {Role.SECURITY, Role.LEGAL}
-        items += _assessment_gates(user, reviewer_roles)
-        items += _shortlist_gates(user, reviewer_roles)
-        items += _expiring_verdicts(reviewer_roles, today)
+        work.append(_listed(lambda: _pilot_gates(user, signer_roles)))
+    reviewer_roles = roles & {Role.SECURITY, Role.LEGAL}
+    if reviewer_roles:
+        work.append(_listed(lambda: _assessment_gates(user, reviewer_roles)))
+        work.append(_listed(lambda: _shortlist_gates(user, reviewer_roles)))
+        work.append(_expiring_verdicts(reviewer_roles, today))
     if Role.SECURITY in roles:
-        items += _ending_exceptions(today)
+        work.append(_ending_exceptions(today))
     if Role.FINANCE in roles:
-        items += _reviews_to_sign()
-        items += _reviews_due(today)
+        work.append(_listed(_reviews_to_sign))
+        work.append(_reviews_due(today))
     if roles & {Role.AI_PM, Role.FINANCE}:
         mine_only = Role.FINANCE not in roles  # an AI PM hears of their own pilots
-        items += _checkpoints_due(user, mine_only, today)
-        items += _kill_recommendations(user, mine_only)
+        work.append(_checkpoints_due(user, mine_only, today))
+        work.append(_kill_recommendations(user, mine_only))
     if roles:
-        items += _failures(user)
+        work.append(_failures(user))
+    return work
+
+
+def work_queue(*, user: User, today: date | None = None) -> list[WorkItem]:
+    """Everything waiting for the user in any of their roles, newest first."""
+    items = [item for work in _work(user, today or timezone.localdate()) for item in work.rows()]
     return sorted(items, key=lambda i: i.since, reverse=True)
 
 
-def work_count(*, user: User) -> int:
-    """How many things wait for the user: the header badge (the same rows as the home page)."""
-    return len(work_queue(user=user))
+def work_count(*, user: User, today: date | None = None) -> int:
+    """How many things wait for the user: the header badge. It counts what the home page lists
+    by the same reads, without building the rows (every page shows the badge)."""
+    return sum(work.count() for work in _work(user, today or timezone.localdate()))
 
 
 # --- gates: sign-offs and approvals ---------------------------------------------------------
+
+
+def _gate_waits(
+    kind: str, subjects: list, mine: set[str], may_approve: bool, prefetches: list
+) -> list[tuple]:
+    """(subject, roles among the user's still to sign) for each subject that waits for the
+    user: to sign (roles listed), or to approve (no roles: every required sign-off is in).
+
+    A subject's content is read and hashed only when an approval could count: for the user's
+    own roles first, and for the others only when the user could approve. A finance user
+    looking at charters security has signed need not hash them: finance's own sign-off is
+    missing whatever the content says."""
+    latest = signoffs_latest(kind=kind, subject_ids=[s.pk for s in subjects])
+
+    def read_content(among_subjects: list, among) -> None:
+        hashed = [
+            s
+            for s in among_subjects
+            if needs_digest(kind=kind, subject=s, latest=latest, among=among)
+        ]
+        prefetch_related_objects(hashed, *prefetches)
+
+    read_content(subjects, mine)
+    waits = []
+    ready = []
+    for subject in subjects:
+        roles = pending_roles(kind=kind, subject=subject, latest=latest, among=mine)
+        if roles:
+            waits.append((subject, roles))
+        elif may_approve:
+            ready.append(subject)
+    if ready:
+        read_content(ready, None)
+        waits += [(s, []) for s in ready if not pending_roles(kind=kind, subject=s, latest=latest)]
+    return waits
 
 
 def _pilot_gates(user: User, mine: set[str]) -> list[WorkItem]:
@@ -98,25 +154,23 @@ def _pilot_gates(user: User, mine: set[str]) -> list[WorkItem]:
         .select_related("owner", "offering__vendor")
         .order_by("-updated_at")
     )
-    latest = signoffs_latest(kind=SubjectKind.PILOT, subject_ids=[p.pk for p in pilots])
-    prefetch_related_objects(
-        [p for p in pilots if needs_digest(kind=SubjectKind.PILOT, subject=p, latest=latest)],
-        "teams",
-        *charter_prefetches(),
+    waits = _gate_waits(
+        SubjectKind.PILOT,
+        pilots,
+        mine,
+        user.has_perm("governance.approve_pilot"),
+        ["teams", *charter_prefetches()],
     )
-    may_approve = user.has_perm("governance.approve_pilot")
     items = []
-    for pilot in pilots:
+    for pilot, roles in waits:
         url = reverse("pilot-page", args=[pilot.pk]) + "#next-step"
-        waiting = pending_roles(kind=SubjectKind.PILOT, subject=pilot, latest=latest)
         owner = pilot.owner.get_full_name() or pilot.owner.get_username()
-        if mine & set(waiting):
-            roles = ", ".join(r for r in waiting if r in mine)
+        if roles:
             items.append(
                 WorkItem(
                     "Sign-off",
                     f"Pilot charter: {pilot}",
-                    f"Waiting for your sign-off as {roles}.",
+                    f"Waiting for your sign-off as {', '.join(roles)}.",
                     owner,
                     pilot.planned_start,
                     pilot.updated_at,
@@ -124,7 +178,7 @@ def _pilot_gates(user: User, mine: set[str]) -> list[WorkItem]:
                     "Sign",
                 )
             )
-        elif not waiting and may_approve:
+        else:
             items.append(
                 WorkItem(
                     "Approval",
@@ -146,28 +200,23 @@ def _assessment_gates(user: User, mine: set[str]) -> list[WorkItem]:
         .select_related("vendor", "offering", "opened_by")
         .order_by("-opened_at")
     )
-    latest = signoffs_latest(kind=SubjectKind.ASSESSMENT, subject_ids=[a.pk for a in assessments])
-    prefetch_related_objects(
-        [
-            a
-            for a in assessments
-            if needs_digest(kind=SubjectKind.ASSESSMENT, subject=a, latest=latest)
-        ],
-        assessment_canonical_prefetch(),
+    waits = _gate_waits(
+        SubjectKind.ASSESSMENT,
+        assessments,
+        mine,
+        user.has_perm("vendors.approve_assessment"),
+        [assessment_canonical_prefetch()],
     )
-    may_approve = user.has_perm("vendors.approve_assessment")
     items = []
-    for assessment in assessments:
+    for assessment, roles in waits:
         url = reverse("admin:vendors_assessment_change", args=[assessment.pk])
-        waiting = pending_roles(kind=SubjectKind.ASSESSMENT, subject=assessment, latest=latest)
         owner = assessment.opened_by.get_username() if assessment.opened_by_id else "—"
-        if mine & set(waiting):
-            roles = ", ".join(r for r in waiting if r in mine)
+        if roles:
             items.append(
                 WorkItem(
                     "Sign-off",
                     f"Assessment: {assessment}",
-                    f"Waiting for your sign-off as {roles}.",
+                    f"Waiting for your sign-off as {', '.join(roles)}.",
                     owner,
                     None,
                     assessment.opened_at,
@@ -175,7 +224,7 @@ def _assessment_gates(user: User, mine: set[str]) -> list[WorkItem]:
                     "Review and sign",
                 )
             )
-        elif not waiting and may_approve:
+        else:
             items.append(
                 WorkItem(
                     "Approval",
@@ -195,23 +244,22 @@ def _shortlist_gates(user: User, mine: set[str]) -> list[WorkItem]:
     drafts = list(
         ShortlistVersion.objects.filter(status=ShortlistStatus.DRAFT).order_by("-created_at")
     )
-    latest = signoffs_latest(kind=SubjectKind.SHORTLIST, subject_ids=[v.pk for v in drafts])
-    prefetch_related_objects(
-        [v for v in drafts if needs_digest(kind=SubjectKind.SHORTLIST, subject=v, latest=latest)],
-        shortlist_canonical_prefetch(),
+    waits = _gate_waits(
+        SubjectKind.SHORTLIST,
+        drafts,
+        mine,
+        user.has_perm("vendors.publish_shortlistversion"),
+        [shortlist_canonical_prefetch()],
     )
-    may_publish = user.has_perm("vendors.publish_shortlistversion")
     items = []
-    for version in drafts:
+    for version, roles in waits:
         url = reverse("admin:vendors_shortlistversion_change", args=[version.pk])
-        waiting = pending_roles(kind=SubjectKind.SHORTLIST, subject=version, latest=latest)
-        if mine & set(waiting):
-            roles = ", ".join(r for r in waiting if r in mine)
+        if roles:
             items.append(
                 WorkItem(
                     "Sign-off",
                     f"Shortlist draft v{version.number}",
-                    f"Waiting for your sign-off as {roles}.",
+                    f"Waiting for your sign-off as {', '.join(roles)}.",
                     "security and legal",
                     None,
                     version.created_at,
@@ -219,7 +267,7 @@ def _shortlist_gates(user: User, mine: set[str]) -> list[WorkItem]:
                     "Review and sign",
                 )
             )
-        elif not waiting and may_publish:
+        else:
             items.append(
                 WorkItem(
                     "Publication",
@@ -267,181 +315,218 @@ def _reviews_to_sign() -> list[WorkItem]:
     return items
 
 
-def _reviews_due(today: date) -> list[WorkItem]:
+def _reviews_due(today: date) -> Work:
     quarter = quarter_of(today)
     due = reviews_due(quarter=quarter)
     start, end = quarter_bounds(quarter)
-    decide = reverse("review-decide")
-    return [
-        WorkItem(
-            "Quarterly review due",
-            f"{quarter}: {entry['label']}",
-            "Decide expand, hold, contract or kill for the quarter.",
-            entry["pilot"].owner.get_username() if entry["pilot"] else "finance",
-            end,
-            _at(start),
-            f"{decide}?scope={entry['scope']}&id={(entry['pilot'] or entry['offering']).pk}"
-            f"&quarter={quarter}",
-            "Decide",
-        )
-        for entry in due.first(ROWS_PER_KIND)
-    ]
+
+    def rows() -> list[WorkItem]:
+        decide = reverse("review-decide")
+        return [
+            WorkItem(
+                "Quarterly review due",
+                f"{quarter}: {entry['label']}",
+                "Decide expand, hold, contract or kill for the quarter.",
+                entry["pilot"].owner.get_username() if entry["pilot"] else "finance",
+                end,
+                _at(start),
+                f"{decide}?scope={entry['scope']}&id={(entry['pilot'] or entry['offering']).pk}"
+                f"&quarter={quarter}",
+                "Decide",
+            )
+            for entry in due.first(ROWS_PER_KIND)
+        ]
+
+    return Work(count=lambda: min(due.count(), ROWS_PER_KIND), rows=rows)
 
 
 # --- expiries ---------------------------------------------------------------------------------
 
 
-def _expiring_verdicts(mine: set[str], today: date) -> list[WorkItem]:
-    responses = (
-        Response.objects.filter(
-            item__owner_role__in=mine,
-            assessment__status__in=(AssessmentStatus.IN_REVIEW, AssessmentStatus.APPROVED),
-            status__in=(ResponseStatus.SATISFIED, ResponseStatus.NOT_APPLICABLE),
-            expires_on__lte=today + timedelta(days=EXPIRY_DAYS),
-        )
-        .select_related("item", "assessment__vendor", "assessment__offering", "verdict_by")
-        .order_by("expires_on", "pk")[:ROWS_PER_KIND]
-    )
-    return [
-        WorkItem(
-            "Evidence expiring",
-            f"{r.item.title} — {r.assessment}",
-            f"The verdict expires on {r.expires_on:%d %b %Y}: review it again.",
-            r.verdict_by.get_username() if r.verdict_by_id else r.item.get_owner_role_display(),
-            r.expires_on,
-            _at(r.expires_on - timedelta(days=EXPIRY_DAYS)),
-            reverse("admin:vendors_response_change", args=[r.pk]),
-            "Review",
-        )
-        for r in responses
-    ]
+def _expiring_verdicts(mine: set[str], today: date) -> Work:
+    responses = Response.objects.filter(
+        item__owner_role__in=mine,
+        assessment__status__in=(AssessmentStatus.IN_REVIEW, AssessmentStatus.APPROVED),
+        status__in=(ResponseStatus.SATISFIED, ResponseStatus.NOT_APPLICABLE),
+        expires_on__lte=today + timedelta(days=EXPIRY_DAYS),
+    ).order_by("expires_on", "pk")[:ROWS_PER_KIND]
+
+    def rows() -> list[WorkItem]:
+        return [
+            WorkItem(
+                "Evidence expiring",
+                f"{r.item.title} — {r.assessment}",
+                f"The verdict expires on {r.expires_on:%d %b %Y}: review it again.",
+                r.verdict_by.get_username() if r.verdict_by_id else r.item.get_owner_role_display(),
+                r.expires_on,
+                _at(r.expires_on - timedelta(days=EXPIRY_DAYS)),
+                reverse("admin:vendors_response_change", args=[r.pk]),
+                "Review",
+            )
+            for r in responses.select_related(
+                "item", "assessment__vendor", "assessment__offering", "verdict_by"
+            )
+        ]
+
+    return Work(count=responses.count, rows=rows)
 
 
-def _ending_exceptions(today: date) -> list[WorkItem]:
-    exceptions = (
-        RiskException.objects.filter(
-            status=ExceptionStatus.ACTIVE, expires_on__lte=today + timedelta(days=EXPIRY_DAYS)
-        )
-        .select_related("response__item", "response__assessment__vendor", "approver")
-        .order_by("expires_on", "pk")[:ROWS_PER_KIND]
-    )
-    return [
-        WorkItem(
-            "Exception ending",
-            f"{x.response.item.title} — {x.response.assessment.vendor}",
-            f"The risk acceptance ends on {x.expires_on:%d %b %Y}: renew, resolve or let it end.",
-            x.approver.get_username(),
-            x.expires_on,
-            _at(x.expires_on - timedelta(days=EXPIRY_DAYS)),
-            reverse("admin:vendors_response_change", args=[x.response_id]),
-            "Review",
-        )
-        for x in exceptions
-    ]
+def _ending_exceptions(today: date) -> Work:
+    exceptions = RiskException.objects.filter(
+        status=ExceptionStatus.ACTIVE, expires_on__lte=today + timedelta(days=EXPIRY_DAYS)
+    ).order_by("expires_on", "pk")[:ROWS_PER_KIND]
+
+    def rows() -> list[WorkItem]:
+        return [
+            WorkItem(
+                "Exception ending",
+                f"{x.response.item.title} — {x.response.assessment.vendor}",
+                f"The risk acceptance ends on {x.expires_on:%d %b %Y}: "
+                "renew, resolve or let it end.",
+                x.approver.get_username(),
+                x.expires_on,
+                _at(x.expires_on - timedelta(days=EXPIRY_DAYS)),
+                reverse("admin:vendors_response_change", args=[x.response_id]),
+                "Review",
+            )
+            for x in exceptions.select_related(
+                "response__item", "response__assessment__vendor", "approver"
+            )
+        ]
+
+    return Work(count=exceptions.count, rows=rows)
 
 
 # --- pilots in their window ----------------------------------------------------------------
 
 
-def _checkpoints_due(user: User, mine_only: bool, today: date) -> list[WorkItem]:
+def _due_checkpoints(user: User, mine_only: bool, today: date) -> list[tuple[int, int, date]]:
+    """(pilot id, day, due on) of the first checkpoints due within the horizon and not
+    evaluated, oldest pilot first."""
     running = Pilot.objects.filter(status=PilotStatus.RUNNING, started_on__isnull=False)
     if mine_only:
         running = running.filter(owner=user)
-    pilots = list(running.select_related("owner").order_by("started_on", "pk"))
     done = set(
-        CheckpointEvaluation.objects.filter(pilot__in=[p.pk for p in pilots]).values_list(
+        CheckpointEvaluation.objects.filter(pilot__in=running.values("pk")).values_list(
             "pilot_id", "checkpoint_day"
         )
     )
-    items = []
-    for pilot in pilots:
-        if len(items) >= ROWS_PER_KIND:
-            # Only the first rows are shown or counted: building the rest (hundreds of
-            # overdue checkpoints on a large program) cost every page a third of a second.
+    horizon = today + timedelta(days=CHECKPOINT_DAYS)
+    # Three columns of every running pilot say which checkpoints are due: a large program
+    # has hundreds running, and reading them whole cost every page's badge 10 ms.
+    due = []
+    for pk, started_on, days in running.order_by("started_on", "pk").values_list(
+        "pk", "started_on", "checkpoint_days"
+    ):
+        for day in days:
+            due_on = started_on + timedelta(days=day)
+            if (pk, day) not in done and due_on <= horizon:
+                due.append((pk, day, due_on))
+        if len(due) >= ROWS_PER_KIND:
             break
-        for day in pilot.checkpoint_days:
-            due_on = pilot.started_on + timedelta(days=day)
-            if (pilot.pk, day) in done or due_on > today + timedelta(days=CHECKPOINT_DAYS):
-                continue
-            items.append(
-                WorkItem(
-                    "Checkpoint due",
-                    f"{pilot}: day {day}",
-                    "Record the measurements that count before the checkpoint is evaluated."
-                    if due_on >= today
-                    else "Past its day and not evaluated yet: evaluate it now.",
-                    pilot.owner.get_username(),
-                    due_on,
-                    _at(due_on - timedelta(days=CHECKPOINT_DAYS)),
-                    reverse("pilot-page", args=[pilot.pk]) + "#evaluations",
-                    "Open the pilot",
-                )
+    return due[:ROWS_PER_KIND]
+
+
+def _checkpoints_due(user: User, mine_only: bool, today: date) -> Work:
+    def rows() -> list[WorkItem]:
+        due = _due_checkpoints(user, mine_only, today)
+        pilots = (
+            Pilot.objects.select_related("owner")
+            .only("pk", "title", "owner__username")
+            .in_bulk([pk for pk, _, _ in due])
+        )
+        return [
+            WorkItem(
+                "Checkpoint due",
+                f"{pilots[pk]}: day {day}",
+                "Record the measurements that count before the checkpoint is evaluated."
+                if due_on >= today
+                else "Past its day and not evaluated yet: evaluate it now.",
+                pilots[pk].owner.get_username(),
+                due_on,
+                _at(due_on - timedelta(days=CHECKPOINT_DAYS)),
+                reverse("pilot-page", args=[pk]) + "#evaluations",
+                "Open the pilot",
             )
-    return items[:ROWS_PER_KIND]
+            for pk, day, due_on in due
+        ]
+
+    return Work(count=lambda: len(_due_checkpoints(user, mine_only, today)), rows=rows)
 
 
-def _kill_recommendations(user: User, mine_only: bool) -> list[WorkItem]:
-    evaluations = CheckpointEvaluation.objects.filter(
-        kill_recommended=True,
-        pilot__status__in=(PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW),
+def _kill_recommendations(user: User, mine_only: bool) -> Work:
+    # Only a pilot's latest evaluation counts: a later one that found no breach clears it.
+    later = CheckpointEvaluation.objects.filter(
+        pilot_id=OuterRef("pilot_id"), checkpoint_day__gt=OuterRef("checkpoint_day")
+    )
+    evaluations = (
+        CheckpointEvaluation.objects.filter(
+            kill_recommended=True,
+            pilot__status__in=(PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW),
+        )
+        .exclude(Exists(later))
+        .order_by("pilot_id")
     )
     if mine_only:
         evaluations = evaluations.filter(pilot__owner=user)
-    # Only the latest evaluation of a pilot matters: a later one may have cleared the breach.
-    latest = {}
-    for evaluation in evaluations.select_related("pilot__owner").order_by(
-        "pilot_id", "-checkpoint_day"
-    ):
-        latest.setdefault(evaluation.pilot_id, evaluation)
-    return [
-        WorkItem(
-            "Kill recommended",
-            f"{e.pilot}: day {e.checkpoint_day}",
-            "A pre-committed kill criterion is breached: the decision is yours to take.",
-            e.pilot.owner.get_username(),
-            None,
-            e.evaluated_at,
-            reverse("pilot-page", args=[e.pilot_id]) + "#evaluations",
-            "Read the evaluation",
-        )
-        for e in list(latest.values())[:ROWS_PER_KIND]
-    ]
+    evaluations = evaluations[:ROWS_PER_KIND]
+
+    def rows() -> list[WorkItem]:
+        return [
+            WorkItem(
+                "Kill recommended",
+                f"{e.pilot}: day {e.checkpoint_day}",
+                "A pre-committed kill criterion is breached: the decision is yours to take.",
+                e.pilot.owner.get_username(),
+                None,
+                e.evaluated_at,
+                reverse("pilot-page", args=[e.pilot_id]) + "#evaluations",
+                "Read the evaluation",
+            )
+            for e in evaluations.select_related("pilot__owner")
+        ]
+
+    return Work(count=evaluations.count, rows=rows)
 
 
 # --- failures ---------------------------------------------------------------------------------
 
 
-def _failures(user: User) -> list[WorkItem]:
+def _failures(user: User) -> Work:
     imports = (
         ImportRun.objects.filter(status=ImportStatus.FAILED, requested_by=user)
         .exclude(dry_run=True)
         .order_by("-created_at")[:ROWS_PER_KIND]
     )
-    packets = Packet.objects.filter(Q(status=PacketStatus.FAILED) & Q(requested_by=user)).order_by(
+    packets = Packet.objects.filter(status=PacketStatus.FAILED, requested_by=user).order_by(
         "-requested_at"
     )[:ROWS_PER_KIND]
-    return [
-        WorkItem(
-            "Import failed",
-            f"{run.get_kind_display()}: {run.file_name or 'API sync'}",
-            "The import stopped: read its errors, fix the file and import it again.",
-            user.get_username(),
-            None,
-            run.created_at,
-            reverse("admin:governance_importrun_change", args=[run.pk]),
-            "Read the errors",
-        )
-        for run in imports
-    ] + [
-        WorkItem(
-            "Packet failed",
-            f"{packet.get_kind_display()}: {packet.subject_label}",
-            packet.error or "Rendering failed: retry it.",
-            user.get_username(),
-            None,
-            packet.requested_at,
-            reverse("packet-page", args=[packet.pk]),
-            "Retry",
-        )
-        for packet in packets
-    ]
+
+    def rows() -> list[WorkItem]:
+        return [
+            WorkItem(
+                "Import failed",
+                f"{run.get_kind_display()}: {run.file_name or 'API sync'}",
+                "The import stopped: read its errors, fix the file and import it again.",
+                user.get_username(),
+                None,
+                run.created_at,
+                reverse("admin:governance_importrun_change", args=[run.pk]),
+                "Read the errors",
+            )
+            for run in imports
+        ] + [
+            WorkItem(
+                "Packet failed",
+                f"{packet.get_kind_display()}: {packet.subject_label}",
+                packet.error or "Rendering failed: retry it.",
+                user.get_username(),
+                None,
+                packet.requested_at,
+                reverse("packet-page", args=[packet.pk]),
+                "Retry",
+            )
+            for packet in packets
+        ]
+
+    return Work(count=lambda: imports.count() + packets.count(), rows=rows)

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from governance.choices import PacketKind, PacketStatus
 from governance.models import Packet
-from governance.selectors.work_queue import work_queue
+from governance.selectors.work_queue import work_count, work_queue
 from governance.services import pilots as ps
 from tests.governance.conftest import START
 
@@ -98,6 +98,51 @@ def test_it_lists_a_kill_recommendation(evaluation, ai_pm, finance):
     for user in (ai_pm, finance):
         kills = [i for i in work_queue(user=user) if i.kind == "Kill recommended"]
         assert len(kills) == 1 and kills[0].url.endswith("#evaluations")
+
+
+def test_a_later_evaluation_without_a_breach_clears_the_kill_recommendation(
+    evaluation, ai_pm, finance
+):
+    from governance.models import CheckpointEvaluation
+
+    CheckpointEvaluation.objects.create(
+        pilot=evaluation.pilot,
+        checkpoint_day=180,
+        window_start=evaluation.window_end,
+        window_end=evaluation.window_end + timedelta(days=90),
+        kill_recommended=False,
+    )
+    for user in (ai_pm, finance):
+        assert not [i for i in work_queue(user=user) if i.kind == "Kill recommended"]
+        assert work_count(user=user) == len(work_queue(user=user))
+
+
+def test_the_badge_counts_what_the_queue_lists_for_every_role(
+    evaluation, make_pilot, complete_pilot, sign_pilot, assessment, persona
+):
+    """The count reads each kind of work without building its rows: it must still agree."""
+    complete_pilot(submitted := make_pilot(title="Waiting charter"))
+    ps.pilot_submit(pilot=submitted, actor=submitted.owner)
+    sign_pilot(submitted, roles=("security",))
+    Packet.objects.create(
+        kind=PacketKind.ASSESSMENT,
+        subject_id=1,
+        subject_label="Acme",
+        status=PacketStatus.FAILED,
+        requested_by=persona("platform"),
+    )
+    personas = {
+        role: persona(role)
+        for role in ("security", "legal", "ai_pm", "finance", "platform", "auditor")
+    }
+    with time_machine.travel(START + timedelta(days=170), tick=False):
+        counts = {
+            role: (work_count(user=user), len(work_queue(user=user)))
+            for role, user in personas.items()
+        }
+    assert all(count == rows for count, rows in counts.values()), counts
+    assert counts["finance"][0] >= 3  # the charter to sign, a review due, the kill, day 180
+    assert counts["security"][0] >= 1 and counts["platform"][0] == 1
 
 
 def test_it_lists_my_failed_packets_only(platform, ai_pm):
