@@ -299,15 +299,24 @@ def _shortened(label: str) -> str:
     return f"{label[:head]}…{label[-(LEGEND_CHARS - head - 1) :]}"
 
 
+def split_largest(ranked: list, limit: int = MAX_STACKED) -> tuple[list, list]:
+    """Ranked series (largest first) split into those kept apart and the rest, summed as
+    OTHER: all are kept when `limit` fit, else the largest `limit - 1`. The stacked chart
+    and the table beside it split alike."""
+    if len(ranked) <= limit:
+        return ranked, []
+    return ranked[: limit - 1], ranked[limit - 1 :]
+
+
 def _stacked_series(
     series: list[tuple[str, list[Decimal]]], months: int, limit: int
 ) -> list[tuple[str, list[Decimal]]]:
     """The largest `limit - 1` series by total, then the rest summed as OTHER (no OTHER when
     all fit)."""
     ranked = sorted(series, key=lambda s: (-sum(s[1], Decimal(0)), s[0]))
-    if len(ranked) <= limit:
-        return ranked
-    kept, rest = ranked[: limit - 1], ranked[limit - 1 :]
+    kept, rest = split_largest(ranked, limit)
+    if not rest:
+        return kept
     other = [sum((values[i] for _, values in rest), Decimal(0)) for i in range(months)]
     return [*kept, (f"{OTHER} ({len(rest)})", other)]
 

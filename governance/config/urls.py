@@ -95,6 +95,11 @@ urlpatterns = [
     path("finance/portfolio/", portfolio.portfolio_page, name="portfolio"),
     path("finance/portfolio/rows/", portfolio.portfolio_rows_page, name="portfolio-rows"),
     path(
+        "finance/portfolio/spend/<slug:dimension>/",
+        portfolio.portfolio_spend_page,
+        name="portfolio-spend",
+    ),
+    path(
         "finance/portfolio/charts/<slug:dimension>.svg",
         portfolio.portfolio_chart,
         name="portfolio-chart",

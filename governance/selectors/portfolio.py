@@ -341,6 +341,19 @@ def spend_over_time(rng: Range, *, dimension: str, groups: list[dict] | None = N
     return {"dimension": dimension, "months": months, "series": out}
 
 
+def spend_other(rest: list[dict], months: list[date]) -> dict:
+    """The series a table leaves out, summed as one row: per month and in all."""
+    return {
+        "label": f"Other ({len(rest)})",
+        "count": len(rest),
+        "cells": [
+            {"month": f"{m:%Y-%m}", "value": _money(sum((s["values"][i] for s in rest), ZERO))}
+            for i, m in enumerate(months)
+        ],
+        "total": _money(sum((s["total"] for s in rest), ZERO)),
+    }
+
+
 def tier_costs(rng: Range, *, groups: list[dict] | None = None) -> list[dict]:
     """Per routing tier: spend, requests, cost per request and cached-token share."""
     groups = gateway_groups(rng) if groups is None else groups

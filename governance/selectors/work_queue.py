@@ -114,44 +114,72 @@ def work_count(*, user: User, today: date | None = None) -> int:
 
 
 def _gate_waits(
-    kind: str, subjects: list, mine: set[str], may_approve: bool, prefetches: list
+    kind: str, subjects: list, mine: set[str], may_approve: bool, whole: Callable[[list], list]
 ) -> list[tuple]:
     """(subject, roles among the user's still to sign) for each subject that waits for the
     user: to sign (roles listed), or to approve (no roles: every required sign-off is in).
 
-    A subject's content is read and hashed only when an approval could count: for the user's
-    own roles first, and for the others only when the user could approve. A finance user
-    looking at charters security has signed need not hash them: finance's own sign-off is
-    missing whatever the content says."""
+    A subject's content is read (`whole` loads it) and hashed only when an approval could
+    count: for the user's own roles first, and for the others only when the user could
+    approve. Finance looking at charters security has signed need not hash them: finance's
+    own sign-off is missing whatever the content says."""
     latest = signoffs_latest(kind=kind, subject_ids=[s.pk for s in subjects])
 
-    def read_content(among_subjects: list, among) -> None:
+    def judged(among_subjects: list, among) -> dict:
         hashed = [
             s
             for s in among_subjects
             if needs_digest(kind=kind, subject=s, latest=latest, among=among)
         ]
-        prefetch_related_objects(hashed, *prefetches)
+        loaded = {s.pk: s for s in whole(hashed)} if hashed else {}
+        return {
+            s.pk: pending_roles(kind=kind, subject=loaded.get(s.pk, s), latest=latest, among=among)
+            for s in among_subjects
+        }
 
-    read_content(subjects, mine)
-    waits = []
-    ready = []
-    for subject in subjects:
-        roles = pending_roles(kind=kind, subject=subject, latest=latest, among=mine)
-        if roles:
-            waits.append((subject, roles))
-        elif may_approve:
-            ready.append(subject)
+    waiting = judged(subjects, mine)
+    waits = [(s, waiting[s.pk]) for s in subjects if waiting[s.pk]]
+    ready = [s for s in subjects if not waiting[s.pk]] if may_approve else []
     if ready:
-        read_content(ready, None)
-        waits += [(s, []) for s in ready if not pending_roles(kind=kind, subject=s, latest=latest)]
+        pending = judged(ready, None)
+        waits += [(s, []) for s in ready if not pending[s.pk]]
     return waits
 
 
+def _prefetched(*lookups) -> Callable[[list], list]:
+    """Subjects already read whole, given the related rows their content names."""
+
+    def load(subjects: list) -> list:
+        prefetch_related_objects(subjects, *lookups)
+        return subjects
+
+    return load
+
+
+def _whole_charters(pilots: list) -> list:
+    return list(
+        Pilot.objects.filter(pk__in=[p.pk for p in pilots])
+        .select_related("owner", "offering__vendor")
+        .prefetch_related("teams", *charter_prefetches())
+    )
+
+
 def _pilot_gates(user: User, mine: set[str]) -> list[WorkItem]:
+    # Read slim: a charter is read whole only when its content must be hashed (_gate_waits).
     pilots = list(
         Pilot.objects.filter(status=PilotStatus.SUBMITTED)
-        .select_related("owner", "offering__vendor")
+        .select_related("owner")
+        .only(
+            "pk",
+            "title",
+            "agentic",
+            "status",
+            "planned_start",
+            "updated_at",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
         .order_by("-updated_at")
     )
     waits = _gate_waits(
@@ -159,7 +187,7 @@ def _pilot_gates(user: User, mine: set[str]) -> list[WorkItem]:
         pilots,
         mine,
         user.has_perm("governance.approve_pilot"),
-        ["teams", *charter_prefetches()],
+        _whole_charters,
     )
     items = []
     for pilot, roles in waits:
@@ -205,7 +233,7 @@ def _assessment_gates(user: User, mine: set[str]) -> list[WorkItem]:
         assessments,
         mine,
         user.has_perm("vendors.approve_assessment"),
-        [assessment_canonical_prefetch()],
+        _prefetched(assessment_canonical_prefetch()),
     )
     items = []
     for assessment, roles in waits:
@@ -249,7 +277,7 @@ def _shortlist_gates(user: User, mine: set[str]) -> list[WorkItem]:
         drafts,
         mine,
         user.has_perm("vendors.publish_shortlistversion"),
-        [shortlist_canonical_prefetch()],
+        _prefetched(shortlist_canonical_prefetch()),
     )
     items = []
     for version, roles in waits:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from governance.charts import metric_chart_svg, spend_charts, svg_response
+from governance.charts import metric_chart_svg, spend_charts, split_largest, svg_response
 from governance.models import Team, TeamMetricValue
 from governance.models.finance import QUARTER_PATTERN
 from governance.selectors import funnel as funnel_selectors
@@ -84,15 +84,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         return _invalid(request, error, "governance/portfolio/portfolio.html")
     data = ps.portfolio(rng)
-    rows = f"{reverse('portfolio-rows')}?{_query(rng)}&figure=gateway"
-    # Hundreds of cells link to the rows behind them: their links are built here, once each,
-    # rather than by template tags (half the page's time went to rendering them).
-    for dimension, spend in data["spend_by"].items():
-        for series in spend["series"]:
-            base = f"{rows}&{dimension}={series['key']}"
-            series["href"] = base
-            for cell in series["cells"]:
-                cell["href"] = f"{base}&month={cell['month']}"
+    tables = {d: _spend_table(rng, d, spend) for d, spend in data["spend_by"].items()}
     vendor, team = parse_id(request.GET.get("vendor")), parse_id(request.GET.get("team"))
     page = Paginator(ps.pilot_rows(rng, vendor=vendor, team=team), PILOTS_PER_PAGE).get_page(
         request.GET.get("page")
@@ -117,10 +109,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             "rows": f"{reverse('portfolio-rows')}?{_query(rng)}",
             "data": data,
             "charts": charts,
-            # Each dimension's table beside its stacked chart.
-            "dimensions": [
-                (d, d.replace("_", " "), data["spend_by"][d], charts[d]) for d in ps.DIMENSIONS
-            ],
+            # Each dimension's table beside its stacked chart, split as the chart is.
+            "dimensions": [(d, d.replace("_", " "), tables[d], charts[d]) for d in ps.DIMENSIONS],
             "page": page,
             "pilots": ps.pilot_table(rng, pilots, today=today),
             "vendors": vendors,
@@ -129,6 +119,51 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             "vendor": vendor,
             "team": team,
             "quarter": rng.quarter,
+        },
+    )
+
+
+def _spend_table(rng: ps.Range, dimension: str, spend: dict, *, whole: bool = False) -> dict:
+    """A dimension's spend table: its largest series apart and the rest as "Other (n)", as the
+    chart beside it draws them (or, `whole`, every series). Each cell links to its rows; the
+    Other row links to the table of every series, whose cells link to their rows."""
+    rows = f"{reverse('portfolio-rows')}?{_query(rng)}&figure=gateway"
+    kept, rest = (spend["series"], []) if whole else split_largest(spend["series"])
+    # The links are built here, once each, rather than by template tags (rendering them
+    # was half the page's time).
+    for series in kept:
+        base = f"{rows}&{dimension}={series['key']}"
+        series["href"] = base
+        for cell in series["cells"]:
+            cell["href"] = f"{base}&month={cell['month']}"
+    other = ps.spend_other(rest, spend["months"]) if rest else None
+    if other:
+        other["href"] = f"{reverse('portfolio-spend', args=[dimension])}?{_query(rng)}"
+        for cell in other["cells"]:
+            cell["href"] = other["href"]
+    return {"months": spend["months"], "series": kept, "other": other}
+
+
+@permission_required(PORTFOLIO_PERM, raise_exception=True)
+def portfolio_spend_page(request: HttpRequest, dimension: str) -> HttpResponse:
+    """Every series of one spend dimension for the range (the portfolio shows the largest and
+    sums the rest as "Other"), each figure linking to the rows it sums."""
+    if dimension not in ps.DIMENSIONS:
+        raise Http404("No such table.")
+    try:
+        rng = range_from_request(request)
+    except ValidationError as error:
+        return _invalid(request, error, "governance/portfolio/spend.html")
+    spend = ps.spend_over_time(rng, dimension=dimension)
+    return render(
+        request,
+        "governance/portfolio/spend.html",
+        {
+            "rng": rng,
+            "q": _query(rng),
+            "dimension": dimension,
+            "label": dimension.replace("_", " "),
+            "table": _spend_table(rng, dimension, spend, whole=True),
         },
     )
 

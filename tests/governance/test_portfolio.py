@@ -277,6 +277,61 @@ def test_it_sums_every_spend_figure_from_the_rows_its_drill_down_lists(client, f
         assert amount(shown[4]) == budget["budget"] - actual
 
 
+def _more_teams(n: int) -> list:
+    """n more teams, each with a little fast-tier spend in the range's first two months."""
+    more = [TeamFactory(name=f"Extra {i}") for i in range(n)]
+    GatewayDaily.objects.bulk_create(
+        GatewayDaily(
+            day=FROM + timedelta(days=d),
+            team=team,
+            team_key=team.name,
+            model="extra",
+            tier="fast",
+            requests=3,
+            input_tokens=30,
+            cached_tokens=3,
+            output_tokens=3,
+            spend=Decimal("0.01") * (i + 1),
+        )
+        for i, team in enumerate(more)
+        for d in range(60)
+    )
+    gateway_months_refresh(months=[FROM + timedelta(days=d) for d in (0, 31, 59)])
+    return more
+
+
+def test_a_table_of_many_series_shows_the_largest_and_the_rest_as_other(client, finance, world):
+    """As its chart does: seven teams apart, the rest summed as "Other (n)", which links to
+    the table of every team, whose figures each sum the rows they link to."""
+    _more_teams(6)  # 3 teams, the unattributed row and 6 more: 10 series
+    client.force_login(finance)
+    response = client.get(f"{reverse('portfolio')}?{RANGE}")
+    page = PageText(response.content.decode())
+    shown = page.body("spend-team")
+    assert len(shown) == 8 and shown[-1][0].startswith("Other (3)")
+    whole = client.get(f"{reverse('portfolio-spend', args=['team'])}?{RANGE}")
+    assert whole.status_code == 200
+    series = whole.context["table"]["series"]
+    assert len(series) == 10 and whole.context["table"]["other"] is None
+    # The page's seven are the whole table's first seven; Other sums the last three.
+    assert [row[0] for row in shown[:7]] == [s["label"] for s in series[:7]]
+    hidden = series[7:]
+    other = [amount(text) for text in shown[-1][1:]]
+    months = len(hidden[0]["cells"])
+    assert other[:-1] == [sum(s["cells"][m]["value"] for s in hidden) for m in range(months)]
+    assert other[-1] == sum(s["total"] for s in hidden)
+    whole_text = PageText(whole.content.decode()).body("spend-team")
+    for s, row in zip(hidden, whole_text[7:], strict=True):
+        got = _rows(client, figure="gateway", team=s["key"])
+        assert cents(r.spend for r in got["rows"]) == s["total"] == amount(row[-1])
+    assert f'href="{reverse("portfolio-spend", args=["team"])}?' in response.content.decode()
+
+
+def test_an_unknown_spend_table_is_a_404(client, finance):
+    client.force_login(finance)
+    assert client.get(reverse("portfolio-spend", args=["colour"])).status_code == 404
+
+
 def test_it_leaves_out_the_days_outside_the_range(finance, world):
     data = ps.portfolio(ps.portfolio_range(date_from=FROM, date_to=TO))
     heavy = next(t for t in data["tiers"] if t["tier"] == "heavy")
@@ -414,6 +469,7 @@ def test_only_finance_reads_the_portfolio_page(client, persona, role):
     for url in (
         reverse("portfolio"),
         reverse("portfolio-rows") + "?figure=gateway",
+        reverse("portfolio-spend", args=["team"]),
         reverse("portfolio-export", args=["csv"]),
     ):
         assert client.get(url).status_code == 403, url
@@ -443,24 +499,7 @@ def test_the_page_reads_the_same_number_of_queries_as_data_grows(client, finance
     url = f"{reverse('portfolio')}?{RANGE}"
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
-    more = [TeamFactory(name=f"Extra {i}") for i in range(6)]
-    GatewayDaily.objects.bulk_create(
-        GatewayDaily(
-            day=FROM + timedelta(days=d),
-            team=team,
-            team_key=team.name,
-            model="extra",
-            tier="fast",
-            requests=3,
-            input_tokens=30,
-            cached_tokens=3,
-            output_tokens=3,
-            spend=Decimal("0.01"),
-        )
-        for team in more
-        for d in range(60)
-    )
-    gateway_months_refresh(months=[FROM, FROM + timedelta(days=59)])
+    _more_teams(6)
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
