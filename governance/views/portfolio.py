@@ -30,6 +30,7 @@ from vendors.selectors.registry import model_update_times
 PORTFOLIO_PERM = "governance.view_portfolio_pilot"
 FUNNEL_PERM = "governance.view_funnel_pilot"
 PILOTS_PER_PAGE = 10
+STOPPED_PER_PAGE = 25
 ROWS_PER_PAGE = 100
 THROUGHPUT = "feature-throughput"
 
@@ -73,6 +74,13 @@ def _chart(title: str, unit: str, points, rng: ps.Range) -> str:
 
 def _invalid(request: HttpRequest, error: ValidationError, template: str) -> HttpResponse:
     return render(request, template, {"errors": error.messages, "invalid": True}, status=400)
+
+
+def _without_page(request: HttpRequest) -> str:
+    """The request's query string without its page number, for the pager's links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @permission_required(PORTFOLIO_PERM, raise_exception=True)
@@ -399,14 +407,19 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         return _invalid(request, error, "governance/portfolio/funnel.html")
     # The gate a subject stopped at, as the table above names it (the export keeps its key).
     labels = dict(funnel_selectors.STAGES)
-    for stopped in result["stopped"]:
-        stopped["stage_label"] = labels.get(stopped["stage"], stopped["stage"])
+    # Every stopped subject is counted above and exported; the page lists them a page at a
+    # time, so it costs the same however many have stopped.
+    stopped = Paginator(result["stopped"], STOPPED_PER_PAGE).get_page(request.GET.get("page"))
+    for subject in stopped.object_list:
+        subject["stage_label"] = labels.get(subject["stage"], subject["stage"])
     vendors = _vendors()
     return render(
         request,
         "governance/portfolio/funnel.html",
         {
             "result": result,
+            "stopped": stopped,
+            "page_query": _without_page(request),
             "filters": filters,
             "quarter": request.GET.get("quarter", ""),
             "vendors": vendors,

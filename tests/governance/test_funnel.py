@@ -225,6 +225,26 @@ def test_the_page_and_exports_show_the_same_numbers(client, finance, history):
         assert row[1] == labels[subject["stage"]] and "_" not in row[1]
 
 
+def test_the_stopped_list_is_paged_and_the_export_keeps_every_one(client, history, finance):
+    offering = OfferingFactory()
+    owner = UserFactory(username="owner2", role="ai_pm")
+    for i in range(26):
+        _pilot(offering, history["team"], owner, 12 + i / 10, [(14, P.WITHDRAWN)])
+    client.force_login(finance)
+    result = funnel()
+    assert len(result["stopped"]) == 26 + 5  # the history's five, and these
+    first = client.get(reverse("funnel"))
+    second = client.get(f"{reverse('funnel')}?page=2")
+    rows = [PageText(p.content.decode()).body("stopped") for p in (first, second)]
+    assert [len(r) for r in rows] == [25, 6]
+    shown = [row[0] for page in rows for row in page]
+    assert shown == [s["label"] for s in result["stopped"]]
+    assert "31 stopped · page 1 of 2" in PageText(first.content.decode()).text["stopped"]
+    text = list(csv.reader(io.StringIO(client.get(reverse("funnel-export", args=["csv"])).text)))
+    header = text.index(["kind", "id", "subject", "stopped at", "reason", "detail"])
+    assert len(text) - header - 1 == 31
+
+
 @pytest.mark.parametrize("role", ["finance", "security", "legal", "ai_pm", "auditor"])
 def test_the_roles_of_the_gates_read_the_funnel(client, api_as, persona, role):
     user = persona(role)

@@ -63,8 +63,11 @@ def model_update_times(*, vendor_ids: Iterable[int] | None = None) -> dict[int, 
         .order_by("detected_on")
         .values("detected_on")[:1]
     )
-    versions = ModelVersion.objects.annotate(first_switch=Subquery(first_switch)).order_by(
-        "family", "released_on"
+    # The five columns the times need, not whole versions: two pages show this on every view.
+    versions = (
+        ModelVersion.objects.only("vendor_id", "family", "version", "released_on", "approved_on")
+        .annotate(first_switch=Subquery(first_switch))
+        .order_by("family", "released_on")
     )
     if vendor_ids is not None:
         versions = versions.filter(vendor_id__in=list(vendor_ids))
