@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
+from decimal import Decimal
 from logging.config import dictConfig
 
 import pytest
@@ -252,3 +254,30 @@ def test_a_real_worker_logs_the_enqueuing_request_s_id(workers, api_as, platform
     }
     assert celery_lines["celery.worker.strategy"]["task_name"] == "governance.tasks.heartbeat"
     assert celery_lines["celery.app.trace"]["request_id"] == "req-real"
+
+
+def test_weasyprint_s_noise_about_inline_charts_is_dropped_and_its_other_warnings_kept(
+    json_lines,
+):
+    """Two charts inline in one packet: WeasyPrint warns about their SVG styles and repeated
+    ids thousands of times a packet; those go, a duplicate id of the packet's own stays."""
+    from governance.charts import metric_chart_svg
+    from governance.pdf import html_to_pdf
+
+    def chart(title: str) -> str:
+        return metric_chart_svg(
+            title=title,
+            unit="h",
+            points=[(date(2027, 1, 4) + timedelta(days=7 * i), Decimal(10 + i)) for i in range(6)],
+            start=date(2027, 1, 1),
+            end=date(2027, 2, 28),
+            grace_days=0,
+            lines=[],
+        )
+
+    html_to_pdf(
+        f"<html><body><p id='mine'>a</p><p id='mine'>b</p>{chart('One')}{chart('Two')}"
+        "</body></html>"
+    )
+    messages = [line["message"] for line in json_lines("weasyprint")]
+    assert messages == ["Anchor defined twice: 'mine'"]
