@@ -657,6 +657,8 @@ def pages() -> dict[str, tuple[str, str]]:
         # A full quarter of the bench's year (TODAY is in November).
         "portfolio": ("finance", "/finance/portfolio/?quarter=2026-Q3"),
         "funnel": ("finance", "/portfolio/funnel/"),
+        # The header's count, which every page but home reads after it has loaded.
+        "work_count": ("finance", "/me/work-count/"),
     }
 
 

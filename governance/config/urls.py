@@ -53,6 +53,7 @@ accounts = [
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("me/work-count/", home.work_count_page, name="work-count"),
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on every page that names none (the admin's).
     path("favicon.ico", login_not_required(home.favicon), name="favicon"),

@@ -1,13 +1,13 @@
 """The home page: what each role does next."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 
 from governance.choices import Role
 from governance.selectors.users import user_roles
-from governance.selectors.work_queue import work_queue
+from governance.selectors.work_queue import work_count, work_queue
 
 # What each role does next, in the words of the design card; links only to what exists.
 ROLE_GUIDE: dict[str, dict] = {
@@ -104,6 +104,15 @@ def home(request: HttpRequest) -> HttpResponse:
         "governance/home.html",
         {"cards": cards, "roles": roles, "queue": queue, "work_count": len(queue)},
     )
+
+
+def work_count_page(request: HttpRequest) -> JsonResponse:
+    """How many things wait for the signed-in user: the header's "My work" count, which every
+    page reads after it has loaded (governance/static/governance/work-count.js), so no page
+    waits for the count of every kind of work. Counted afresh, never cached."""
+    response = JsonResponse({"count": work_count(user=request.user)})
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -316,8 +316,13 @@ def test_finance_decides_a_quarterly_review_and_downloads_its_packet(
     me = Journey(page, live_server, "finance")
     me.sign_in()
     me.shot("home")
+    waiting = me.text("#work-badge .count")
     row = me.home_row(f": {pilot}").filter(has_text="Quarterly review due")
     me.click(row.get_by_role("link"))
+    # Away from home the header's count arrives after the page, from a request of its own.
+    badge = page.locator("#work-badge .count")
+    badge.wait_for(state="visible")
+    assert badge.inner_text() == waiting and int(waiting) >= 2
     me.shot("review-decide")
     page.select_option("#id_decision", "hold")
     page.fill("#id_rationale", "The day-90 breach is inside the J-curve; hold and re-check at 180.")

@@ -166,8 +166,25 @@ def test_the_home_page_and_the_badge_show_the_same_count(client, submitted, secu
     assert count >= 1
     assert f'<span class="count">{count}</span>' in html
     assert f"Pilot charter: {submitted}" in html
+    # Other pages read the count after they load: the page holds the place, the count's own
+    # request answers the same number.
     other = client.get("/pilots/").content.decode()
-    assert f'<span class="count">{count}</span>' in other
+    assert 'data-work-count="/me/work-count/"' in other and "work-count.js" in other
+    answer = client.get("/me/work-count/")
+    assert answer.json() == {"count": count}
+    assert answer["Cache-Control"] == "private, no-cache"
+
+
+def test_someone_signed_out_gets_no_count(client):
+    response = client.get("/me/work-count/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_count_is_the_signed_in_user_s_own(client, submitted, security, platform):
+    client.force_login(platform)
+    assert client.get("/me/work-count/").json() == {"count": 0}
+    client.force_login(security)
+    assert client.get("/me/work-count/").json()["count"] >= 1
 
 
 def test_each_row_is_one_click_from_where_it_is_done(client, submitted, security):
