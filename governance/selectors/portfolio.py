@@ -222,12 +222,17 @@ def rows_total(figure: str, rows: QuerySet) -> dict:
 # --- the figures ----------------------------------------------------------------------------
 
 
+# Read once: RoutingTier.values builds its list anew on every call, and a quarter's figures
+# name a tier for each of its hundreds of groups, several times over.
+TIER_LABELS = dict(RoutingTier.choices)
+
+
 def _tier_label(tier: str) -> str:
     """A routing tier as people name it ("Heavy"); a tier the gateway logged unknown to us as
     logged."""
     if not tier:
         return UNKNOWN["tier"]
-    return RoutingTier(tier).label if tier in RoutingTier.values else tier
+    return TIER_LABELS.get(tier, tier)
 
 
 def _key(dimension: str, item: dict) -> tuple[str, str]:
