@@ -132,9 +132,10 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
 
 
 def _spend_table(rng: ps.Range, dimension: str, spend: dict, *, whole: bool = False) -> dict:
-    """A dimension's spend table: its largest series apart and the rest as "Other (n)", as the
-    chart beside it draws them (or, `whole`, every series). Each cell links to its rows; the
-    Other row links to the table of every series, whose cells link to their rows."""
+    """A dimension's spend table. On the portfolio (not `whole`): each series' total for the
+    range, the largest apart and the rest as "Other (n)", as the chart beside it draws them.
+    On the dimension's own page (`whole`): every series month by month. Each figure links to
+    its rows; Other, and the table's heading, to the dimension's own page."""
     rows = f"{reverse('portfolio-rows')}?{_query(rng)}&figure=gateway"
     kept, rest = (spend["series"], []) if whole else split_largest(spend["series"])
     # The links are built here, once each, rather than by template tags (rendering them
@@ -144,12 +145,17 @@ def _spend_table(rng: ps.Range, dimension: str, spend: dict, *, whole: bool = Fa
         series["href"] = base
         for cell in series["cells"]:
             cell["href"] = f"{base}&month={cell['month']}"
-    other = ps.spend_other(rest, spend["months"]) if rest else None
+    monthly = f"{reverse('portfolio-spend', args=[dimension])}?{_query(rng)}"
+    other = ps.spend_other(rest) if rest else None
     if other:
-        other["href"] = f"{reverse('portfolio-spend', args=[dimension])}?{_query(rng)}"
-        for cell in other["cells"]:
-            cell["href"] = other["href"]
-    return {"months": spend["months"], "series": kept, "other": other}
+        other["href"] = monthly
+    return {
+        "months": spend["months"] if whole else [],
+        "series": kept,
+        "other": other,
+        "monthly": whole,
+        "href": monthly,
+    }
 
 
 @permission_required(PORTFOLIO_PERM, raise_exception=True)
@@ -172,6 +178,7 @@ def portfolio_spend_page(request: HttpRequest, dimension: str) -> HttpResponse:
             "dimension": dimension,
             "label": dimension.replace("_", " "),
             "table": _spend_table(rng, dimension, spend, whole=True),
+            "chart": f"{reverse('portfolio-chart', args=[dimension])}?{_query(rng)}",
         },
     )
 
