@@ -143,7 +143,7 @@ def _spend_table(rng: ps.Range, dimension: str, spend: dict, *, whole: bool = Fa
     for series in kept:
         base = f"{rows}&{dimension}={series['key']}"
         series["href"] = base
-        for cell in series["cells"]:
+        for cell in series["cells"] if whole else ():
             cell["href"] = f"{base}&month={cell['month']}"
     monthly = f"{reverse('portfolio-spend', args=[dimension])}?{_query(rng)}"
     other = ps.spend_other(rest) if rest else None
