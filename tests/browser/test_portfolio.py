@@ -106,6 +106,25 @@ def test_finance_finds_the_top_heavy_tier_spender_and_its_throughput(live_server
     assert all(name in legend for name in ("Payments", "Search", "Mobile"))
     assert svg.count('<g id="stack') >= 3
     page.locator("#spend-team").screenshot(path=str(ARTIFACTS / "portfolio-spend-by-team.png"))
+    # Beside the chart each team's spend; month by month a click away, back again by a click.
+    page.locator("#spend-team a.monthly").click()
+    page.wait_for_url("**/finance/portfolio/spend/team/**")
+    months = page.locator("#spend-team thead th")
+    assert months.count() == 2 + len(
+        {d.replace(day=1) for d in GatewayDaily.objects.dates("day", "month")}
+    )
+    search = page.locator("#spend-team tbody tr", has_text="Search")
+    search_spend = sum(
+        GatewayDaily.objects.filter(team__name="Search").values_list("spend", flat=True)
+    )
+    assert search.locator("td").last.inner_text() == money(search_spend, "USD")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#spend-team figure.chart img'); "
+        "return i.complete && i.naturalWidth > 0; }"
+    )
+    page.screenshot(path=str(ARTIFACTS / "portfolio-spend-team-monthly.png"), full_page=True)
+    page.get_by_role("link", name="Back to the portfolio").click()
+    page.wait_for_url("**/finance/portfolio/?**")
     # The roll-ups name no model version: they are named for what they are, with a way to map.
     unmapped = page.locator("#spend-model_version tbody tr").first
     assert unmapped.locator("td").first.inner_text().startswith("Unmapped models")
