@@ -124,14 +124,18 @@ def _gate_waits(
     approve. Finance looking at charters security has signed need not hash them: finance's
     own sign-off is missing whatever the content says."""
     latest = signoffs_latest(kind=kind, subject_ids=[s.pk for s in subjects])
+    # Read whole once: a charter hashed for the user's own roles is not read again to see
+    # whether it may be approved.
+    loaded: dict = {}
 
     def judged(among_subjects: list, among) -> dict:
         hashed = [
             s
             for s in among_subjects
-            if needs_digest(kind=kind, subject=s, latest=latest, among=among)
+            if s.pk not in loaded and needs_digest(kind=kind, subject=s, latest=latest, among=among)
         ]
-        loaded = {s.pk: s for s in whole(hashed)} if hashed else {}
+        if hashed:
+            loaded.update((s.pk, s) for s in whole(hashed))
         return {
             s.pk: pending_roles(kind=kind, subject=loaded.get(s.pk, s), latest=latest, among=among)
             for s in among_subjects
