@@ -76,13 +76,6 @@ def _invalid(request: HttpRequest, error: ValidationError, template: str) -> Htt
     return render(request, template, {"errors": error.messages, "invalid": True}, status=400)
 
 
-def _without_page(request: HttpRequest) -> str:
-    """The request's query string without its page number, for the pager's links."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @permission_required(PORTFOLIO_PERM, raise_exception=True)
 def portfolio_page(request: HttpRequest) -> HttpResponse:
     """Spend by team, vendor, model version and tier over time; seats; budgets; and one row per
@@ -426,7 +419,6 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         {
             "result": result,
             "stopped": stopped,
-            "page_query": _without_page(request),
             "filters": filters,
             "quarter": request.GET.get("quarter", ""),
             "vendors": vendors,

@@ -240,6 +240,10 @@ def test_the_stopped_list_is_paged_and_the_export_keeps_every_one(client, histor
     shown = [row[0] for page in rows for row in page]
     assert shown == [s["label"] for s in result["stopped"]]
     assert "31 stopped · page 1 of 2" in PageText(first.content.decode()).text["stopped"]
+    # The pager keeps the filters and changes only the page; the export lists every page.
+    filtered = client.get(f"{reverse('funnel')}?team={history['team'].pk}&page=2").content
+    assert f'href="?team={history["team"].pk}&amp;page=1#stopped"'.encode() in filtered
+    assert f'export.csv?team={history["team"].pk}"'.encode() in filtered
     text = list(csv.reader(io.StringIO(client.get(reverse("funnel-export", args=["csv"])).text)))
     header = text.index(["kind", "id", "subject", "stopped at", "reason", "detail"])
     assert len(text) - header - 1 == 31
