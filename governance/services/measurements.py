@@ -154,7 +154,8 @@ def measurements_ingest(
     row by index and field. `derived` rows come from the evidence pipeline, which writes for
     every running pilot whoever ran the import (the ImportRun records who). Every path,
     derived rows included, refuses a period that ends after today, naming its metric and
-    period.
+    period. A derived row never replaces one posted or typed by hand, even one that arrived
+    while the import was computing: the check is made again on the row it would overwrite.
     """
     if not isinstance(rows, list) or not rows:
         raise DomainError({"measurements": "Send a non-empty list of measurements."})
@@ -210,7 +211,7 @@ def measurements_ingest(
         raise DomainError(repeats, code="duplicate_rows")
     recorder = actor if getattr(actor, "pk", None) else None
     if connection.vendor == "postgresql":
-        return _upsert_postgresql(list(by_key.values()), source, recorder, dry_run)
+        return _upsert_postgresql(list(by_key.values()), source, recorder, dry_run, derived)
     existing = {
         _key(m.pilot_id, m.metric_id, m.tier, m.period_start, m.period_end): m
         # metric joined in: the audit entries name each row (str(m)) without a query per row.
@@ -224,6 +225,8 @@ def measurements_ingest(
         current = existing.get(key)
         if current is None:
             creates.append(Measurement(**clean, source=source, recorded_by=recorder))
+        elif derived and current.source != Source.DERIVED:
+            continue
         elif (current.value, current.sample_size) != (clean["value"], clean["sample_size"]):
             changes.append(
                 (
@@ -331,7 +334,8 @@ CREATE TEMP TABLE measurement_ingest (
 _INGEST_COUNT = """
 SELECT count(*) FILTER (WHERE m.id IS NULL),
        count(*) FILTER (WHERE m.id IS NOT NULL
-                        AND (m.value, m.sample_size) <> (t.value, t.sample_size)),
+                        AND (m.value, m.sample_size) <> (t.value, t.sample_size)
+                        AND (NOT %(derived)s OR m.source = %(by_evidence)s)),
        count(*)
 FROM pg_temp.measurement_ingest t
 LEFT JOIN governance_measurement m
@@ -343,9 +347,13 @@ LEFT JOIN governance_measurement m
 # which is what the audit diff needs. Unchanged rows are not written (nor audited), so posting
 # the same data twice changes nothing. A changed row gets its own audit entry; created rows
 # are summed per pilot ("made", xmax = 0 marks a row the upsert inserted) for _audit_created.
+# Derived rows skip a row of another source in the snapshot ("old"), and the conflict clause
+# checks again on the row as committed: a post that landed after the snapshot is kept too.
 _INGEST_UPSERT = """
 WITH old AS (
-    SELECT t.*, m.id AS old_id, m.value AS old_value, m.sample_size AS old_size
+    SELECT t.*, m.id AS old_id, m.value AS old_value, m.sample_size AS old_size,
+           (m.id IS NOT NULL AND (m.value, m.sample_size) <> (t.value, t.sample_size)
+            AND (NOT %(derived)s OR m.source = %(by_evidence)s)) AS changed
     FROM pg_temp.measurement_ingest t
     LEFT JOIN governance_measurement m
       ON (m.pilot_id, m.metric_id, m.tier, m.period_start, m.period_end)
@@ -359,10 +367,11 @@ up AS (
     SELECT pilot_id, metric_id, tier, period_start, period_end, value, sample_size,
            %(source)s, %(now)s, %(actor)s
     FROM old
-    WHERE old_id IS NULL OR (old_value, old_size) <> (value, sample_size)
+    WHERE old_id IS NULL OR changed
     ON CONFLICT (pilot_id, metric_id, tier, period_start, period_end) DO UPDATE SET
         value = EXCLUDED.value, sample_size = EXCLUDED.sample_size, source = EXCLUDED.source,
         recorded_at = EXCLUDED.recorded_at, recorded_by_id = EXCLUDED.recorded_by_id
+    WHERE NOT %(derived)s OR cur.source = %(by_evidence)s
     RETURNING cur.id, cur.pilot_id, cur.metric_id, cur.tier, cur.period_start,
               cur.period_end, cur.value, cur.sample_size, cur.xmax = 0 AS inserted
 ),
@@ -386,31 +395,28 @@ audit AS (
     JOIN old ON (old.pilot_id, old.metric_id, old.tier, old.period_start, old.period_end)
               = (up.pilot_id, up.metric_id, up.tier, up.period_start, up.period_end)
     JOIN governance_metric metric ON metric.id = up.metric_id
-    WHERE old.old_id IS NOT NULL
+    WHERE NOT up.inserted
     ORDER BY up.id
 ),
 made AS (
-    SELECT pilot_id, count(*) AS n, min(id) AS first_id, max(id) AS last_id,
-           min(period_start) AS first_day, max(period_end) AS last_day,
-           array_agg(DISTINCT metric_id) AS metric_ids
-    FROM up WHERE inserted GROUP BY pilot_id
+    SELECT pilot_id, count(*) FILTER (WHERE inserted) AS n,
+           count(*) FILTER (WHERE NOT inserted) AS changed,
+           min(id) FILTER (WHERE inserted) AS first_id,
+           max(id) FILTER (WHERE inserted) AS last_id,
+           min(period_start) FILTER (WHERE inserted) AS first_day,
+           max(period_end) FILTER (WHERE inserted) AS last_day,
+           array_agg(DISTINCT metric_id) FILTER (WHERE inserted) AS metric_ids
+    FROM up GROUP BY pilot_id
 )
-SELECT o.pilot_id, o.created, o.updated, o.total, made.n, made.first_id, made.last_id,
-       made.first_day, made.last_day, made.metric_ids
-FROM (
-    SELECT pilot_id,
-           count(*) FILTER (WHERE old_id IS NULL) AS created,
-           count(*) FILTER (WHERE old_id IS NOT NULL
-                            AND (old_value, old_size) <> (value, sample_size)) AS updated,
-           count(*) AS total
-    FROM old GROUP BY pilot_id
-) o
+SELECT o.pilot_id, coalesce(made.n, 0), coalesce(made.changed, 0), o.total, made.n,
+       made.first_id, made.last_id, made.first_day, made.last_day, made.metric_ids
+FROM (SELECT pilot_id, count(*) AS total FROM old GROUP BY pilot_id) o
 LEFT JOIN made ON made.pilot_id = o.pilot_id
 """
 
 
 def _upsert_postgresql(
-    cleaned: list[dict], source: str, recorder: Any, dry_run: bool
+    cleaned: list[dict], source: str, recorder: Any, dry_run: bool, derived: bool
 ) -> IngestResult:
     """Upsert validated rows and audit them in one statement (PostgreSQL only)."""
     with connection.cursor() as cursor:
@@ -432,7 +438,7 @@ def _upsert_postgresql(
                     )
                 )
         if dry_run:
-            cursor.execute(_INGEST_COUNT)
+            cursor.execute(_INGEST_COUNT, {"derived": derived, "by_evidence": Source.DERIVED})
             created, updated, total = cursor.fetchone()
             return IngestResult(created, updated, total - created - updated)
         cursor.execute(
@@ -443,6 +449,8 @@ def _upsert_postgresql(
                 "actor": getattr(recorder, "pk", None),
                 "content_type": ContentType.objects.get_for_model(Measurement).pk,
                 "update": LogEntry.Action.UPDATE,
+                "derived": derived,
+                "by_evidence": Source.DERIVED,
             },
         )
         rows = cursor.fetchall()

@@ -466,7 +466,8 @@ def pilot_measurements_derive(
         )
         if (m.metric.code, m.tier, m.period_start, m.period_end) not in keys
     ]
-    Measurement.objects.filter(pk__in=stale).delete()
+    # Only rows still derived: one a person posted over since the read above is theirs now.
+    Measurement.objects.filter(pk__in=stale, source=Source.DERIVED).delete()
     if not rows:
         return {"created": 0, "updated": 0, "kept": kept, "removed": len(stale)}
     # The same "today" as the weeks above: a derived period ending later is refused too.

@@ -11,6 +11,7 @@ from governance.models import (
     Baseline,
     EscapedDefect,
     GatewayDaily,
+    Metric,
     PullRequest,
     TeamMember,
     TeamMetricValue,
@@ -393,3 +394,77 @@ def test_a_running_pilot_without_teams_derives_nothing_and_fails_nothing(running
     running_pilot.teams.clear()
     counts = pilot_measurements_derive(pilot=running_pilot, today=date(2027, 3, 20))
     assert counts == {"created": 0, "updated": 0, "kept": 0, "removed": 0}
+
+
+def test_a_post_that_lands_while_an_import_derives_is_kept(running_pilot, monkeypatch):
+    # The cluster smoke lost hand-posted rows this way: the import read which keys were posted
+    # by hand, a telemetry post landed, then the import wrote its derived rows over it (and
+    # deleted, as stale, a derived row the post had just replaced).
+    from governance.models import Measurement
+    from governance.services import team_metrics
+    from governance.services.team_metrics import pilot_measurements_derive
+
+    team = running_pilot.teams.get()
+    TeamMember.objects.create(login="ana", team=team, valid_from=date(2026, 1, 1))
+    week, earlier = date(2027, 3, 8), date(2027, 3, 1)
+    pr(1, "ana", at(week), at(week, 6), reviews=1, approved=at(week, 1))
+    attribute_events()
+    metric = Metric.objects.get(code="cycle-time")
+    # Derived by an earlier import; this one finds no evidence for it any more.
+    stale = Measurement.objects.create(
+        pilot=running_pilot,
+        metric=metric,
+        tier="all",
+        period_start=earlier,
+        period_end=earlier + timedelta(days=6),
+        value=Decimal("5"),
+        sample_size=1,
+        source=Source.DERIVED,
+    )
+    read = team_metrics.Evidence.read.__func__
+
+    def read_then_a_post_lands(cls, *args, **kwargs):
+        evidence = read(cls, *args, **kwargs)
+        Measurement.objects.create(
+            pilot=running_pilot,
+            metric=metric,
+            tier="all",
+            period_start=week,
+            period_end=week + timedelta(days=6),
+            value=Decimal("99"),
+            sample_size=3,
+            source=Source.API,
+        )
+        Measurement.objects.filter(pk=stale.pk).update(value=Decimal("55"), source=Source.API)
+        return evidence
+
+    monkeypatch.setattr(team_metrics.Evidence, "read", classmethod(read_then_a_post_lands))
+    pilot_measurements_derive(pilot=running_pilot, today=date(2027, 3, 20))
+
+    posted = Measurement.objects.filter(pilot=running_pilot, metric=metric, tier="all")
+    assert {(m.period_start, m.value, m.source) for m in posted} == {
+        (week, Decimal("99"), Source.API),
+        (earlier, Decimal("55"), Source.API),
+    }
+
+
+def test_derived_rows_never_replace_a_posted_one(running_pilot):
+    from governance.models import Measurement
+    from governance.services.measurements import measurements_ingest
+
+    hand = Measurement.objects.get(pilot=running_pilot, metric__code="reviewer-load")
+    row = {
+        "pilot": running_pilot.pk,
+        "metric": "reviewer-load",
+        "tier": "",
+        "period_start": hand.period_start,
+        "period_end": hand.period_end,
+        "value": Decimal("7"),
+        "sample_size": 4,
+    }
+    result = measurements_ingest(
+        rows=[row], actor=None, source=Source.DERIVED, derived=True, today=date(2027, 3, 20)
+    )
+    hand.refresh_from_db()
+    assert (hand.value, hand.source) == (Decimal("39"), "api")
+    assert (result.created, result.updated) == (0, 0)
