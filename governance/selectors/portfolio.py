@@ -276,17 +276,19 @@ GROUP_KEYS = (
 )
 
 
-def gateway_groups(rng: Range) -> list[dict]:
+def gateway_groups(rng: Range, *, monthly: bool = True) -> list[dict]:
     """The range's roll-ups summed per month, team, model version and tier (with their names),
     from which every gateway figure of the page is added up: whole months are read from the
     monthly roll-up (GatewayMonthly, a few rows a month), the partial months at the range's
-    edges from GatewayDaily (a quarter reads no daily row)."""
+    edges from GatewayDaily (a quarter reads no daily row). Not `monthly`: summed over the
+    range instead (a key may then come twice, from each table; every caller adds them up)."""
     sums = {
         "spent": Sum("spend"),
         "n": Sum("requests"),
         "input": Sum("input_tokens"),
         "cached": Sum("cached_tokens"),
     }
+    keys = ("month", *GROUP_KEYS) if monthly else GROUP_KEYS
     groups: list[dict] = []
     days = gateway_rows(rng)
     whole = _whole_months(rng)
@@ -294,30 +296,32 @@ def gateway_groups(rng: Range) -> list[dict]:
         first, end = whole
         groups += list(
             GatewayMonthly.objects.filter(month__gte=first, month__lt=end, currency=rng.currency)
-            .values("month", *GROUP_KEYS)
+            .values(*keys)
             .annotate(**sums)
             .order_by()
         )
         days = days.exclude(day__gte=first, day__lt=end)
     if not whole or rng.date_from < whole[0] or rng.date_to >= whole[1]:
-        groups += list(
-            days.annotate(month=TruncMonth("day"))
-            .values("month", *GROUP_KEYS)
-            .annotate(**sums)
-            .order_by()
-        )
+        if monthly:
+            days = days.annotate(month=TruncMonth("day"))
+        groups += list(days.values(*keys).annotate(**sums).order_by())
+    if not monthly:
+        return groups
     for item in groups:
         month = item["month"]
         item["month"] = month.date() if hasattr(month, "date") else month
     return groups
 
 
-def spend_over_time(rng: Range, *, dimension: str, groups: list[dict] | None = None) -> dict:
-    """Gateway spend per month for each key of a dimension (the stacked chart), largest first."""
+def spend_over_time(
+    rng: Range, *, dimension: str, groups: list[dict] | None = None, monthly: bool = True
+) -> dict:
+    """Gateway spend per month for each key of a dimension (the stacked chart), largest first.
+    Not `monthly` (from groups read without months): each key's total only."""
     if dimension not in DIMENSIONS:
         raise ValidationError({"by": f"Choose one of: {', '.join(DIMENSIONS)}."})
-    groups = gateway_groups(rng) if groups is None else groups
-    months = rng.months
+    groups = gateway_groups(rng, monthly=monthly) if groups is None else groups
+    months = rng.months if monthly else []
     month_keys = [f"{m:%Y-%m}" for m in months]
     series: dict[str, dict] = {}
     # A quarter has hundreds of groups and the page four dimensions: an entry is made once
@@ -326,9 +330,17 @@ def spend_over_time(rng: Range, *, dimension: str, groups: list[dict] | None = N
         key, label = _key(dimension, item)
         entry = series.get(key)
         if entry is None:
-            entry = series[key] = {"key": key, "label": label, "by_month": {}, "requests": 0}
-        by_month = entry["by_month"]
-        by_month[item["month"]] = by_month.get(item["month"], ZERO) + item["spent"]
+            entry = series[key] = {
+                "key": key,
+                "label": label,
+                "by_month": {},
+                "spent": ZERO,
+                "requests": 0,
+            }
+        if monthly:
+            by_month = entry["by_month"]
+            by_month[item["month"]] = by_month.get(item["month"], ZERO) + item["spent"]
+        entry["spent"] += item["spent"]
         entry["requests"] += item["n"]
     out = []
     for entry in series.values():
@@ -341,7 +353,7 @@ def spend_over_time(rng: Range, *, dimension: str, groups: list[dict] | None = N
                 "cells": [
                     {"month": k, "value": v} for k, v in zip(month_keys, values, strict=True)
                 ],
-                "total": _money(sum(entry["by_month"].values(), ZERO)),
+                "total": _money(entry["spent"]),
                 "requests": entry["requests"],
             }
         )
@@ -569,15 +581,18 @@ def pilot_table(rng: Range, pilots: list[Pilot], *, today: date) -> list[dict]:
     return rows
 
 
-def portfolio(rng: Range) -> dict:
-    """Every spend figure of the portfolio page and API for the range."""
-    groups = gateway_groups(rng)
+def portfolio(rng: Range, *, monthly: bool = True) -> dict:
+    """Every spend figure of the portfolio page and API for the range. Not `monthly` (the
+    page, whose charts are requests of their own): each spend series' total, not its months."""
+    groups = gateway_groups(rng, monthly=monthly)
     return {
         "from": rng.date_from,
         "to": rng.date_to,
         "currency": rng.currency,
         "quarter": rng.quarter,
-        "spend_by": {d: spend_over_time(rng, dimension=d, groups=groups) for d in DIMENSIONS},
+        "spend_by": {
+            d: spend_over_time(rng, dimension=d, groups=groups, monthly=monthly) for d in DIMENSIONS
+        },
         "tiers": tier_costs(rng, groups=groups),
         "cached": cached_share(rng, groups=groups),
         "top_spenders": top_spenders(rng, groups=groups),

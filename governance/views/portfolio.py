@@ -21,6 +21,7 @@ from governance.selectors import funnel as funnel_selectors
 from governance.selectors import portfolio as ps
 from governance.selectors.finance import quarter_of
 from governance.services.portfolio import portfolio_packet_request
+from governance.templatetags.money import NONE, number
 from vendors.choices import Currency
 from vendors.kit.exports import table_export
 from vendors.kit.services import parse_day, parse_id
@@ -84,7 +85,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         rng = range_from_request(request)
     except ValidationError as error:
         return _invalid(request, error, "governance/portfolio/portfolio.html")
-    data = ps.portfolio(rng)
+    # Totals only: each chart beside its table is a request of its own, by month.
+    data = ps.portfolio(rng, monthly=False)
     tables = {d: _spend_table(rng, d, spend) for d, spend in data["spend_by"].items()}
     vendor, team = parse_id(request.GET.get("vendor")), parse_id(request.GET.get("team"))
     page = Paginator(ps.pilot_rows(rng, vendor=vendor, team=team), PILOTS_PER_PAGE).get_page(
@@ -412,7 +414,6 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
     stopped = Paginator(result["stopped"], STOPPED_PER_PAGE).get_page(request.GET.get("page"))
     for subject in stopped.object_list:
         subject["stage_label"] = labels.get(subject["stage"], subject["stage"])
-    vendors = _vendors()
     return render(
         request,
         "governance/portfolio/funnel.html",
@@ -421,8 +422,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             "stopped": stopped,
             "filters": filters,
             "quarter": request.GET.get("quarter", ""),
-            "vendors": vendors,
-            "model_updates": _model_updates(vendors),
+            "vendors": _vendors(),
             "teams": Team.objects.order_by("name").values("pk", "name"),
             "query": request.GET.urlencode(),
         },
@@ -489,8 +489,20 @@ def _vendors() -> list[dict]:
     return list(Vendor.objects.order_by("name").values("pk", "name"))
 
 
-def _model_updates(vendors: list[dict]) -> list:
-    """(vendor name, its time to model update) for every vendor with a dated version."""
+def _model_updates(vendors: list[dict]) -> list[tuple]:
+    """(vendor, days to approval, days to majority traffic, versions approved, versions
+    switched to), formatted, for every vendor with a dated version, by name."""
     times = model_update_times()
     names = {v["pk"]: v["name"] for v in vendors}
-    return sorted(((names[pk], t) for pk, t in times.items()), key=lambda row: row[0])
+    # Formatted here, not by filters: a table of every vendor was a quarter of the page's
+    # rendering.
+    return sorted(
+        (
+            names[pk],
+            NONE if t.to_approval is None else f"{number(t.to_approval, 1)} days",
+            NONE if t.to_majority is None else f"{number(t.to_majority, 1)} days",
+            number(t.approved, 0),
+            number(t.switched, 0),
+        )
+        for pk, t in times.items()
+    )

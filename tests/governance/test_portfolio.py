@@ -195,11 +195,18 @@ def test_it_sums_every_spend_figure_from_the_rows_its_drill_down_lists(client, f
     for dimension, spend in data["spend_by"].items():
         # The portfolio shows each series' spend for the range; its own page, month by month.
         table = page.body(f"spend-{dimension}")
-        monthly = PageText(
-            client.get(f"{reverse('portfolio-spend', args=[dimension])}?{RANGE}").content.decode()
-        ).body(f"spend-{dimension}")
+        own = client.get(f"{reverse('portfolio-spend', args=[dimension])}?{RANGE}")
+        monthly = PageText(own.content.decode()).body(f"spend-{dimension}")
+        # The page reads totals only (its charts are requests of their own); its own page,
+        # the months, in the same order.
+        months = own.context["table"]["series"]
+        assert [(s["key"], s["total"]) for s in months] == [
+            (s["key"], s["total"]) for s in spend["series"]
+        ]
         assert len(table) == len(monthly) == len(spend["series"])
-        for series, shown, by_month in zip(spend["series"], table, monthly, strict=True):
+        for series, shown, by_month, whole in zip(
+            spend["series"], table, monthly, months, strict=True
+        ):
             assert shown[0].startswith(series["label"]) and by_month[0].startswith(series["label"])
             got = _rows(client, figure="gateway", **{dimension: series["key"]})
             total = cents(r.spend for r in got["rows"])
@@ -207,7 +214,7 @@ def test_it_sums_every_spend_figure_from_the_rows_its_drill_down_lists(client, f
             # The page shows the rows' sum as money, and it reads back as that sum.
             assert shown[1:] == [money(total, "USD")] and amount(shown[-1]) == total
             assert by_month[-1] == money(total, "USD")
-            for cell, text in zip(series["cells"], by_month[1:-1], strict=True):
+            for cell, text in zip(whole["cells"], by_month[1:-1], strict=True):
                 month = _rows(
                     client, figure="gateway", month=cell["month"], **{dimension: series["key"]}
                 )
@@ -375,6 +382,24 @@ def test_a_range_with_partial_months_sums_the_daily_rows_it_lists(world, date_fr
     rows = list(ps.gateway_rows(rng))
     assert data["cached"]["input_tokens"] == sum(r.input_tokens for r in rows)
     assert data["cached"]["cached_tokens"] == sum(r.cached_tokens for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to"),
+    [(date(2027, 1, 10), date(2027, 3, 15)), (date(2027, 2, 5), date(2027, 2, 20)), (FROM, TO)],
+)
+def test_the_pages_totals_without_months_equal_the_months_summed(world, date_from, date_to):
+    # The page reads each key's total over the range (its charts read the months): a key
+    # found in both the monthly and the daily roll-ups must still be one series.
+    rng = ps.portfolio_range(date_from=date_from, date_to=date_to)
+    by_month, totals = ps.portfolio(rng), ps.portfolio(rng, monthly=False)
+    for dimension, spend in by_month["spend_by"].items():
+        assert [(s["key"], s["label"], s["total"], s["requests"]) for s in spend["series"]] == [
+            (s["key"], s["label"], s["total"], s["requests"])
+            for s in totals["spend_by"][dimension]["series"]
+        ]
+    for figure in ("tiers", "cached", "top_spenders", "top_heavy_spenders"):
+        assert totals[figure] == by_month[figure]
 
 
 def test_a_quarter_reads_the_monthly_roll_up_and_no_daily_row(world):

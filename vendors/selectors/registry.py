@@ -63,21 +63,21 @@ def model_update_times(*, vendor_ids: Iterable[int] | None = None) -> dict[int, 
         .order_by("detected_on")
         .values("detected_on")[:1]
     )
-    # The five columns the times need, not whole versions: two pages show this on every view.
+    # The columns the times need as tuples, not versions: two pages show this on every view,
+    # and building a model instance per version was most of its cost.
     versions = (
-        ModelVersion.objects.only("vendor_id", "family", "version", "released_on", "approved_on")
-        .annotate(first_switch=Subquery(first_switch))
+        ModelVersion.objects.annotate(first_switch=Subquery(first_switch))
         .order_by("family", "released_on")
+        .values_list("vendor_id", "family", "version", "released_on", "approved_on", "first_switch")
     )
     if vendor_ids is not None:
         versions = versions.filter(vendor_id__in=list(vendor_ids))
     rows: dict[int, list] = {}
-    for version in versions:
-        switched = version.first_switch
-        majority = (switched - version.released_on).days if switched else None
-        rows.setdefault(version.vendor_id, []).append(
-            (str(version), version.days_to_adopt, majority)
-        )
+    for vendor_id, family, version, released, approved, switched in versions:
+        # As ModelVersion.days_to_adopt: release to internal approval.
+        adopted = (approved - released).days if approved else None
+        majority = (switched - released).days if switched else None
+        rows.setdefault(vendor_id, []).append((f"{family}:{version}", adopted, majority))
     result = {}
     for vendor_id, lines in rows.items():
         approval = [a for _, a, _ in lines if a is not None]
