@@ -553,6 +553,18 @@ def pilot_rows(rng: Range, *, vendor: int | None = None, team: int | None = None
     return pilots
 
 
+# The columns pilot_table reads: a page of the table need not read each charter whole.
+PILOT_TABLE_FIELDS = (
+    "title",
+    "status",
+    "outcome",
+    "started_on",
+    "checkpoint_days",
+    "kill_recommended",
+    "offering__vendor__name",
+)
+
+
 def pilot_table(rng: Range, pilots: list[Pilot], *, today: date) -> list[dict]:
     """One row per pilot: state, next checkpoint, kill recommendation, the quarter's decision."""
     decisions = {

@@ -9,7 +9,7 @@ import inspect
 
 from django import template
 from django.db import models
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from governance import choices as governance_choices
 from vendors import choices as vendor_choices
@@ -135,4 +135,21 @@ def rows_links(context, scope: str, pk: int, names: str, query: str = "") -> str
     return format_html(
         '<p class="muted rows-links">The rows behind these figures: {}</p>',
         format_html_join(" · ", '<a href="{}">{}</a>', links),
+    )
+
+
+@register.simple_tag
+def options(items, selected, blank: str = "all"):
+    """A filter's <option>s: a blank one, then each item's pk and name, the selected marked.
+
+    One tag call instead of a loop of tags: a list of every vendor and team was a tenth of a
+    portfolio page's rendering."""
+    chosen = str(selected) if selected not in (None, "") else None
+    return format_html("<option value=\"\">{}</option>", blank) + format_html_join(
+        "",
+        "<option value=\"{}\"{}>{}</option>",
+        (
+            (item["pk"], " selected" if str(item["pk"]) == chosen else "", item["name"])
+            for item in items
+        ),
     )

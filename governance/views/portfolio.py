@@ -89,9 +89,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     data = ps.portfolio(rng, monthly=False)
     tables = {d: _spend_table(rng, d, spend) for d, spend in data["spend_by"].items()}
     vendor, team = parse_id(request.GET.get("vendor")), parse_id(request.GET.get("team"))
-    page = Paginator(ps.pilot_rows(rng, vendor=vendor, team=team), PILOTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    pilots = ps.pilot_rows(rng, vendor=vendor, team=team).only(*ps.PILOT_TABLE_FIELDS)
+    page = Paginator(pilots, PILOTS_PER_PAGE).get_page(request.GET.get("page"))
     pilots = list(page.object_list)
     today = min(timezone.localdate(), rng.date_to)
     # Linked, not drawn: each chart is its own image request (portfolio_chart), so the page's

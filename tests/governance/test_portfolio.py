@@ -446,6 +446,30 @@ def test_the_pilot_table_shows_state_checkpoint_and_decision(client, finance, wo
     assert row["decision"] == ReviewDecision.HOLD
 
 
+def test_the_pilot_filters_list_every_vendor_and_team_and_keep_the_choice(client, finance, world):
+    pilot = world["pilot"]
+    team = pilot.teams.get()
+    TeamFactory(name="R&D <north>")
+    client.force_login(finance)
+    response = client.get(f"{reverse('portfolio')}?{RANGE}&team={team.pk}")
+    page = response.content.decode()
+    teams = page[page.index('<select name="team">') :]
+    teams = teams[: teams.index("</select>")]
+    assert f'<option value="{team.pk}" selected>{team.name}</option>' in teams
+    assert "R&amp;D &lt;north&gt;" in teams and "<north>" not in teams
+    assert teams.count(" selected") == 1 and teams.startswith(
+        '<select name="team"><option value="">all</option>'
+    )
+    vendors = page[page.index('<select name="vendor">') :]
+    vendors = vendors[: vendors.index("</select>")]
+    assert " selected" not in vendors
+    assert (
+        f'<option value="{pilot.offering.vendor_id}">{pilot.offering.vendor.name}</option>'
+        in vendors
+    )
+    assert [p["pilot"].pk for p in response.context["pilots"]] == [pilot.pk]
+
+
 def _export(client, fmt: str):
     response = client.get(f"{reverse('portfolio-export', args=[fmt])}?{RANGE}")
     assert response.status_code == 200
