@@ -466,6 +466,8 @@ def budget_vs_actual(rng: Range) -> list[dict]:
         .annotate(annual=Sum("budget_delta"))
         .order_by()
     )
+    if not signed:
+        return []  # no budget in force: nothing to set the ledger against
     pilot_ids = {r["pilot_id"] for r in signed if r["scope"] == ReviewScope.PILOT}
     offering_ids = {r["offering_id"] for r in signed if r["scope"] == ReviewScope.PROGRAM}
     pilots = {

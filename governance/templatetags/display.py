@@ -145,9 +145,9 @@ def options(items, selected, blank: str = "all"):
     One tag call instead of a loop of tags: a list of every vendor and team was a tenth of a
     portfolio page's rendering."""
     chosen = str(selected) if selected not in (None, "") else None
-    return format_html("<option value=\"\">{}</option>", blank) + format_html_join(
+    return format_html('<option value="">{}</option>', blank) + format_html_join(
         "",
-        "<option value=\"{}\"{}>{}</option>",
+        '<option value="{}"{}>{}</option>',
         (
             (item["pk"], " selected" if str(item["pk"]) == chosen else "", item["name"])
             for item in items

@@ -425,6 +425,9 @@ def test_budget_vs_actual_counts_pilot_and_team_rows_of_the_quarter(finance, wor
     # January-March: 1,000 seats + 400 of the pilot team's heavy inference, every month.
     assert budget["actual"] == Decimal("4200.00")
     assert budget["over_budget"] is True
+    # The budget was signed in 2026-Q4: that quarter itself has none in force.
+    before = ps.portfolio_range(date_from=None, date_to=None, quarter="2026-Q4")
+    assert ps.budget_vs_actual(before) == []
 
 
 def test_the_pilot_table_shows_state_checkpoint_and_decision(client, finance, world):
