@@ -6,10 +6,12 @@ enterprise totals, summed over their scopes. A day's active users are the people
 day's user-level report; engaged users those who accepted code or started an interaction.
 """
 
+import operator
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import reduce
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from governance.models import CopilotOrgDay, CopilotUserDay, Team
@@ -70,6 +72,15 @@ def copilot_usage(*, date_from: date, date_to: date, team: Team | None = None) -
     ]
 
 
+def _latest_per_scope(rows) -> Q | None:
+    """A filter for each scope's latest day among `rows`; None when there is none. Scopes are
+    an organisation and a few enterprises: a group and a short OR read faster than a
+    correlated subquery is built."""
+    latest = rows.values("scope").annotate(day=Max("day")).order_by()
+    pairs = [Q(scope=row["scope"], day=row["day"]) for row in latest]
+    return reduce(operator.or_, pairs) if pairs else None
+
+
 def copilot_seats(*, on: date | None = None) -> dict:
     """Seats paid and active (latest seats file per scope) against who used Copilot in 28 days."""
     # Active users are the distinct logins of the user-level reports over the 28 days to `on`;
@@ -77,21 +88,27 @@ def copilot_seats(*, on: date | None = None) -> dict:
     on = on or timezone.localdate()
     since = on - timedelta(days=ACTIVE_WINDOW_DAYS - 1)
     with_seats = CopilotOrgDay.objects.filter(seats_paid__isnull=False, day__lte=on)
-    latest = with_seats.filter(scope=OuterRef("scope")).order_by("-day").values("day")[:1]
-    scopes = list(
-        with_seats.filter(day=Subquery(latest))
-        .order_by("scope")
-        .values("scope", "day", "seats_paid", "seats_active")
+    latest = _latest_per_scope(with_seats)
+    scopes = (
+        []
+        if latest is None
+        else list(
+            with_seats.filter(latest)
+            .order_by("scope")
+            .values("scope", "day", "seats_paid", "seats_active")
+        )
     )
     logins = CopilotUserDay.objects.filter(day__gte=since, day__lte=on).aggregate(
         users=Count("login", distinct=True)
     )["users"]
-    reported = CopilotOrgDay.objects.filter(HAS_USAGE, day__gte=since, day__lte=on)
-    last_report = reported.filter(scope=OuterRef("scope")).order_by("-day").values("day")[:1]
-    monthly = reported.filter(day=Subquery(last_report)).aggregate(
-        users=Sum("monthly_active_users"), day=Max("day")
-    )
-    active = logins or monthly["users"]
+    active = logins or None
+    if not logins:
+        reported = CopilotOrgDay.objects.filter(HAS_USAGE, day__gte=since, day__lte=on)
+        last_report = _latest_per_scope(reported)
+        if last_report is not None:
+            active = reported.filter(last_report).aggregate(users=Sum("monthly_active_users"))[
+                "users"
+            ]
     paid = sum(row["seats_paid"] for row in scopes) if scopes else None
     seats_active = sum(row["seats_active"] or 0 for row in scopes) if scopes else None
     return {
