@@ -114,7 +114,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             # Each dimension's table beside its stacked chart, split as the chart is.
             "dimensions": [(d, d.replace("_", " "), tables[d], charts[d]) for d in ps.DIMENSIONS],
             "page": page,
-            "pilots": ps.pilot_table(rng, pilots, today=today),
+            "pilots": _linked(ps.pilot_table(rng, pilots, today=today), rng),
             "vendors": vendors,
             "model_updates": _model_updates(vendors),
             "teams": Team.objects.order_by("name").values("pk", "name"),
@@ -123,6 +123,17 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
             "quarter": rng.quarter,
         },
     )
+
+
+def _linked(rows: list[dict], rng: ps.Range) -> list[dict]:
+    """The pilot table's links, built once per row rather than by template tags."""
+    outcomes = f"{reverse('portfolio-outcomes')}?{_query(rng)}"
+    for row in rows:
+        pk = row["pilot"].pk
+        row["href"] = reverse("pilot-page", args=[pk])
+        row["outcomes"] = f"{outcomes}&pilot={pk}"
+        row["review_href"] = reverse("review-page", args=[row["review"]]) if row["review"] else ""
+    return rows
 
 
 def _spend_table(rng: ps.Range, dimension: str, spend: dict, *, whole: bool = False) -> dict:
@@ -134,9 +145,12 @@ def _spend_table(rng: ps.Range, dimension: str, spend: dict, *, whole: bool = Fa
     kept, rest = (spend["series"], []) if whole else split_largest(spend["series"])
     # The links are built here, once each, rather than by template tags (rendering them
     # was half the page's time).
+    # A model name no alias maps: who may map it is shown where to.
+    unmapped = dimension in ("model_version", "vendor")
     for series in kept:
         base = f"{rows}&{dimension}={series['key']}"
         series["href"] = base
+        series["unmapped"] = unmapped and series["key"] == "none"
         for cell in series["cells"] if whole else ():
             cell["href"] = f"{base}&month={cell['month']}"
     monthly = f"{reverse('portfolio-spend', args=[dimension])}?{_query(rng)}"
