@@ -125,6 +125,9 @@ def whole_money(value, currency: str = "USD") -> str:
 @register.filter
 def number(value, places: int = 2) -> str:
     """'43200.00' -> '43,200'; '1.5' -> '1.5' (up to `places` decimals, thousands separated)."""
+    if type(value) is int or (type(value) is float and value.is_integer()):
+        # Counts are most figures on a page: en_US groups a whole number as Python does.
+        return f"{int(value):,}"
     numeric = _decimal(value)
     if numeric is None:
         return NONE
