@@ -410,31 +410,26 @@ def test_a_post_that_lands_while_an_import_derives_is_kept(running_pilot, monkey
     pr(1, "ana", at(week), at(week, 6), reviews=1, approved=at(week, 1))
     attribute_events()
     metric = Metric.objects.get(code="cycle-time")
+
+    def week_of_cycle_time(start, value, source):
+        return Measurement.objects.create(
+            pilot=running_pilot,
+            metric=metric,
+            tier="all",
+            period_start=start,
+            period_end=start + timedelta(days=6),
+            value=Decimal(value),
+            sample_size=3,
+            source=source,
+        )
+
     # Derived by an earlier import; this one finds no evidence for it any more.
-    stale = Measurement.objects.create(
-        pilot=running_pilot,
-        metric=metric,
-        tier="all",
-        period_start=earlier,
-        period_end=earlier + timedelta(days=6),
-        value=Decimal("5"),
-        sample_size=1,
-        source=Source.DERIVED,
-    )
+    stale = week_of_cycle_time(earlier, "5", Source.DERIVED)
     read = team_metrics.Evidence.read.__func__
 
     def read_then_a_post_lands(cls, *args, **kwargs):
         evidence = read(cls, *args, **kwargs)
-        Measurement.objects.create(
-            pilot=running_pilot,
-            metric=metric,
-            tier="all",
-            period_start=week,
-            period_end=week + timedelta(days=6),
-            value=Decimal("99"),
-            sample_size=3,
-            source=Source.API,
-        )
+        week_of_cycle_time(week, "99", Source.API)
         Measurement.objects.filter(pk=stale.pk).update(value=Decimal("55"), source=Source.API)
         return evidence
 
