@@ -290,7 +290,6 @@ def gateway_groups(rng: Range, *, monthly: bool = True) -> list[dict]:
     }
     keys = ("month", *GROUP_KEYS) if monthly else GROUP_KEYS
     groups: list[dict] = []
-    days = gateway_rows(rng)
     whole = _whole_months(rng)
     if whole:
         first, end = whole
@@ -300,8 +299,12 @@ def gateway_groups(rng: Range, *, monthly: bool = True) -> list[dict]:
             .annotate(**sums)
             .order_by()
         )
-        days = days.exclude(day__gte=first, day__lt=end)
     if not whole or rng.date_from < whole[0] or rng.date_to >= whole[1]:
+        # Only the days at the range's edges (built only when there are some: a quarter has
+        # none, and building the query cost as much as reading the monthly rows).
+        days = gateway_rows(rng)
+        if whole:
+            days = days.exclude(day__gte=whole[0], day__lt=whole[1])
         if monthly:
             days = days.annotate(month=TruncMonth("day"))
         groups += list(days.values(*keys).annotate(**sums).order_by())
